@@ -1,0 +1,56 @@
+# The book's entry points. `make book` builds everything from nothing; `make test` runs the whole suite.
+# Every target is idempotent: a second run with nothing changed reinstalls nothing and re-executes nothing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+export MPLBACKEND ?= Agg
+
+.PHONY: help setup data book instructor test lab browsers publish clean
+
+help:
+	@echo "make book        set up .venv, fetch MNIST, execute every chapter and build the site into _build/html"
+	@echo "make test        run the whole test suite (sets up whatever it needs first)"
+	@echo "make lab         open the book in JupyterLab with live widgets"
+	@echo "make instructor  build the site with solutions into _build/instructor/html"
+	@echo "make publish     push _build/html to the gh-pages branch of your repository (ghp-import)"
+
+# The venv is (re)built only when requirements.txt or constraints.txt change.
+$(INSTALLED): requirements.txt constraints.txt pyproject.toml
+	@$(PYTHON) tools/check_python.py
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+setup: $(INSTALLED)
+
+data: setup
+	$(PY) -m book.data fetch
+
+book: setup data
+	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going --quiet
+
+instructor: setup data
+	$(VENV)/bin/jupyter-book build . --toc _toc_instructor.yml --path-output _build/instructor --warningiserror --keep-going --quiet
+
+# Browser tests need Debian's Chromium; install it when we can (root with apt-get), otherwise they skip.
+browsers:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "note: chromium not found and not installable here (needs root and apt-get): browser tests will skip"; fi
+
+test: setup data browsers book
+	$(PY) -m pytest
+
+lab: setup data
+	$(VENV)/bin/jupyter lab --notebook-dir=. chapters/
+
+publish: book
+	$(VENV)/bin/ghp-import --no-jekyll --push --force _build/html
+
+clean:
+	rm -rf _build

@@ -1,0 +1,81 @@
+"""What a convolution layer costs: multiply-adds and bytes, from its shapes alone.
+
+A conv layer with c_o output channels, c_i input channels, a k_h x k_w kernel and an m_h x m_w output does
+c_o * c_i * k_h * k_w * m_h * m_w multiply-adds per example (divide c_i by `groups` for grouped convolution).
+The backward pass computes two gradients of that same size: dL/dX and dL/dW each take as many multiply-adds as
+the forward pass, so backward costs twice the forward.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+import torch
+
+from book._args import IntPair, pair
+from book.shapes import conv_output_size
+
+__all__ = ["conv2d_flops", "conv2d_memory", "ConvFlops", "ConvMemory"]
+
+
+@dataclass(frozen=True)
+class ConvFlops:
+    """Multiply-adds (one multiplication plus one addition each) for the whole batch."""
+    forward: int
+    backward: int
+
+    @property
+    def total(self) -> int:
+        return self.forward + self.backward
+
+
+@dataclass(frozen=True)
+class ConvMemory:
+    """Bytes held by a conv layer: its parameters, the input it reads and the output it writes.
+
+    `forward` is what the forward pass touches (parameters + input + output). `backward` adds one gradient of the
+    same size for each of them (dL/dW and dL/db, dL/dX, and the incoming dL/dY), so it is twice `forward`.
+    """
+    parameters: int
+    input: int
+    output: int
+
+    @property
+    def forward(self) -> int:
+        return self.parameters + self.input + self.output
+
+    @property
+    def backward(self) -> int:
+        return 2 * self.forward
+
+
+def _output_hw(input_size: IntPair, kernel_size: IntPair, stride: IntPair, padding: Union[str, IntPair],
+               dilation: IntPair) -> tuple:
+    return pair(conv_output_size(pair(input_size, "input_size"), kernel_size, stride, padding, dilation), "output")
+
+
+def conv2d_flops(in_channels: int, out_channels: int, kernel_size: IntPair, input_size: IntPair, stride: IntPair = 1,
+                 padding: Union[str, IntPair] = 0, dilation: IntPair = 1, groups: int = 1,
+                 batch_size: int = 1) -> ConvFlops:
+    """Multiply-adds of `nn.Conv2d(in_channels, out_channels, kernel_size, ...)` on `batch_size` inputs."""
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must be divisible by groups={groups}")
+    k_h, k_w = pair(kernel_size, "kernel_size")
+    m_h, m_w = _output_hw(input_size, kernel_size, stride, padding, dilation)
+    forward = batch_size * out_channels * (in_channels // groups) * k_h * k_w * m_h * m_w
+    return ConvFlops(forward=forward, backward=2 * forward)
+
+
+def conv2d_memory(in_channels: int, out_channels: int, kernel_size: IntPair, input_size: IntPair,
+                  stride: IntPair = 1, padding: Union[str, IntPair] = 0, dilation: IntPair = 1, groups: int = 1,
+                  batch_size: int = 1, bias: bool = True, dtype: torch.dtype = torch.float32) -> ConvMemory:
+    """Bytes of the parameters, input and output of `nn.Conv2d(...)` on `batch_size` inputs of `dtype`."""
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must be divisible by groups={groups}")
+    size = torch.empty((), dtype=dtype).element_size()
+    k_h, k_w = pair(kernel_size, "kernel_size")
+    h, w = pair(input_size, "input_size")
+    m_h, m_w = _output_hw(input_size, kernel_size, stride, padding, dilation)
+    parameters = out_channels * (in_channels // groups) * k_h * k_w + (out_channels if bias else 0)
+    return ConvMemory(parameters=parameters * size, input=batch_size * in_channels * h * w * size,
+                      output=batch_size * out_channels * m_h * m_w * size)

@@ -1,0 +1,153 @@
+"""Output sizes of convolution, transposed convolution and pooling, and a shape trace through any `nn.Module`.
+
+Every size function takes an int or an (h, w) pair and returns the same kind, following the formulas in the
+PyTorch documentation:
+
+    conv:            floor((n + 2p - d(k - 1) - 1) / s) + 1        (= floor((n - k + p_total + s) / s) when d = 1)
+    transposed conv: (n - 1) s - 2p + d(k - 1) + output_padding + 1
+    pooling:         like conv, rounded up instead of down when ceil_mode=True, provided the last window starts
+                     inside the input or its left padding
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import List, Sequence, Tuple, Union
+
+import torch
+from torch import nn
+
+from book._args import IntPair, conv_padding, non_negative_pair, positive_pair, same_type
+
+__all__ = ["conv_output_size", "conv_transpose_output_size", "pool_output_size", "trace", "ShapeTrace"]
+
+
+def _check_positive(out: Tuple[int, int], name: str, n: Tuple[int, int]) -> None:
+    if min(out) <= 0:
+        raise ValueError(f"{name} output size would be {out} for input size {n}: the kernel (with dilation) is larger "
+                         "than the padded input; use a smaller kernel_size/dilation or more padding")
+
+
+def conv_output_size(input_size: IntPair, kernel_size: IntPair, stride: IntPair = 1,
+                     padding: Union[str, IntPair] = 0, dilation: IntPair = 1) -> IntPair:
+    """Spatial output size of `nn.Conv2d` (or `Conv1d` with ints): `conv_output_size(8, 3, padding=1) == 8`."""
+    n = positive_pair(input_size, "input_size")
+    k = positive_pair(kernel_size, "kernel_size")
+    s = positive_pair(stride, "stride")
+    d = positive_pair(dilation, "dilation")
+    pads = conv_padding(padding, k, d, s)
+    out = tuple((n_ + sum(p) - d_ * (k_ - 1) - 1) // s_ + 1 for n_, p, d_, k_, s_ in zip(n, pads, d, k, s))
+    _check_positive(out, "convolution", n)
+    return same_type(input_size, out)
+
+
+def conv_transpose_output_size(input_size: IntPair, kernel_size: IntPair, stride: IntPair = 1,
+                               padding: IntPair = 0, output_padding: IntPair = 0,
+                               dilation: IntPair = 1) -> IntPair:
+    """Spatial output size of `nn.ConvTranspose2d`: the input size of the convolution it is the gradient of."""
+    n = positive_pair(input_size, "input_size")
+    k = positive_pair(kernel_size, "kernel_size")
+    s = positive_pair(stride, "stride")
+    d = positive_pair(dilation, "dilation")
+    p = non_negative_pair(padding, "padding")
+    op = non_negative_pair(output_padding, "output_padding")
+    if any(o >= max(s_, d_) for o, s_, d_ in zip(op, s, d)):
+        raise ValueError(f"output_padding {output_padding!r} must be smaller than either stride or dilation")
+    out = tuple((n_ - 1) * s_ - 2 * p_ + d_ * (k_ - 1) + o + 1 for n_, s_, p_, d_, k_, o in zip(n, s, p, d, k, op))
+    _check_positive(out, "transposed convolution", n)
+    return same_type(input_size, out)
+
+
+def pool_output_size(input_size: IntPair, kernel_size: IntPair, stride: IntPair | None = None,
+                     padding: IntPair = 0, dilation: IntPair = 1, ceil_mode: bool = False) -> IntPair:
+    """Spatial output size of `nn.MaxPool2d`/`nn.AvgPool2d`; `stride` defaults to `kernel_size` as in torch."""
+    n = positive_pair(input_size, "input_size")
+    k = positive_pair(kernel_size, "kernel_size")
+    s = positive_pair(kernel_size if stride is None else stride, "stride")
+    p = non_negative_pair(padding, "padding")
+    d = positive_pair(dilation, "dilation")
+    if any(p_ * 2 > d_ * (k_ - 1) + 1 for p_, k_, d_ in zip(p, k, d)):
+        raise ValueError(f"padding {padding!r} must be at most half of the effective kernel size "
+                         f"{tuple(d_ * (k_ - 1) + 1 for k_, d_ in zip(k, d))}")
+    out = []
+    for n_, k_, s_, p_, d_ in zip(n, k, s, p, d):
+        span = n_ + 2 * p_ - d_ * (k_ - 1) - 1
+        size = (math.ceil(span / s_) if ceil_mode else span // s_) + 1
+        if ceil_mode and (size - 1) * s_ >= n_ + p_:
+            size -= 1  # the last window would start in the right padding: torch drops it
+        out.append(size)
+    _check_positive(tuple(out), "pooling", n)
+    return same_type(input_size, tuple(out))
+
+
+@dataclass(frozen=True)
+class ShapeRow:
+    name: str
+    layer: str
+    output_shape: Tuple[int, ...]
+    parameters: int
+
+
+@dataclass(frozen=True)
+class ShapeTrace:
+    """What `trace` returns: one row per leaf layer, printable as a table in a terminal or a notebook."""
+    input_shape: Tuple[int, ...]
+    rows: List[ShapeRow]
+
+    @property
+    def total_parameters(self) -> int:
+        return sum(row.parameters for row in self.rows)
+
+    @property
+    def output_shape(self) -> Tuple[int, ...]:
+        return self.rows[-1].output_shape if self.rows else self.input_shape
+
+    def _table(self) -> List[Tuple[str, str, str, str]]:
+        lines = [("", "input", str(self.input_shape), "")]
+        lines += [(r.name, r.layer, str(r.output_shape), f"{r.parameters:,}") for r in self.rows]
+        lines.append(("", "total", "", f"{self.total_parameters:,}"))
+        return lines
+
+    def __str__(self) -> str:
+        header = ("name", "layer", "output shape", "parameters")
+        lines = [header] + self._table()
+        widths = [max(len(line[i]) for line in lines) for i in range(4)]
+        fmt = "  ".join(f"{{:<{w}}}" for w in widths[:3]) + f"  {{:>{widths[3]}}}"
+        return "\n".join(fmt.format(*line).rstrip() for line in lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        cells = "".join(
+            f"<tr><td>{n}</td><td><code>{layer}</code></td><td>{shape}</td><td style='text-align:right'>{p}</td></tr>"
+            for n, layer, shape, p in self._table())
+        return ("<table><thead><tr><th>name</th><th>layer</th><th>output shape</th><th>parameters</th></tr></thead>"
+                f"<tbody>{cells}</tbody></table>")
+
+
+def trace(model: nn.Module, input_shape: Sequence[int], dtype: torch.dtype = torch.float32) -> ShapeTrace:
+    """Run a zero tensor of `input_shape` through `model` and record every leaf layer's output shape and parameters.
+
+    >>> trace(nn.Conv2d(3, 10, 3, padding=1, stride=2), (7, 3, 60, 60)).output_shape
+    (7, 10, 30, 30)
+    """
+    shape = tuple(int(v) for v in input_shape)
+    rows: List[ShapeRow] = []
+    names = {module: name for name, module in model.named_modules()}
+
+    def record(module: nn.Module, _inputs, output) -> None:
+        if isinstance(output, torch.Tensor):
+            params = sum(p.numel() for p in module.parameters(recurse=False))
+            rows.append(ShapeRow(names.get(module) or type(module).__name__, repr(module), tuple(output.shape), params))
+
+    leaves = [m for m in model.modules() if not list(m.children())]
+    handles = [m.register_forward_hook(record) for m in leaves]
+    try:
+        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+        with torch.no_grad():
+            model(torch.zeros(shape, dtype=dtype, device=device))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return ShapeTrace(shape, rows)
+
