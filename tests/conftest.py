@@ -1,0 +1,105 @@
+"""Shared fixtures: the repository root, the built site served on loopback, and headless Chromium.
+
+Browser tests drive Debian's Chromium through Playwright (`executable_path`, never a downloaded browser) and block
+every request that does not go to this machine, so a page that needs the network fails its test.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOCAL_PREFIXES = ("http://127.0.0.1", "http://localhost", "data:", "blob:", "about:")
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def site_url() -> Iterator[str]:
+    """The built site (`make book`) served over HTTP on a loopback port for the length of the session."""
+    if not (SITE / "index.html").exists():
+        pytest.skip("the site is not built: run `make book` first (make test does)")
+    handler = functools.partial(_QuietHandler, directory=str(SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def browser():
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (make browsers installs it as root); browser tests skipped")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+class PageProblems:
+    """What went wrong while a page loaded: console errors, failed or blocked requests, HTTP errors."""
+
+    def __init__(self) -> None:
+        self.console_errors: List[str] = []
+        self.blocked: List[str] = []
+        self.failed: List[str] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.console_errors or self.blocked or self.failed)
+
+    def __str__(self) -> str:
+        return f"console errors: {self.console_errors}; blocked: {self.blocked}; failed: {self.failed}"
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page whose non-local requests are blocked and recorded; `page.problems` lists what went wrong."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    problems = PageProblems()
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(LOCAL_PREFIXES):
+            request_route.continue_()
+        else:
+            problems.blocked.append(url)
+            request_route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("console", lambda msg: problems.console_errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.console_errors.append(str(exc)))
+    page.on("response", lambda r: problems.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.problems = problems
+    yield page
+    context.close()
