@@ -13,7 +13,7 @@ help:
 	@echo "make book        set up .venv, fetch MNIST, execute every chapter and build the site into _build/html"
 	@echo "make test        run the whole test suite (sets up whatever it needs first)"
 	@echo "make lab         open the book in JupyterLab with live widgets"
-	@echo "make instructor  build the site with solutions into _build/instructor/html"
+	@echo "make instructor  build the site with solutions into _build/instructor/_build/html"
 	@echo "make publish     push _build/html to the gh-pages branch of your repository (ghp-import)"
 
 # The venv is (re)built only when requirements.txt or constraints.txt change.
@@ -29,10 +29,15 @@ setup: $(INSTALLED)
 data: setup
 	$(PY) -m book.data fetch
 
-book: setup data
+# MathJax 3 is vendored from npm into the site (offline math, no CDN), once; see tools/vendor_mathjax.sh.
+MATHJAX := _build/vendor/_static/mathjax/tex-chtml.js
+$(MATHJAX):
+	tools/vendor_mathjax.sh $(@D)
+
+book: setup data $(MATHJAX)
 	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going --quiet
 
-instructor: setup data
+instructor: setup data $(MATHJAX)
 	$(VENV)/bin/jupyter-book build . --toc _toc_instructor.yml --path-output _build/instructor --warningiserror --keep-going --quiet
 
 # Browser tests need Debian's Chromium; install it when we can (root with apt-get), otherwise they skip.
@@ -46,8 +51,11 @@ browsers:
 test: setup data browsers book
 	$(PY) -m pytest
 
+# JUPYTER_PATH puts the .venv's `python3` kernel spec ahead of any user-level one, so notebooks run on .venv.
+# LAB_FLAGS passes extra options (tests/test_lab.py uses it for a loopback port, a token and --no-browser).
 lab: setup data
-	$(VENV)/bin/jupyter lab --notebook-dir=. chapters/
+	JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
+	  $(VENV)/bin/jupyter lab --notebook-dir=. $(LAB_FLAGS) chapters/
 
 publish: book
 	$(VENV)/bin/ghp-import --no-jekyll --push --force _build/html
