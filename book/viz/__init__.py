@@ -1,0 +1,12 @@
+"""Animations of a kernel sliding over an input, in three separately testable layers.
+
+* `book.viz.frames`: the data of every step (canvas, windows, outputs, the arithmetic), from `book.conv`/`book.pool`.
+* `book.viz.draw`: the SVG picture of one step, and a self-contained HTML player of all steps for static pages.
+* `book.viz.widget`: the ipywidgets controls; `kernel_slider(...)` is the one call chapters use.
+"""
+from book.viz.draw import render_message, render_player, render_step
+from book.viz.frames import MODES, Frames, slide_frames
+from book.viz.widget import KernelSlider, kernel_slider
+
+__all__ = ["kernel_slider", "KernelSlider", "slide_frames", "Frames", "MODES", "render_step", "render_player",
+           "render_message"]
