@@ -51,10 +51,11 @@ browsers:
 test: setup data browsers book
 	$(PY) -m pytest
 
-# JUPYTER_PATH puts the .venv's `python3` kernel spec ahead of any user-level one, so notebooks run on .venv.
+# JUPYTER_PATH puts the .venv's `python3` kernel spec ahead of any user-level one, so notebooks run on .venv;
+# MPLBACKEND is unset so kernels draw figures inline, not with the Agg backend exported above for scripts.
 # LAB_FLAGS passes extra options (tests/test_lab.py uses it for a loopback port, a token and --no-browser).
 lab: setup data
-	JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
+	env -u MPLBACKEND JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
 	  $(VENV)/bin/jupyter lab --notebook-dir=. $(LAB_FLAGS) chapters/
 
 publish: book
