@@ -1,8 +1,11 @@
 """Drawing the frames: one SVG picture per step, and a self-contained HTML player for pages without a kernel.
 
-`render_step` draws the picture at one step (the live widget shows it). `render_player` draws the picture once and
-adds the data of every step plus a small inline script that moves the highlight exactly as `render_step` places it;
-nothing is fetched, so it plays on a static page with no kernel and no network.
+The picture has two layers. The *grids* (cells and their numbers) never change while the kernel slides. The
+*marks* (the window's cells, its outline, the kernel weights in their corners, the filled and current output cells
+and the output numbers) move from step to step. `render_step` draws both for one step (the live widget shows it).
+`render_player` draws the same picture at step 0 and adds a small inline script that moves the marks to any step,
+using the window positions and outputs embedded as JSON; nothing is fetched, so it plays on a static page with no
+kernel and no network, and its size grows with the number of cells, not with the number of steps times cells.
 """
 from __future__ import annotations
 
@@ -17,27 +20,26 @@ from book.viz.frames import PAD, ZERO, Frames, format_number
 __all__ = ["render_step", "render_player", "render_message", "STYLE"]
 
 MAX_WIDTH = 740        # the book's content column, in CSS pixels
-MAX_CELL, MIN_CELL = 40, 12
-MARGIN, LABEL = 6, 22  # px around the picture; px above each grid for its label
+MAX_CELL, MIN_CELL = 40, 6
+MARGIN, LABEL, GAP = 6, 22, 30   # px around the picture, above each grid for its label, between grids
+LABEL_CHAR = 6.6                 # px per character of a 12 px label, to keep labels from running into each other
 
 STYLE = """
 .ks{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1f2933;background:#fff;
  border:1px solid #e3e8ef;border-radius:8px;padding:10px 12px;margin:6px 0;max-width:100%;box-sizing:border-box}
 .ks-title{font-size:13px;color:#52606d;margin:0 0 6px}
 .ks svg{display:block;max-width:100%;height:auto}
-.ks svg text{text-anchor:middle;dominant-baseline:central;font-variant-numeric:tabular-nums}
+.ks svg text{text-anchor:middle;dominant-baseline:central;font-variant-numeric:tabular-nums;fill:#1d3b5e}
 .ks .lbl{font-size:12px;fill:#52606d;text-anchor:start;dominant-baseline:auto}
-.ks .i rect{fill:#e6f0fb;stroke:#8fb0d6}.ks .i text{fill:#1d3b5e}
-.ks .u rect{fill:#f3f4f6;stroke:#c9ced6}.ks .u text{fill:#9aa3ae}
-.ks .p rect{fill:#fff;stroke:#b8c0cc;stroke-dasharray:3 2}.ks .p text{fill:#a3abb6}
-.ks .z rect{fill:#fbfcfd;stroke:#c6ccd5;stroke-dasharray:1 2}.ks .z text{fill:#a3abb6}
-.ks .k rect{fill:#ffe6ad;stroke:#cf8a12}.ks .k text{fill:#5a3800;font-weight:600}
-.ks .win rect{fill:#ffd27a;stroke:#cf8a12}.ks .win text{fill:#3d2600;font-weight:600}
-.ks .o rect{fill:#fff;stroke:#c9d2dc}
-.ks .o.done rect{fill:#d3efe6;stroke:#6bbfa5}.ks .o.done text{fill:#124d3d}
-.ks .o.cur rect{fill:#3aa886;stroke:#1f7a60}.ks .o.cur text{fill:#fff;font-weight:700}
-.ks .span{fill:none;stroke:#b86f00;stroke-width:2.5;rx:3}
-.ks .wt{fill:#8a4b00;font-weight:600;text-anchor:end;dominant-baseline:auto}
+.ks .c-i{fill:#e6f0fb;stroke:#8fb0d6}.ks .c-u{fill:#f3f4f6;stroke:#c9ced6}
+.ks .c-p{fill:#fff;stroke:#b8c0cc;stroke-dasharray:3 2}.ks .c-z{fill:#fbfcfd;stroke:#c6ccd5;stroke-dasharray:1 2}
+.ks .c-k{fill:#ffe6ad;stroke:#cf8a12}.ks .c-o{fill:#fff;stroke:#c9d2dc}
+.ks text.q{fill:#a3abb6}.ks .ks-kernel text{fill:#5a3800;font-weight:600}
+.ks .win{fill:#ffd27a;stroke:#cf8a12}.ks text.on{fill:#3d2600;font-weight:600}
+.ks .done{fill:#d3efe6;stroke:#6bbfa5}.ks .cur{fill:#3aa886;stroke:#1f7a60}
+.ks .ks-out text{fill:#124d3d}.ks .ks-out text.on{fill:#fff;font-weight:700}
+.ks .span{fill:none;stroke:#b86f00;stroke-width:2.5}
+.ks text.wt{fill:#8a4b00;font-weight:600;text-anchor:end;dominant-baseline:auto}
 .ks-eq{font:13px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre-wrap;background:#f7f9fb;
  border-radius:6px;padding:6px 8px;margin-top:6px;color:#1f2933;min-height:1.5em;overflow-wrap:anywhere}
 .ks-foot{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px;color:#52606d;margin-top:6px;align-items:center}
@@ -61,36 +63,66 @@ _KEYS = (("i", "input", "#e6f0fb", "#8fb0d6"), ("p", "padding", "#fff", "#b8c0cc
 # ---------------------------------------------------------------------------------------------------------------
 
 class _Layout:
-    """Cell size and the top-left corner of every grid, chosen so the picture fits the book's content width."""
+    """Cell size, labels and the top-left corner of every grid, sized to fit the book's content width."""
 
     def __init__(self, frames: Frames) -> None:
         (hc, wc), (kh, kw), (oh, ow) = frames.canvas_size, frames.kernel_size, frames.output_size
-        blocks = [wc, ow] if frames.is_pooling else [wc, kw, ow]
-        gaps = (len(blocks) - 1) * 30 + 2 * MARGIN
-        self.cell = int(max(MIN_CELL, min(MAX_CELL, (MAX_WIDTH - gaps) / sum(blocks))))
-        u = self.cell
-        self.gap = max(30, u)
+        self.canvas_label = _canvas_label(frames)
+        self.kernel_label = "kernel rotated 180°" if frames.mode in ("convolution", "transposed") else "kernel"
+        self.output_label = "output" + (" (sum of channels)" if not frames.is_pooling and frames.channels > 1 else "")
+        columns = [wc, ow] if frames.is_pooling else [wc, kw, ow]
+        labels = [self.canvas_label, self.output_label] if frames.is_pooling else \
+            [self.canvas_label, self.kernel_label, self.output_label]
+        gaps = (len(columns) - 1) * GAP + 2 * MARGIN
+        self.cell = u = int(max(MIN_CELL, min(MAX_CELL, (MAX_WIDTH - gaps) / sum(columns))))
+        widths = [max(n * u, len(label) * LABEL_CHAR) for n, label in zip(columns, labels)]
+        xs = list(itertools.accumulate([MARGIN] + [w + GAP for w in widths[:-1]]))
         row_height = LABEL + max(hc, kh, oh) * u + 10
-        xs = list(itertools.accumulate([MARGIN] + [b * u + self.gap for b in blocks[:-1]]))
-        self.canvas = [(xs[0], MARGIN + c * row_height + LABEL) for c in range(frames.channels)]
-        self.kernel = [] if frames.is_pooling else [(xs[1], y) for _, y in self.canvas]
-        output_rows = frames.output.shape[0]
-        self.output = [(xs[-1], MARGIN + c * row_height + LABEL) for c in range(output_rows)]
-        self.width = xs[-1] + blocks[-1] * u + MARGIN
+        tops = [MARGIN + c * row_height + LABEL for c in range(frames.channels)]
+        self.canvas = [(xs[0], y) for y in tops]
+        self.kernel = [] if frames.is_pooling else [(xs[1], y) for y in tops]
+        self.output = [(xs[-1], y) for y in tops[:frames.output.shape[0]]]
+        self.width = int(xs[-1] + widths[-1] + MARGIN)
         self.height = MARGIN + frames.channels * row_height
 
 
-def _cell(kind: str, x: float, y: float, u: int, text: str) -> str:
-    return (f'<g class="{kind}"><rect x="{x:g}" y="{y:g}" width="{u}" height="{u}"/>'
-            f'<text x="{x + u / 2:g}" y="{y + u / 2:g}">{html.escape(text)}</text></g>')
+def _canvas_label(frames: Frames) -> str:
+    if frames.mode == "transposed":
+        return "input, zeros inserted, padded"
+    return "input, padded" if max(frames.padding) > 0 else "input"
 
 
 def _canvas_kinds(frames: Frames) -> List[str]:
     unread = frames.unread_cells().flatten().tolist()
-    kinds = []
-    for code, never_read in zip(frames.source.flatten().tolist(), unread):
-        kinds.append("p" if code == PAD else "z" if code == ZERO else "u" if never_read else "i")
-    return kinds
+    return ["p" if code == PAD else "z" if code == ZERO else "u" if never_read else "i"
+            for code, never_read in zip(frames.source.flatten().tolist(), unread)]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The grids: drawn once
+# ---------------------------------------------------------------------------------------------------------------
+
+def _squares(origin: Tuple[float, float], width: int, u: int, indices: Sequence[int], kind: str) -> str:
+    """One path of cell outlines for all `indices` of a grid `width` cells wide (far fewer bytes than <rect>s)."""
+    if not indices:
+        return ""
+    x0, y0 = origin
+    d = "".join(f"M{x0 + (i % width) * u:g} {y0 + (i // width) * u:g}h{u}v{u}h-{u}z" for i in indices)
+    return f'<path class="c-{kind}" d="{d}"/>'
+
+
+def _numbers(origin: Tuple[float, float], width: int, u: int, texts: Sequence[str], group_class: str,
+             text_classes: Sequence[str] = ()) -> str:
+    """Numbers centred in their cells, one <text> per cell in row-major order (the player finds them by index)."""
+    x0, y0 = origin
+    parts = [f'<g class="{group_class}">']
+    for index, text in enumerate(texts):
+        row, col = divmod(index, width)
+        css = text_classes[index] if text_classes else ""
+        parts.append(f'<text x="{x0 + (col + 0.5) * u:g}" y="{y0 + (row + 0.5) * u:g}"'
+                     f'{f" class={chr(34)}{css}{chr(34)}" if css else ""}>{html.escape(text)}</text>')
+    parts.append("</g>")
+    return "".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -101,73 +133,78 @@ def _svg(frames: Frames, step: int) -> str:
     layout = _Layout(frames)
     u = layout.cell
     (hc, wc), (kh, kw), (oh, ow) = frames.canvas_size, frames.kernel_size, frames.output_size
-    window = set(frames.windows[step].tolist())
+    taps = frames.windows[step].tolist()
     kinds = _canvas_kinds(frames)
-    font = max(8, round(u * 0.4))
     parts = [f'<svg class="ks-svg" viewBox="0 0 {layout.width} {layout.height}" width="{layout.width}" '
              f'height="{layout.height}" role="img" aria-label="{html.escape(frames.describe())}" '
-             f'style="font-size:{font}px">']
-    what = _canvas_label(frames)
-    for c, (x0, y0) in enumerate(layout.canvas):
-        label = what + (f", channel {c}" if frames.channels > 1 else "")
-        parts.append(f'<text class="lbl" x="{x0}" y="{y0 - 7}">{label}</text><g class="ks-canvas">')
+             f'style="font-size:{max(5, round(u * 0.4))}px">']
+    for c, origin in enumerate(layout.canvas):
+        label = layout.canvas_label + (f", channel {c}" if frames.channels > 1 else "")
+        parts.append(_label(origin, label))
+        parts += [_squares(origin, wc, u, [i for i, k in enumerate(kinds) if k == kind], kind) for kind in "iupz"]
+        parts.append(_window_cells(origin, wc, u, taps))
+        text_classes = ["q" if kind in "pz" else "" for kind in kinds]
+        for i in taps:
+            text_classes[i] = (text_classes[i] + " on").strip()
         values = [format_number(v) for v in frames.canvas[c].flatten().tolist()]
-        for index, (kind, text) in enumerate(zip(kinds, values)):
-            row, col = divmod(index, wc)
-            parts.append(_cell(kind + (" win" if index in window else ""), x0 + col * u, y0 + row * u, u, text))
-        parts.append("</g>")
-    for c, (x0, y0) in enumerate(layout.kernel):
-        label = "kernel rotated 180°" if frames.mode in ("convolution", "transposed") else "kernel"
-        parts.append(f'<text class="lbl" x="{x0}" y="{y0 - 7}">{label}</text><g class="ks-kernel">')
-        for index, w in enumerate(frames.applied_kernel[c].flatten().tolist()):
-            row, col = divmod(index, kw)
-            parts.append(_cell("k", x0 + col * u, y0 + row * u, u, format_number(w)))
-        parts.append("</g>")
-    for c, (x0, y0) in enumerate(layout.output):
-        label = "output" + (f", channel {c}" if frames.is_pooling and frames.channels > 1 else "")
-        if not frames.is_pooling and frames.channels > 1:
-            label += " (sum of channels)"
-        parts.append(f'<text class="lbl" x="{x0}" y="{y0 - 7}">{label}</text><g class="ks-output">')
-        for index, value in enumerate(frames.output[c].flatten().tolist()):
-            row, col = divmod(index, ow)
-            state = " done" if index < step else " cur" if index == step else ""
-            parts.append(_cell("o" + state, x0 + col * u, y0 + row * u, u,
-                               format_number(value) if index <= step else ""))
-        parts.append("</g>")
-    parts.append(_window_marks(frames, layout, step))
+        parts.append(_numbers(origin, wc, u, values, "ks-vals", text_classes))
+    for c, origin in enumerate(layout.kernel):
+        parts.append(_label(origin, layout.kernel_label))
+        parts.append(_squares(origin, kw, u, range(kh * kw), "k"))
+        weights = [format_number(w) for w in frames.applied_kernel[c].flatten().tolist()]
+        parts.append(_numbers(origin, kw, u, weights, "ks-kernel"))
+    for c, origin in enumerate(layout.output):
+        label = layout.output_label + (f", channel {c}" if frames.is_pooling and frames.channels > 1 else "")
+        parts.append(_label(origin, label))
+        parts.append(_squares(origin, ow, u, range(oh * ow), "o"))
+        parts.append(_output_marks(origin, ow, u, step))
+        values = [format_number(v) if i <= step else "" for i, v in enumerate(frames.output[c].flatten().tolist())]
+        parts.append(_numbers(origin, ow, u, values, "ks-out", ["on" if i == step else "" for i in range(oh * ow)]))
+    for c, origin in enumerate(layout.canvas):
+        parts.append(_window_outline(origin, wc, u, taps))
+        if not frames.is_pooling:
+            weights = [format_number(w) for w in frames.applied_kernel[c].flatten().tolist()]
+            parts.append(_window_weights(origin, wc, u, taps, weights))
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _canvas_label(frames: Frames) -> str:
-    if frames.mode == "transposed":
-        return "input with zeros inserted and padded"
-    return "input, padded" if max(frames.padding) > 0 else "input"
+def _label(origin: Tuple[float, float], text: str) -> str:
+    return f'<text class="lbl" x="{origin[0]:g}" y="{origin[1] - 7:g}">{html.escape(text)}</text>'
 
 
-def _window_marks(frames: Frames, layout: _Layout, step: int) -> str:
-    """The outline around the window's span and, for convolutions, each tap's weight in its corner.
+def _cell_corner(origin, width: int, u: int, index: int) -> Tuple[float, float]:
+    return origin[0] + (index % width) * u, origin[1] + (index // width) * u
 
-    Drawn last so they sit on top; the player moves these same elements from step to step.
-    """
-    u = layout.cell
-    cells = frames.window_cells(step)
-    rows, cols = [r for r, _ in cells], [c for _, c in cells]
-    parts = ['<g class="ks-marks">']
-    for x0, y0 in layout.canvas:
-        parts.append(f'<rect class="span" x="{x0 + min(cols) * u:g}" y="{y0 + min(rows) * u:g}" '
-                     f'width="{(max(cols) - min(cols) + 1) * u}" height="{(max(rows) - min(rows) + 1) * u}"/>')
-    if not frames.is_pooling and u >= 20:
-        size = max(7, round(u * 0.26))
-        for c, (x0, y0) in enumerate(layout.canvas):
-            weights = [format_number(w) for w in frames.applied_kernel[c].flatten().tolist()]
-            parts.append(f'<g class="ks-wts" style="font-size:{size}px">')
-            for (row, col), w in zip(cells, weights):
-                parts.append(f'<text class="wt" x="{x0 + (col + 1) * u - 2:g}" y="{y0 + (row + 1) * u - 2:g}">'
-                             f'×{html.escape(w)}</text>')
-            parts.append("</g>")
-    parts.append("</g>")
-    return "".join(parts)
+
+def _window_cells(origin, width: int, u: int, taps: Sequence[int]) -> str:
+    rects = "".join(f'<rect x="{x:g}" y="{y:g}" width="{u}" height="{u}"/>'
+                    for x, y in (_cell_corner(origin, width, u, i) for i in taps))
+    return f'<g class="win">{rects}</g>'
+
+
+def _window_outline(origin, width: int, u: int, taps: Sequence[int]) -> str:
+    corners = [_cell_corner(origin, width, u, i) for i in taps]
+    (left, top), (right, bottom) = map(min, zip(*corners)), map(max, zip(*corners))
+    return f'<rect class="span" x="{left:g}" y="{top:g}" width="{right - left + u:g}" height="{bottom - top + u:g}"/>'
+
+
+def _window_weights(origin, width: int, u: int, taps: Sequence[int], weights: Sequence[str]) -> str:
+    """Each tap's weight in the bottom-right corner of its cell, as in Dumoulin & Visin's figures (if room)."""
+    if u < 20:
+        return '<g class="ks-wts"></g>'
+    texts = "".join(f'<text class="wt" x="{x + u - 2:g}" y="{y + u - 2:g}">×{html.escape(w)}</text>'
+                    for (x, y), w in zip((_cell_corner(origin, width, u, i) for i in taps), weights))
+    return f'<g class="ks-wts" style="font-size:{max(7, round(u * 0.26))}px">{texts}</g>'
+
+
+def _output_marks(origin, width: int, u: int, step: int) -> str:
+    """The finished output cells (full rows above, then the start of the current row) and the current one."""
+    row, col = divmod(step, width)
+    x0, y0 = origin
+    return (f'<rect class="done" x="{x0:g}" y="{y0:g}" width="{width * u}" height="{row * u}"/>'
+            f'<rect class="done" x="{x0:g}" y="{y0 + row * u:g}" width="{col * u}" height="{u}"/>'
+            f'<rect class="cur" x="{x0 + col * u:g}" y="{y0 + row * u:g}" width="{u}" height="{u}"/>')
 
 
 def _legend(frames: Frames) -> str:
@@ -211,36 +248,58 @@ _ICONS = {
     "next": '<path d="M4 2v12l9-6z"/>',
 }
 
-# Mirrors _svg/_window_marks: the same classes, texts and positions for step t. Kept in ES5 with no dependencies.
+# Moves the marks exactly as _svg places them for step t, and writes the arithmetic as Frames.equation does
+# (reading the numbers from the picture's own text). ES5, no dependencies, scoped to its own root element.
 _PLAYER_JS = r"""
 (function(root){
-var D=JSON.parse(root.querySelector('script.ks-data').textContent);
-var svg=root.querySelector('svg.ks-svg'),canvases=svg.querySelectorAll('.ks-canvas'),outs=svg.querySelectorAll('.ks-output');
-var spans=svg.querySelectorAll('.span'),wts=svg.querySelectorAll('.ks-wts');
+var D=JSON.parse(root.querySelector('script.ks-data').textContent),u=D.u,t=0,timer=null;
+var svg=root.querySelector('svg.ks-svg'),q=function(s){return svg.querySelectorAll(s);};
+var vals=q('.ks-vals'),kern=q('.ks-kernel'),wins=q('g.win'),spans=q('.span'),wts=q('.ks-wts');
+var outs=q('.ks-out'),dones=q('.done'),curs=q('.cur'),lit=[];
 var slider=root.querySelector('input[type=range]'),playBtn=root.querySelector('[data-act=play]');
-var eq=root.querySelector('.ks-eq'),label=root.querySelector('.ks-step'),lit=[],t=0,timer=null;
-function at(el){var r=el.firstChild;return [+r.getAttribute('x'),+r.getAttribute('y')];}
+var eq=root.querySelector('.ks-eq'),label=root.querySelector('.ks-step');
+function put(el,x,y,w,h){el.setAttribute('x',x);el.setAttribute('y',y);
+ if(w!==undefined){el.setAttribute('width',w);el.setAttribute('height',h);}}
+function texts(g){return g.querySelectorAll('text');}
+function paren(s){return s.charAt(0)==='\u2212'?'('+s+')':s;}
+function equation(taps){
+ var lines=[],shares=[],pool=D.mode==='max'||D.mode==='avg';
+ for(var c=0;c<vals.length;c++){
+  var cells=texts(vals[c]),v=[],pre=vals.length>1?'channel '+c+': ':'';
+  for(var j=0;j<taps.length;j++)v.push(cells[taps[j]].textContent);
+  if(D.mode==='max')lines.push(pre+'max('+v.join(', ')+') = '+D.out[c][t]);
+  else if(D.mode==='avg')lines.push(pre+'('+v.join(' + ')+') / '+v.length+' = '+D.out[c][t]);
+  else{var w=texts(kern[c]),terms=[];
+   for(j=0;j<v.length;j++)terms.push(v[j]+'\u00b7'+paren(w[j].textContent));
+   lines.push(pre+terms.join(' + ')+' = '+D.share[c][t]);shares.push(D.share[c][t]);}}
+ if(!pool&&vals.length>1)lines.push('sum over channels: '+shares.join(' + ')+' = '+D.out[0][t]);
+ return lines.join('\n');}
 function show(s){
  t=Math.max(0,Math.min(D.n-1,s));
- for(var i=0;i<lit.length;i++)lit[i].classList.remove('win');lit=[];
- var taps=D.win[t];
- for(var c=0;c<canvases.length;c++){
-  var cells=canvases[c].children,x0=1e9,y0=1e9,x1=-1e9,y1=-1e9;
-  for(var j=0;j<taps.length;j++){var el=cells[taps[j]];el.classList.add('win');lit.push(el);
-   var p=at(el);x0=Math.min(x0,p[0]);y0=Math.min(y0,p[1]);x1=Math.max(x1,p[0]);y1=Math.max(y1,p[1]);
-   if(wts[c]){var w=wts[c].children[j];w.setAttribute('x',p[0]+D.u-2);w.setAttribute('y',p[1]+D.u-2);}}
-  spans[c].setAttribute('x',x0);spans[c].setAttribute('y',y0);
-  spans[c].setAttribute('width',x1-x0+D.u);spans[c].setAttribute('height',y1-y0+D.u);}
- for(var o=0;o<outs.length;o++){var oc=outs[o].children;
-  for(var k=0;k<oc.length;k++){oc[k].setAttribute('class',k<t?'o done':k===t?'o cur':'o');
-   oc[k].lastChild.textContent=k<=t?D.out[o][k]:'';}}
- eq.textContent=D.eq[t];slider.value=t;
- label.textContent='step '+(t+1)+' / '+D.n+' \u00b7 output['+Math.floor(t/D.ow)+', '+(t%D.ow)+']';}
+ var taps=[],r,c,j,k;
+ for(j=0;j<D.offs.length;j++)taps.push(D.base[t]+D.offs[j]);
+ for(j=0;j<lit.length;j++)lit[j].classList.remove('on');lit=[];
+ for(c=0;c<vals.length;c++){
+  var o=D.canvas[c],cells=texts(vals[c]),rects=wins[c].children,x0=1e9,y0=1e9,x1=-1e9,y1=-1e9;
+  for(j=0;j<taps.length;j++){
+   var x=o[0]+(taps[j]%D.wc)*u,y=o[1]+Math.floor(taps[j]/D.wc)*u;
+   put(rects[j],x,y);cells[taps[j]].classList.add('on');lit.push(cells[taps[j]]);
+   x0=Math.min(x0,x);y0=Math.min(y0,y);x1=Math.max(x1,x);y1=Math.max(y1,y);
+   if(wts[c]&&wts[c].children[j])put(wts[c].children[j],x+u-2,y+u-2);}
+  put(spans[c],x0,y0,x1-x0+u,y1-y0+u);}
+ r=Math.floor(t/D.ow);c=t%D.ow;
+ for(k=0;k<outs.length;k++){
+  var p=D.output[k],ot=texts(outs[k]);
+  put(dones[2*k],p[0],p[1],D.ow*u,r*u);put(dones[2*k+1],p[0],p[1]+r*u,c*u,u);put(curs[k],p[0]+c*u,p[1]+r*u);
+  for(j=0;j<ot.length;j++){ot[j].textContent=j<=t?D.out[k][j]:'';
+   if(j===t)ot[j].classList.add('on');else ot[j].classList.remove('on');}}
+ eq.textContent=equation(taps);slider.value=t;
+ label.textContent='step '+(t+1)+' / '+D.n+' \u00b7 output['+r+', '+c+']';}
 function setPlaying(on){
  if(timer){clearInterval(timer);timer=null;}
  if(on){if(t>=D.n-1)show(0);timer=setInterval(function(){if(t>=D.n-1)setPlaying(false);else show(t+1);},D.ms);}
  playBtn.innerHTML=on?D.icons.pause:D.icons.play;playBtn.setAttribute('aria-label',on?'pause':'play');
- root.setAttribute('data-playing',on?'1':'0');}
+ playBtn.title=on?'pause':'play';root.setAttribute('data-playing',on?'1':'0');}
 root.querySelector('[data-act=first]').onclick=function(){setPlaying(false);show(0);};
 root.querySelector('[data-act=back]').onclick=function(){setPlaying(false);show(t-1);};
 root.querySelector('[data-act=next]').onclick=function(){setPlaying(false);show(t+1);};
@@ -255,14 +314,21 @@ def _icon(name: str) -> str:
     return f'<svg viewBox="0 0 16 16" aria-hidden="true">{_ICONS[name]}</svg>'
 
 
-def _player_data(frames: Frames, interval_ms: int) -> Dict:
-    return {
-        "n": frames.steps, "u": _Layout(frames).cell, "ow": frames.output_size[1], "ms": interval_ms,
-        "win": frames.windows.tolist(),
+def player_data(frames: Frames, interval_ms: int = 900) -> Dict:
+    """What the player needs beyond the picture: the window of every step as its first cell plus fixed offsets
+    (a window is the same shape everywhere), the outputs, and each channel's share of each output."""
+    layout = _Layout(frames)
+    base = frames.windows[:, 0]
+    data = {
+        "n": frames.steps, "mode": frames.mode, "u": layout.cell, "wc": frames.canvas_size[1],
+        "ow": frames.output_size[1], "ms": interval_ms, "canvas": layout.canvas, "output": layout.output,
+        "base": base.tolist(), "offs": (frames.windows[0] - base[0]).tolist(),
         "out": [[format_number(v) for v in channel.flatten().tolist()] for channel in frames.output],
-        "eq": ["\n".join(frames.equation(t)) for t in range(frames.steps)],
         "icons": {"play": _icon("play"), "pause": _icon("pause")},
     }
+    if not frames.is_pooling:
+        data["share"] = [[format_number(v) for v in c.flatten().tolist()] for c in frames.contributions]
+    return data
 
 
 _player_ids = itertools.count()
@@ -270,7 +336,7 @@ _player_ids = itertools.count()
 
 def render_player(frames: Frames, interval_ms: int = 900) -> str:
     """A self-contained HTML animation of every step: play, pause, step back and forth, or drag the slider."""
-    data = json.dumps(_player_data(frames, interval_ms), separators=(",", ":"), ensure_ascii=False)
+    data = json.dumps(player_data(frames, interval_ms), separators=(",", ":"), ensure_ascii=False)
     data = data.replace("</", "<\\/")   # a data string can never close the script element early
     # Deterministic (re-executing a notebook changes nothing) yet unique when one page shows several players.
     element_id = f"ks-{hashlib.sha1(data.encode()).hexdigest()[:10]}-{next(_player_ids)}"

@@ -230,6 +230,9 @@ def _pooling_frames(X, mode, k, s, p, d) -> Frames:
     if mode == "avg" and d != (1, 1):
         raise ValueError("avg pooling has no dilation in torch (avg_pool2d takes none); set dilation to 1")
     shapes.pool_output_size(tuple(X.shape[1:]), k, s, p, d)
+    # torch also refuses padding above half the window itself (dilation not counted), which book.shapes allows.
+    if any(2 * p_ > k_ for p_, k_ in zip(p, k)):
+        raise ValueError(f"padding {_pair_text(p)} must be at most half of the window {k} (torch's rule for pooling)")
     if mode == "max":
         output = pool.max_pool2d(X, k, stride=s, padding=p, dilation=d)
         fill = -math.inf    # padding never wins a max

@@ -20,7 +20,7 @@ __all__ = ["KernelSlider", "kernel_slider"]
 
 INPUT_VALUES = (0, 5)    # random inputs: small integers 0..4, so every sum can be checked by hand
 KERNEL_VALUES = (0, 3)   # random kernels: 0..2, as in Dumoulin & Visin's figures
-CONTROL_RANGES = {"input_size": (1, 16), "kernel_size": (1, 7), "padding": (0, 4), "stride": (1, 4),
+CONTROL_RANGES = {"input_size": (1, 16), "kernel_size": (1, 5), "padding": (0, 4), "stride": (1, 4),
                   "dilation": (1, 3), "output_padding": (0, 3)}
 PLAY_INTERVAL_MS = 900
 
@@ -100,7 +100,7 @@ class KernelSlider(widgets.VBox):
                                       layout=widgets.Layout(width="360px"))
         self.play = widgets.Play(value=0, min=0, max=0, interval=PLAY_INTERVAL_MS, description="play")
         # jslink: the browser moves the slider while playing, then the step observer redraws.
-        self._play_link = widgets.jslink((self.play, "value"), (self.step, "value"))
+        self.play_link = widgets.jslink((self.play, "value"), (self.step, "value"))
         self.step.observe(self._on_step, names="value")
         self.view = widgets.HTML()
         rows = [[self.mode, self.input_size, self.kernel_size], [self.padding, self.stride, self.dilation],
