@@ -5,7 +5,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-export MPLBACKEND ?= Agg
 
 .PHONY: help setup data book instructor test lab browsers publish clean
 
@@ -52,7 +51,7 @@ test: setup data browsers book
 	$(PY) -m pytest
 
 # JUPYTER_PATH puts the .venv's `python3` kernel spec ahead of any user-level one, so notebooks run on .venv;
-# MPLBACKEND is unset so kernels draw figures inline, not with the Agg backend exported above for scripts.
+# MPLBACKEND is unset so kernels draw figures inline even if the caller's shell exports a backend.
 # LAB_FLAGS passes extra options (tests/test_lab.py uses it for a loopback port, a token and --no-browser).
 lab: setup data
 	env -u MPLBACKEND JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
