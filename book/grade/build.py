@@ -1,0 +1,283 @@
+"""Generate every exercise artefact from its one source: `python -m book.grade.build [--check] [NAME...]`.
+
+A source, `grading/source/NAME.py`, is a jupytext (percent format) notebook in otter-grader's assign format:
+raw cells `# BEGIN QUESTION` (YAML name, points), `# BEGIN SOLUTION`/`# END SOLUTION`, `# BEGIN TESTS`/
+`# END TESTS`, `# END QUESTION`; test cells are otter exception-based tests (one `def test_...` each, `# HIDDEN` as
+the first line for hidden ones) that call `book.grade.checks.check`. From it this module writes
+
+* `exercises/NAME.ipynb`: otter's student notebook (public tests only, in its metadata) + the book's metadata;
+* `solutions/NAME.ipynb`: otter's solution notebook, solution markers removed, public tests only;
+* `grading/autograder/NAME.json`: every test (public and hidden) and the reference solution's recorded values,
+  obtained by running the solution and all tests in the grading sandbox.
+
+`--check` regenerates the notebooks and the test list in memory and fails if any file on disk differs or if the
+reference values were recorded from an older source (tests/test_grade_build.py runs it).
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import copy
+import hashlib
+import io
+import json
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import nbformat
+
+from book.grade.compare import apply_rule, compare, decode
+from book.grade.grader import ROOT, Limits, exercise_from_material, run_sandbox
+
+SOURCES = ROOT / "grading" / "source"
+EXERCISES = ROOT / "exercises"
+SOLUTIONS = ROOT / "solutions"
+AUTOGRADER = ROOT / "grading" / "autograder"
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+MARKER_LINE = re.compile(r"^\s*# (BEGIN|END) SOLUTION\s*$")
+SOLUTION_SUFFIX = re.compile(r"\s*# SOLUTION\s*$")
+
+
+class BuildError(Exception):
+    """A source that cannot become a consistent exercise (the message names the exercise and the problem)."""
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _otter_assign(name: str, source_notebook: nbformat.NotebookNode) -> Tuple[nbformat.NotebookNode, ...]:
+    """Run `otter assign` on the source; return its student and autograder notebooks (as dicts)."""
+    from otter.assign import main as assign
+    with tempfile.TemporaryDirectory(prefix="book-assign-") as tmp:
+        master = Path(tmp) / f"{name}.ipynb"
+        nbformat.write(source_notebook, master)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            assign(str(master), str(Path(tmp) / "dist"), no_pdfs=True, no_run_tests=True)
+        student = nbformat.read(Path(tmp) / "dist" / "student" / f"{name}.ipynb", as_version=4)
+        autograder = nbformat.read(Path(tmp) / "dist" / "autograder" / f"{name}.ipynb", as_version=4)
+    return student, autograder
+
+
+def _read_source(path: Path) -> nbformat.NotebookNode:
+    import jupytext
+    notebook = jupytext.reads(path.read_text(), fmt="py:percent")
+    notebook.metadata = {"kernelspec": dict(KERNELSPEC)}
+    return notebook
+
+
+def _parse_tests(question: str, test_file: str) -> Tuple[float, List[dict]]:
+    """otter's exception-based test file -> (question points, [{name, hidden, points, source}])."""
+    tree = ast.parse(test_file)
+    points: Optional[float] = None
+    tests = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [t.id for t in node.targets if isinstance(t, ast.Name)] == ["points"]:
+            points = float(ast.literal_eval(node.value))
+        if isinstance(node, ast.FunctionDef):
+            decorator = node.decorator_list[0]
+            options = {k.arg: ast.literal_eval(k.value) for k in decorator.keywords}
+            function = copy.copy(node)
+            function.decorator_list = []
+            tests.append({"name": node.name, "hidden": bool(options.get("hidden")), "source": ast.unparse(function)})
+    if points is None or not tests:
+        raise BuildError(f"question {question} has no points or no tests")
+    names = [t["name"] for t in tests]
+    if len(set(names)) != len(names):
+        raise BuildError(f"question {question} has two tests with the same name")
+    for test in tests:
+        test["points"] = points / len(tests)
+    return points, tests
+
+
+def _cell_id(name: str, kind: str, index: int) -> str:
+    return f"{name[:2]}-{kind}-{index:02d}"
+
+
+def _finish(notebook: nbformat.NotebookNode, name: str, kind: str, tests: dict) -> nbformat.NotebookNode:
+    """Deterministic ids, no outputs or stray metadata, the book's and MyST-NB's metadata, the public tests."""
+    for index, cell in enumerate(notebook["cells"]):
+        cell["id"] = _cell_id(name, kind, index)
+        keep = {k: v for k, v in cell.get("metadata", {}).items() if k in ("tags", "deletable", "editable")}
+        cell["metadata"] = keep
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    notebook["metadata"] = {
+        "kernelspec": dict(KERNELSPEC),
+        "language_info": {"name": "python"},
+        "book": {"exercise": name, **({"solution": True} if kind == "sol" else {})},
+        "mystnb": {"execution_mode": "off"},
+        "otter": {"OK_FORMAT": False, "tests": tests},
+    }
+    return notebook
+
+
+def _strip_markers(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            lines = [SOLUTION_SUFFIX.sub("", line) for line in cell.source.split("\n") if not MARKER_LINE.match(line)]
+            cell["source"] = "\n".join(lines)
+    return notebook
+
+
+def _question_cells(student: nbformat.NotebookNode, questions: List[str]) -> Dict[str, List[str]]:
+    """The ids of the code cells that belong to each question: those before its `grader.check` cell."""
+    owned: Dict[str, List[str]] = {}
+    pending: List[str] = []
+    for cell in student.cells:
+        if cell.cell_type != "code":
+            continue
+        match = re.fullmatch(r'\s*grader\.check\("(\w+)"\)\s*', cell.source)
+        if match and match.group(1) in questions:
+            owned[match.group(1)] = pending
+            pending = []
+        elif "otter" not in cell.source:
+            pending.append(cell.id)
+    if set(owned) != set(questions):
+        raise BuildError(f"questions without a check cell: {sorted(set(questions) - set(owned))}")
+    return owned
+
+
+def generate(name: str) -> Tuple[nbformat.NotebookNode, nbformat.NotebookNode, dict]:
+    """The student notebook, the solution notebook and the grader's material (without reference values)."""
+    path = SOURCES / f"{name}.py"
+    student, autograder = _otter_assign(name, _read_source(path))
+    all_tests = autograder["metadata"]["otter"]["tests"]
+    public_tests = student["metadata"].get("otter", {}).get("tests", {})
+    exercise = _finish(student, name, "ex", public_tests)
+    solution = _finish(_strip_markers(copy.deepcopy(autograder)), name, "sol", public_tests)
+    questions = []
+    cells = _question_cells(exercise, list(all_tests))   # in the notebook's order
+    for question in cells:
+        points, tests = _parse_tests(question, all_tests[question])
+        questions.append({"name": question, "points": points, "cell_ids": cells[question], "tests": tests})
+    material = {"exercise": name, "source": f"grading/source/{name}.py",
+                "source_sha256": _digest(path.read_text()), "questions": questions}
+    _check_no_leaks(name, exercise, material, autograder)
+    return exercise, solution, material
+
+
+def _check_no_leaks(name: str, exercise: nbformat.NotebookNode, material: dict,
+                    autograder: nbformat.NotebookNode) -> None:
+    """No hidden test and no solution line may reach the student's notebook."""
+    text = nbformat.writes(exercise)
+    for question in material["questions"]:
+        if len([t for t in question["tests"] if not t["hidden"]]) == 0:
+            raise BuildError(f"{name} {question['name']}: give it at least one public test for immediate feedback")
+        for test in question["tests"]:
+            if test["hidden"] and f"def {test['name']}(" in text:
+                raise BuildError(f"{name}: hidden test {test['name']} leaked into the exercise")
+    for cell in autograder.cells:
+        for block in re.findall(r"# BEGIN SOLUTION\n(.*?)# END SOLUTION", cell.source, flags=re.S):
+            for line in block.strip().split("\n"):
+                if len(line.strip()) > 12 and line.strip() in text:
+                    raise BuildError(f"{name}: the solution line {line.strip()!r} leaked into the exercise")
+
+
+def record_reference(material: dict, solution: nbformat.NotebookNode, limits: Limits) -> dict:
+    """Run the solution and every test in the sandbox; keep what each test recorded; fail if any test fails."""
+    exercise = exercise_from_material(material)
+    cells = [{"id": c.id, "source": c.source} for c in solution.cells if c.cell_type == "code"]
+    run = run_sandbox(cells, exercise.jobs(), limits)
+    problems = [f"{e['message']}" for e in run.events if e.get("event") == "cell" and e["status"] != "ok"]
+    reference: Dict[str, Dict[str, list]] = {}
+    for event in run.events:
+        if event.get("event") != "test":
+            continue
+        if event["status"] != "ran":
+            problems.append(f"{event['question']}/{event['test']}: {event['status']}: {event['message']}")
+            continue
+        for record in event["records"]:
+            problems += _record_problems(event, record)
+        reference.setdefault(event["question"], {})[event["test"]] = event["records"]
+    expected = {(t["question"], t["name"]) for t in exercise.jobs()}
+    missing = expected - {(q, t) for q, tests in reference.items() for t in tests}
+    if missing and not problems:
+        problems.append(f"tests never reported: {sorted(missing)} (log: {run.log_tail[-500:]})")
+    if problems:
+        raise BuildError(f"{material['exercise']}: the reference solution does not pass: " + " | ".join(problems))
+    return reference
+
+
+def _record_problems(event: dict, record: dict) -> List[str]:
+    where = f"{event['question']}/{event['test']}"
+    if "unsupported" in record:
+        return [f"{where}: {record['unsupported']}"]
+    value = decode(record["value"])
+    if record.get("rule"):
+        ok, message = apply_rule(record["rule"], value, decode(record.get("context")))
+    elif "expected" in record:
+        ok, message = compare(decode(record["expected"]), value, record["atol"], record["rtol"], reveal=True)
+    else:
+        return []
+    return [] if ok else [f"{where}: {message}"]
+
+
+def _dump(material: dict) -> str:
+    return json.dumps(material, indent=1, sort_keys=True) + "\n"
+
+
+def names(selected: Optional[List[str]] = None) -> List[str]:
+    available = sorted(p.stem for p in SOURCES.glob("*.py"))
+    unknown = sorted(set(selected or []) - set(available))
+    if unknown:
+        raise BuildError(f"no source for {unknown}; sources are {available}")
+    return selected or available
+
+
+def build(name: str, limits: Limits) -> None:
+    exercise, solution, material = generate(name)
+    material["reference"] = record_reference(material, solution, limits)
+    EXERCISES.mkdir(exist_ok=True)
+    SOLUTIONS.mkdir(exist_ok=True)
+    AUTOGRADER.mkdir(parents=True, exist_ok=True)
+    nbformat.write(exercise, EXERCISES / f"{name}.ipynb")
+    nbformat.write(solution, SOLUTIONS / f"{name}.ipynb")
+    (AUTOGRADER / f"{name}.json").write_text(_dump(material))
+
+
+def stale_files(name: str) -> List[str]:
+    """Generated files that differ from what the source gives now (reference values: by the source's digest)."""
+    exercise, solution, material = generate(name)
+    stale = []
+    for path, notebook in ((EXERCISES / f"{name}.ipynb", exercise), (SOLUTIONS / f"{name}.ipynb", solution)):
+        if not path.exists() or path.read_text() != nbformat.writes(notebook) + "\n":
+            stale.append(str(path.relative_to(ROOT)))
+    material_path = AUTOGRADER / f"{name}.json"
+    on_disk = json.loads(material_path.read_text()) if material_path.exists() else {}
+    on_disk.pop("reference", None)
+    if on_disk != json.loads(_dump(material)):
+        stale.append(str(material_path.relative_to(ROOT)))
+    return stale
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m book.grade.build", description=__doc__.split("\n")[0])
+    parser.add_argument("names", nargs="*", help="exercise names (default: every source in grading/source/)")
+    parser.add_argument("--check", action="store_true", help="fail if a generated file is out of date")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds for each reference run")
+    args = parser.parse_args(argv)
+    try:
+        selected = names(args.names)
+        if args.check:
+            stale = [path for name in selected for path in stale_files(name)]
+            if stale:
+                print(f"out of date (run `python -m book.grade.build`): {', '.join(stale)}", file=sys.stderr)
+                return 1
+            print(f"up to date: {', '.join(selected)}")
+            return 0
+        for name in selected:
+            build(name, Limits(timeout=args.timeout, threads=2))
+            print(f"built {name}")
+    except BuildError as error:
+        print(f"python -m book.grade.build: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Trusted comparisons: decode plain data from a submission, check its types, compare it, apply named rules.
+
+Runs in the grader's own process on data that came back from the sandbox as JSON, so a submission cannot have
+patched numpy, `torch.allclose` or `__eq__` here. Messages about hidden tests never include the expected value.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Dict, Tuple
+
+import numpy as np
+
+__all__ = ["decode", "compare", "apply_rule", "RULES", "MalformedValue"]
+
+DTYPES = {"bool": np.bool_, "int": np.int64, "float": np.float64}
+Verdict = Tuple[bool, str]
+
+
+class MalformedValue(ValueError):
+    """Plain data that does not follow `book.grade.checks.to_plain`'s format."""
+
+
+def decode(plain: Any, _depth: int = 0) -> Any:
+    """Plain JSON data -> Python values with numpy arrays; anything outside the format raises `MalformedValue`."""
+    if _depth > 21:
+        raise MalformedValue("nested too deeply")
+    if plain is None or type(plain) in (bool, str, int, float):
+        return plain
+    if type(plain) is list:
+        return [decode(v, _depth + 1) for v in plain]
+    if type(plain) is dict and set(plain) == {"__dict__"} and type(plain["__dict__"]) is dict:
+        return {str(k): decode(v, _depth + 1) for k, v in plain["__dict__"].items()}
+    if type(plain) is dict and set(plain) == {"__array__"}:
+        return _decode_array(plain["__array__"])
+    raise MalformedValue(f"unexpected {type(plain).__name__} in a result")
+
+
+def _decode_array(spec: Any) -> np.ndarray:
+    if type(spec) is not dict or set(spec) != {"dtype", "shape", "data"} or spec["dtype"] not in DTYPES:
+        raise MalformedValue("malformed array")
+    shape, data = spec["shape"], spec["data"]
+    if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape) or type(data) is not list:
+        raise MalformedValue("malformed array shape")
+    if math.prod(shape) != len(data):
+        raise MalformedValue("array data does not fill its shape")
+    allowed = {"bool": (bool,), "int": (int,), "float": (int, float)}[spec["dtype"]]
+    if not all(type(v) in allowed for v in data):
+        raise MalformedValue(f"array data are not all {spec['dtype']}")
+    return np.array(data, dtype=DTYPES[spec["dtype"]]).reshape(shape)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"a {value.dtype.name} array of shape {tuple(value.shape)}"
+    return f"a {type(value).__name__}"
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) in (int, float) or (isinstance(value, np.ndarray) and value.shape == ()
+                                           and value.dtype.kind in "if")
+
+
+def compare(expected: Any, got: Any, atol: float = 1e-4, rtol: float = 1e-4, reveal: bool = False,
+            where: str = "") -> Verdict:
+    """Does `got` match `expected`? Arrays match in shape and kind (bool/int exactly, float within tolerance)."""
+    at = f" at {where}" if where else ""
+    if isinstance(expected, np.ndarray) and expected.shape != ():
+        if type(got) is list:
+            try:
+                got = np.array(got)
+            except ValueError:
+                return False, f"expected an array{at}, got a ragged list"
+        if not isinstance(got, np.ndarray) or got.dtype.kind not in "bif":
+            return False, f"expected an array of shape {tuple(expected.shape)}{at}, got {_describe(got)}"
+        return _compare_arrays(expected, got, atol, rtol, reveal, at)
+    if isinstance(expected, np.ndarray):   # a 0-d tensor: compare as a number
+        expected = expected.item()
+    if type(expected) is bool or expected is None or type(expected) is str:
+        ok = type(got) is type(expected) and got == expected
+        return ok, "" if ok else f"expected {expected!r}{at}, got {_short(got)}" if reveal else f"wrong value{at}"
+    if type(expected) in (int, float):
+        if not _is_number(got) or type(got) is bool:
+            return False, f"expected a number{at}, got {_describe(got)}"
+        got = float(got.item() if isinstance(got, np.ndarray) else got)
+        ok = math.isfinite(got) and abs(got - expected) <= atol + rtol * abs(expected)
+        if type(expected) is int:
+            ok = ok and got == expected
+        return ok, "" if ok else (f"expected {expected!r}{at}, got {got!r}" if reveal else f"wrong value{at}")
+    if type(expected) is list:
+        if isinstance(got, np.ndarray):
+            got = got.tolist()
+        if type(got) is not list:
+            return False, f"expected a list/tuple{at}, got {_describe(got)}"
+        if len(got) != len(expected):
+            return False, f"expected {len(expected)} items{at}, got {len(got)}"
+        for i, (e, g) in enumerate(zip(expected, got)):
+            ok, message = compare(e, g, atol, rtol, reveal, f"{where}[{i}]")
+            if not ok:
+                return ok, message
+        return True, ""
+    if type(expected) is dict:
+        if type(got) is not dict:
+            return False, f"expected a dict{at}, got {_describe(got)}"
+        if set(got) != set(expected):
+            return False, f"expected the keys {sorted(expected)}{at}, got {sorted(got)}"
+        for key in expected:
+            ok, message = compare(expected[key], got[key], atol, rtol, reveal, f"{where}[{key!r}]")
+            if not ok:
+                return ok, message
+        return True, ""
+    raise MalformedValue(f"cannot compare with an expected {type(expected).__name__}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _compare_arrays(expected: np.ndarray, got: np.ndarray, atol: float, rtol: float, reveal: bool, at: str) -> Verdict:
+    if got.shape != expected.shape:
+        return False, f"expected shape {tuple(expected.shape)}{at}, got shape {tuple(got.shape)}"
+    kind = expected.dtype.kind
+    if kind in "bi" and got.dtype.kind != kind:
+        wanted = "a bool" if kind == "b" else "an integer"
+        return False, f"expected {wanted} tensor{at} (keep the input's dtype), got {got.dtype.name}"
+    if kind == "f":
+        wrong = ~np.isclose(got, expected, atol=atol, rtol=rtol, equal_nan=False)
+    else:
+        wrong = got != expected
+    if not wrong.any():
+        return True, ""
+    index = tuple(int(i) for i in np.argwhere(wrong)[0])
+    detail = f": got {got[index]!r}, expected {expected[index]!r}" if reveal else ""
+    return False, f"{int(wrong.sum())} of {wrong.size} elements differ{at}, first at index {list(index)}{detail}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Named rules, for answers that are right when they have a property rather than one value
+# ---------------------------------------------------------------------------------------------------------------
+
+def _correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i in range(kh):
+        for j in range(kw):
+            out += kernel[i, j] * image[i:i + out.shape[0], j:j + out.shape[1]]
+    return out
+
+
+def _edge_images(n: int = 12) -> Dict[str, np.ndarray]:
+    rows, cols = np.indices((n, n))
+    return {"constant": np.full((n, n), 3.0), "vertical edge": (cols >= n // 2).astype(float),
+            "horizontal edge": (rows >= n // 2).astype(float), "diagonal edge": (cols > rows).astype(float),
+            "anti-diagonal edge": (rows + cols >= n).astype(float)}
+
+
+def diagonal_edge_kernel(kernel: Any, context: Any = None) -> Verdict:
+    """A kernel whose response is zero on flat, vertical and horizontal edges, and non-zero along diagonal edges."""
+    if not isinstance(kernel, np.ndarray) or kernel.ndim != 2 or kernel.dtype.kind not in "if":
+        return False, f"expected a 2D tensor, got {_describe(kernel)}"
+    if not 1 <= kernel.shape[0] <= 5 or not 1 <= kernel.shape[1] <= 5 or kernel.size < 2:
+        return False, f"use a kernel between 1x2 and 5x5, got shape {tuple(kernel.shape)}"
+    kernel = kernel.astype(float)
+    if not np.isfinite(kernel).all():
+        return False, "the kernel holds inf or nan"
+    scale = np.abs(kernel).max()
+    if scale == 0:
+        return False, "the kernel is all zeros"
+    for name, image in _edge_images().items():
+        response = np.abs(_correlate(image, kernel)) / scale
+        if "diagonal" in name:
+            # The edge crosses every row of the response map, so every row must see it.
+            if (response.max(axis=1) < 1e-3).any():
+                return False, f"the kernel does not respond all along a {name}"
+        elif response.max() > 1e-6:
+            return False, f"the kernel responds to a {name} (it should give zero there)"
+    return True, ""
+
+
+def beats_baseline(predictions: Any, context: Any) -> Verdict:
+    """Predicted classes whose accuracy on `context['labels']` is at least `context['baseline']`."""
+    if type(context) is not dict or not {"labels", "baseline"} <= set(context):
+        raise MalformedValue("beats_baseline needs a context with labels and baseline")
+    labels = np.asarray(context["labels"])
+    baseline = float(context["baseline"])
+    if not isinstance(predictions, np.ndarray) or predictions.shape != labels.shape or predictions.dtype.kind != "i":
+        return False, f"expected integer class predictions of shape {tuple(labels.shape)}, got {_describe(predictions)}"
+    accuracy = float((predictions == labels).mean())
+    if accuracy < baseline:
+        return False, f"accuracy {accuracy:.3f} does not beat the MLP baseline {baseline:.3f}"
+    return True, f"accuracy {accuracy:.3f} (baseline {baseline:.3f})"
+
+
+RULES: Dict[str, Callable[[Any, Any], Verdict]] = {
+    "diagonal_edge_kernel": diagonal_edge_kernel,
+    "beats_baseline": beats_baseline,
+}
+
+
+def apply_rule(name: str, got: Any, context: Any) -> Verdict:
+    if name not in RULES:
+        raise ValueError(f"unknown rule {name!r}; known rules: {sorted(RULES)}")
+    return RULES[name](got, context)

@@ -1,0 +1,179 @@
+"""The grading sandbox: run one notebook's code cells, then the exercise's tests, and report plain data.
+
+The grader (`book.grade.grader`) starts this file's source with `python -I -B -c`, in a fresh process group, in a
+scratch directory, as an unprivileged user when the grader runs as root. It reads a job (JSON) on stdin and writes
+one JSON line per event to an inherited file descriptor; it never sees expected values, and nothing it writes is
+trusted beyond being data: the grader type-checks every value and compares it itself.
+
+Inside, a per-cell and per-test alarm turns an endless loop into a timeout for that cell or test only; an address
+space limit turns a memory blow-up into a `MemoryError`; `sys.exit`, `os._exit` and `KeyboardInterrupt` in a cell
+become that cell's error. What a submission prints goes to a log, never to the result channel.
+"""
+import builtins
+import inspect
+import json
+import os
+import re
+import resource
+import signal
+import sys
+import time
+
+START = time.monotonic()
+SCAFFOLD = re.compile(r"^(import otter|grader\s*=\s*otter\.Notebook\(.*\)|grader\.\w+\(.*\))$")
+_exec, _compile, _dumps, _write, _real_exit = builtins.exec, builtins.compile, json.dumps, os.write, os._exit
+_signature, _monotonic, _setitimer, _signal = inspect.signature, time.monotonic, signal.setitimer, signal.signal
+
+
+class Timeout(BaseException):
+    """Raised by the alarm; a BaseException so that `except Exception` in student code does not swallow it."""
+
+
+def _on_alarm(signum, frame):
+    raise Timeout()
+
+
+def _arm(seconds: float) -> None:
+    _signal(signal.SIGALRM, _on_alarm)
+    _setitimer(signal.ITIMER_REAL, max(seconds, 0.05))
+
+
+def _disarm() -> None:
+    _setitimer(signal.ITIMER_REAL, 0)
+
+
+def _message(error: BaseException) -> str:
+    try:
+        text = f"{type(error).__name__}: {error}"
+    except BaseException:   # a student's exception whose __str__ fails
+        text = type(error).__name__
+    return " ".join(text.split())[:300]
+
+
+def _is_scaffold(source: str) -> bool:
+    """otter's init and check cells: the grader runs its own tests, and importing otter costs seconds."""
+    lines = [line.strip() for line in source.splitlines() if line.strip() and not line.strip().startswith("#")]
+    return bool(lines) and all(SCAFFOLD.match(line) for line in lines)
+
+
+def _limit_resources(memory_bytes: int) -> None:
+    with open("/proc/self/statm") as statm:   # address space already mapped by the imports (torch maps a lot)
+        mapped = int(statm.read().split()[0]) * resource.getpagesize()
+    limits = {resource.RLIMIT_AS: mapped + memory_bytes, resource.RLIMIT_FSIZE: 64 << 20, resource.RLIMIT_CORE: 0}
+    for kind, value in limits.items():
+        resource.setrlimit(kind, (value, value))
+    _signal(signal.SIGXFSZ, signal.SIG_IGN)   # an oversized write fails with an error instead of killing us
+
+
+def _neutralise_exits() -> None:
+    def refuse_exit(*args, **kwargs):
+        raise SystemExit(args[0] if args else 0)
+    os._exit = refuse_exit
+    os.abort = refuse_exit
+    try:
+        import posix
+        posix._exit = refuse_exit
+        posix.abort = refuse_exit
+    except ImportError:
+        pass
+
+
+def main() -> None:
+    job = json.loads(sys.stdin.buffer.read())
+    result_fd = job["result_fd"]
+    deadline = START + job["deadline"]
+
+    def emit(event: dict) -> None:
+        data = (_dumps(event) + "\n").encode()
+        while data:
+            data = data[_write(result_fd, data):]
+
+    import torch
+    import book
+    import book.grade.checks as checks
+    checks.install_call_counters()
+    torch.set_num_threads(job.get("threads", 1))
+    from traitlets.config import Config
+    from IPython.core.interactiveshell import InteractiveShell
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=config)
+    shell.user_ns["__name__"] = "__main__"
+    namespace = shell.user_ns
+    _limit_resources(job["memory_bytes"])
+    _neutralise_exits()
+    emit({"event": "ready", "seconds": round(_monotonic() - START, 3)})
+
+    reserve = job["test_reserve"]
+    for index, cell in enumerate(job["cells"]):
+        event = {"event": "cell", "index": index, "id": cell.get("id"), "status": "ok", "message": ""}
+        if _is_scaffold(cell["source"]):
+            continue
+        budget = min(job["cell_timeout"], deadline - reserve - _monotonic())
+        if budget <= 0:
+            event.update(status="timeout", message="not run: the notebook's time was used up")
+            emit(event)
+            continue
+        try:
+            _arm(budget)
+            result = shell.run_cell(cell["source"], store_history=False, silent=False)
+            _disarm()
+            error = result.error_in_exec or result.error_before_exec
+        except BaseException as raised:   # an alarm outside the cell's own code, or IPython itself failing
+            _disarm()
+            error = raised
+        if error is not None:
+            timed_out = isinstance(error, Timeout)
+            event.update(status="timeout" if timed_out else "error",
+                         message=f"cell {index + 1} ran past its time limit" if timed_out
+                         else f"cell {index + 1} raised {_message(error)}")
+        emit(event)
+
+    for test in job["tests"]:
+        event = _run_test(test, namespace, checks, job["test_timeout"], deadline)
+        try:
+            emit(event)
+        except Exception as error:   # the submission slipped something unserialisable into the records
+            emit({**event, "status": "error", "records": [], "message": f"unreportable result: {_message(error)}"})
+    emit({"event": "done", "seconds": round(_monotonic() - START, 3)})
+    sys.stdout.flush()
+    _real_exit(0)
+
+
+def _run_test(test: dict, namespace: dict, checks, test_timeout: float, deadline: float) -> dict:
+    event = {"event": "test", "question": test["question"], "test": test["name"], "status": "ran",
+             "records": [], "message": ""}
+    budget = min(test_timeout, deadline - _monotonic())
+    if budget <= 0:
+        event.update(status="timeout", message="not run: the notebook's time was used up")
+        return event
+    records = []
+    try:
+        _arm(budget)
+        scope = {"__name__": "book_grade_test", "__builtins__": builtins}
+        _exec(_compile(test["source"], f"<test {test['name']}>", "exec"), scope)
+        function = scope[test["name"]]
+        names = list(_signature(function).parameters)
+        missing = [name for name in names if name != "env" and name not in namespace]
+        if missing:
+            raise NameError(f"{missing[0]} is not defined: its cell was deleted, renamed or failed")
+        checks._recorder = records
+        function(**{name: namespace if name == "env" else namespace[name] for name in names})
+        _disarm()
+    except Timeout:
+        event.update(status="timeout", message="the test ran past its time limit (an endless loop?)")
+    except checks.ForbiddenCall as forbidden:
+        _disarm()
+        event.update(status="forbidden", message=_message(forbidden))
+    except BaseException as error:
+        _disarm()
+        event.update(status="error", message=_message(error))
+    finally:
+        _disarm()
+        checks._recorder = None
+    event["records"] = records
+    return event
+
+
+if __name__ == "__main__":
+    main()
