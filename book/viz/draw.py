@@ -32,7 +32,7 @@ STYLE = """
 .ks svg text{text-anchor:middle;dominant-baseline:central;font-variant-numeric:tabular-nums;fill:#1d3b5e}
 .ks .lbl{font-size:12px;fill:#52606d;text-anchor:start;dominant-baseline:auto}
 .ks .c-i{fill:#e6f0fb;stroke:#8fb0d6}.ks .c-u{fill:#f3f4f6;stroke:#c9ced6}
-.ks .c-p{fill:#fff;stroke:#b8c0cc;stroke-dasharray:3 2}.ks .c-z{fill:#fbfcfd;stroke:#c6ccd5;stroke-dasharray:1 2}
+.ks .c-p{fill:#fff;stroke:#b8c0cc;stroke-dasharray:3 2}.ks .c-z{fill:#f5f1fc;stroke:#b9a8dc;stroke-dasharray:2 2}
 .ks .c-k{fill:#ffe6ad;stroke:#cf8a12}.ks .c-o{fill:#fff;stroke:#c9d2dc}
 .ks text.q{fill:#a3abb6}.ks .ks-kernel text{fill:#5a3800;font-weight:600}
 .ks .win{fill:#ffd27a;stroke:#cf8a12}.ks text.on{fill:#3d2600;font-weight:600}
@@ -54,7 +54,7 @@ STYLE = """
 """
 
 _KEYS = (("i", "input", "#e6f0fb", "#8fb0d6"), ("p", "padding", "#fff", "#b8c0cc"),
-         ("z", "inserted zero", "#fbfcfd", "#c6ccd5"), ("u", "never read", "#f3f4f6", "#c9ced6"),
+         ("z", "inserted zero", "#f5f1fc", "#b9a8dc"), ("u", "never read", "#f3f4f6", "#c9ced6"),
          ("win", "window", "#ffd27a", "#cf8a12"), ("o", "output", "#d3efe6", "#6bbfa5"))
 
 
