@@ -1,0 +1,394 @@
+"""`book.conv` against PyTorch, NumPy, SciPy and d2l: the seeds' worked examples, then property tests.
+
+The property tests draw arbitrary argument combinations, many of them invalid on purpose, and check both halves of
+the contract: torch refuses a call exactly when `book.conv` raises a one-line `ValueError`, and when torch accepts
+it the results are equal (float64: `assert_close`'s default tolerances; float32: `assert_close_sums`).
+"""
+from __future__ import annotations
+
+import json
+import warnings
+from typing import Callable, Dict, List, Optional
+
+import numpy as np
+import pytest
+import scipy.signal
+import torch
+import torch.nn.functional as F
+from hypothesis import assume, event, given, settings, strategies as st
+
+from book import conv
+from book.bench.__main__ import main as bench_main
+
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
+                                                                  reason="no CUDA device on this machine"))]
+TORCH_REFUSES = (RuntimeError, ValueError)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Run torch single-threaded here: on tiny tensors, handing work between threads costs far more than the work,
+    and on a busy machine it makes every call slow."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def assert_close_sums(actual: torch.Tensor, expected: torch.Tensor, terms: int) -> None:
+    """`assert_close` for results that are sums of `terms` products of numbers of order 1.
+
+    In float64 torch's default tolerances hold. In float32 our matmul adds the products in another order than
+    torch's kernels do, and every addition may round by half an ulp of the running sum, so the difference grows
+    with the reduction length: allow 4 * eps * terms (never less than the float32 defaults). A wrong or missing
+    product is an error of order 1 and still fails.
+    """
+    if actual.dtype == torch.float64:
+        torch.testing.assert_close(actual, expected)
+        return
+    tolerance = 4 * torch.finfo(actual.dtype).eps * terms
+    torch.testing.assert_close(actual, expected, rtol=max(1.3e-6, tolerance), atol=max(1e-5, tolerance))
+
+
+def outcome(fn: Callable[..., torch.Tensor], **kwargs):
+    """What `fn(**kwargs)` gives: its result, or the exception it raised."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns about 'same' with even kernels; that is not a refusal
+        try:
+            return fn(**kwargs)
+        except TORCH_REFUSES as error:
+            return error
+
+
+def assert_same_outcome(ours: Callable[..., torch.Tensor], theirs: Callable[..., torch.Tensor], **kwargs) -> None:
+    """torch refuses <=> we raise a one-line ValueError; when torch accepts, the results are equal."""
+    expected = outcome(theirs, **kwargs)
+    if isinstance(expected, Exception):
+        event("torch refuses")
+        with pytest.raises(ValueError) as raised:
+            ours(**kwargs)
+        assert "\n" not in str(raised.value), "error messages are one line"
+    else:
+        event("torch accepts")
+        torch.testing.assert_close(ours(**kwargs), expected)
+
+
+def randn(generator_seed: int, *shape: int, dtype=torch.float64, device="cpu") -> torch.Tensor:
+    generator = torch.Generator().manual_seed(generator_seed)
+    return torch.randn(shape, generator=generator, dtype=dtype).to(device)
+
+
+def spatial(values: st.SearchStrategy[int]) -> st.SearchStrategy:
+    """An int or an (h, w) pair, as every spatial argument of torch accepts."""
+    return st.one_of(values, st.tuples(values, values))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The seeds' worked examples
+# ---------------------------------------------------------------------------------------------------------------
+
+def test_corr2d_worked_example():
+    X = torch.arange(9.0).reshape(3, 3)
+    K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
+    torch.testing.assert_close(conv.corr2d(X, K), torch.tensor([[19.0, 25.0], [37.0, 43.0]]))
+
+
+def test_corr2d_multi_in_worked_example():
+    X = torch.stack([torch.arange(9.0), torch.arange(1.0, 10.0)]).reshape(2, 3, 3)
+    K = torch.stack([torch.tensor([[0.0, 1.0], [2.0, 3.0]]), torch.tensor([[1.0, 2.0], [3.0, 4.0]])])
+    torch.testing.assert_close(conv.corr2d_multi_in(X, K), torch.tensor([[56.0, 72.0], [104.0, 120.0]]))
+
+
+def test_corr2d_multi_in_out_stacks_shifted_kernels():
+    X = torch.stack([torch.arange(9.0), torch.arange(1.0, 10.0)]).reshape(2, 3, 3)
+    K = torch.stack([torch.tensor([[0.0, 1.0], [2.0, 3.0]]), torch.tensor([[1.0, 2.0], [3.0, 4.0]])])
+    K = torch.stack((K, K + 1, K + 2), 0)
+    Y = conv.corr2d_multi_in_out(X, K)
+    assert Y.shape == (3, 2, 2)
+    torch.testing.assert_close(Y[0], torch.tensor([[56.0, 72.0], [104.0, 120.0]]))
+    torch.testing.assert_close(Y, F.conv2d(X, K))
+
+
+def test_edge_detection_finds_both_edges_and_nothing_in_the_transpose():
+    X = torch.ones((6, 8))
+    X[:, 2:6] = 0
+    K = torch.tensor([[1.0, -1.0]])
+    expected = torch.zeros((6, 7))
+    expected[:, 1], expected[:, 5] = 1.0, -1.0
+    torch.testing.assert_close(conv.corr2d(X, K), expected)
+    torch.testing.assert_close(conv.corr2d(X.t(), K), torch.zeros((8, 5)))
+
+
+@pytest.mark.parametrize("kernel_size, padding, stride, expected", [
+    ((3, 3), 1, 1, (8, 8)),
+    ((5, 3), (2, 1), 1, (8, 8)),
+    ((3, 3), 1, 2, (4, 4)),
+    ((3, 5), (0, 1), (3, 4), (2, 2)),
+])
+def test_padding_and_stride_on_8x8(kernel_size, padding, stride, expected):
+    layer = torch.nn.Conv2d(1, 1, kernel_size, padding=padding, stride=stride, dtype=torch.float64)
+    X = torch.rand((1, 1, 8, 8), dtype=torch.float64)
+    Y = conv.conv2d(X, layer.weight.detach(), layer.bias.detach(), stride=stride, padding=padding)
+    assert Y.shape[2:] == expected
+    torch.testing.assert_close(Y, layer(X).detach())
+
+
+def test_1x1_convolution_is_a_matrix_product_over_channels():
+    X, K = randn(0, 3, 3, 3), randn(1, 2, 3, 1, 1)
+    torch.testing.assert_close(conv.corr2d_multi_in_out_1x1(X, K), conv.corr2d_multi_in_out(X, K))
+
+
+def test_convolution_flips_the_kernel_and_correlation_does_not():
+    x, w = torch.tensor([1.0, 2.0, 3.0]), torch.tensor([0.0, 1.0, 0.5])
+    torch.testing.assert_close(conv.convolve1d(x, w, "full"), torch.tensor([0.0, 1.0, 2.5, 4.0, 1.5]))
+    X, K = torch.arange(9.0).reshape(3, 3), torch.tensor([[0.0, 1.0], [2.0, 3.0]])
+    torch.testing.assert_close(conv.convolve2d(X, K, "valid"), conv.corr2d(X, K.flip(0, 1)))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Invalid arguments: the message names the argument
+# ---------------------------------------------------------------------------------------------------------------
+
+X4, W4 = torch.zeros(1, 4, 6, 6), torch.zeros(2, 4, 3, 3)
+
+
+@pytest.mark.parametrize("call, names", [
+    (lambda: conv.conv2d(X4, W4, stride=0), "stride"),
+    (lambda: conv.conv2d(X4, W4, padding=-1), "padding"),
+    (lambda: conv.conv2d(X4, W4, padding="full"), "padding"),
+    (lambda: conv.conv2d(X4, W4, padding="same", stride=2), "padding='same'"),
+    (lambda: conv.conv2d(X4, W4, dilation=(1, 0)), "dilation"),
+    (lambda: conv.conv2d(X4, W4, groups=0), "groups"),
+    (lambda: conv.conv2d(X4, torch.zeros(2, 2, 3, 3), groups=3), "groups"),
+    (lambda: conv.conv2d(X4, torch.zeros(2, 3, 3, 3)), "input channels"),
+    (lambda: conv.conv2d(X4, W4, bias=torch.zeros(3)), "bias"),
+    (lambda: conv.conv2d(X4, torch.zeros(2, 4, 7, 3)), "kernel size"),
+    (lambda: conv.conv2d(X4[0, 0], W4), "input"),
+    (lambda: conv.conv2d(X4, W4[0]), "weight"),
+    (lambda: conv.conv_transpose2d(X4, torch.zeros(4, 2, 3, 3), stride=2, output_padding=2), "output_padding"),
+    (lambda: conv.conv_transpose2d(X4, torch.zeros(4, 2, 3, 3), padding=5), "padding"),
+    (lambda: conv.conv_transpose2d(X4, torch.zeros(3, 2, 3, 3)), "input channels"),
+    (lambda: conv.conv2d_backward(X4, W4, torch.zeros(1, 2, 3, 3)), "grad_out"),
+    (lambda: conv.convolve1d(torch.ones(3), torch.ones(2), "wide"), "mode"),
+    (lambda: conv.convolve2d(torch.ones(2, 5), torch.ones(3, 3), "valid"), "mode='valid'"),
+])
+def test_invalid_arguments_raise_a_value_error_naming_them(call, names):
+    with pytest.raises(ValueError, match=names.replace("(", r"\(").replace(")", r"\)")) as raised:
+        call()
+    assert "\n" not in str(raised.value)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Property tests: conv2d
+# ---------------------------------------------------------------------------------------------------------------
+
+def one_mistake(draw, mistakes: List[str], wild: bool) -> Optional[str]:
+    """Which argument to get wrong (None half the time) when `wild`; one at a time, so no refusal hides another."""
+    return draw(st.sampled_from([None] * len(mistakes) + mistakes)) if wild else None
+
+
+CONV2D_MISTAKES = ["groups", "in_channels", "out_channels", "input_dims", "weight_dims", "padding", "stride",
+                   "dilation", "bias"]
+
+
+@st.composite
+def conv2d_calls(draw, wild: bool = True, grouped: bool = True, dtype=torch.float64,
+                 device: str = "cpu") -> Dict[str, object]:
+    """Keyword arguments for `conv2d`; with `wild`, half the calls get one argument wrong.
+
+    Kernels larger than the (padded) input come up by themselves in wild calls and are filtered out otherwise.
+    """
+    wrong = one_mistake(draw, CONV2D_MISTAKES, wild)
+    groups = draw(st.integers(-1, 0) if wrong == "groups" else st.integers(1, 3 if grouped else 1))
+    per_group_in, per_group_out = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    in_channels = max(groups, 1) * per_group_in + (wrong == "in_channels")
+    out_channels = max(groups, 1) * per_group_out + (wrong == "out_channels")
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    size = (draw(st.integers(1, 8)), draw(st.integers(1, 8)))
+    input_shapes = {4: (draw(st.integers(1, 2)), in_channels, *size), 3: (in_channels, *size),
+                    2: size, 5: (1, 1, in_channels, *size)}
+    input_shape = input_shapes[draw(st.sampled_from([2, 5] if wrong == "input_dims" else [4, 3]))]
+    weight_shape = (out_channels, per_group_in, *kernel)[wrong == "weight_dims":]
+    padding = draw(spatial(st.just(-1)) if wrong == "padding" else
+                   st.one_of(spatial(st.integers(0, 3)), st.sampled_from(["valid", "same"])))
+    strides = st.integers(-1, 0) if wrong == "stride" else st.integers(1, 3)
+    stride = draw(spatial(strides) if padding != "same" or wrong == "stride" else st.just(1))
+    dilation = draw(spatial(st.integers(-1, 0) if wrong == "dilation" else st.integers(1, 3)))
+    if not wild:
+        assume(fits(size, kernel, padding, dilation))
+    bias_shape = draw(st.sampled_from([(out_channels + 1,), (1, out_channels)] if wrong == "bias" else
+                                      [None, (out_channels,)]))
+    seed = draw(st.integers(0, 2 ** 32 - 1))
+    return dict(input=randn(seed, *input_shape, dtype=dtype, device=device),
+                weight=randn(seed + 1, *weight_shape, dtype=dtype, device=device),
+                bias=None if bias_shape is None else randn(seed + 2, *bias_shape, dtype=dtype, device=device),
+                stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def as_pair(value):
+    return value if isinstance(value, tuple) else (value, value)
+
+
+def fits(size, kernel, padding, dilation) -> bool:
+    """Whether the (dilated) kernel fits in the padded input, as torch requires."""
+    if padding == "same":
+        return True
+    pads = (0, 0) if padding == "valid" else as_pair(padding)
+    return all(n + 2 * p >= d * (k - 1) + 1 for n, p, d, k in zip(size, pads, as_pair(dilation), kernel))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(call=conv2d_calls())
+def test_conv2d_refuses_exactly_what_torch_refuses_and_otherwise_equals_it(call):
+    assert_same_outcome(conv.conv2d, F.conv2d, **call)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_conv2d_float32_matches_torch_within_summation_tolerance(device, data):
+    call = data.draw(conv2d_calls(wild=False, dtype=torch.float32, device=device))
+    weight = call["weight"]
+    terms = weight[0].numel() + 1
+    assert_close_sums(conv.conv2d(**call), F.conv2d(**call), terms)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Property tests: conv_transpose2d and conv2d_backward
+# ---------------------------------------------------------------------------------------------------------------
+
+CONV_TRANSPOSE2D_MISTAKES = ["groups", "in_channels", "stride", "dilation", "padding", "output_padding", "bias"]
+
+
+@st.composite
+def conv_transpose2d_calls(draw, wild: bool = True, dtype=torch.float64, device: str = "cpu") -> Dict[str, object]:
+    """Keyword arguments for `conv_transpose2d` (weight laid out (C_in, C_out/groups, kh, kw)).
+
+    With `wild`, half the calls get one argument wrong; output_padding >= max(stride, dilation) and padding that
+    leaves no output come up by themselves then, and are filtered out otherwise.
+    """
+    wrong = one_mistake(draw, CONV_TRANSPOSE2D_MISTAKES, wild)
+    groups = draw(st.integers(-1, 0) if wrong == "groups" else st.integers(1, 3))
+    per_group_in, per_group_out = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    in_channels = max(groups, 1) * per_group_in
+    weight_in = in_channels + (draw(st.sampled_from([-1, 1])) if wrong == "in_channels" else 0)
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    size = (draw(st.integers(1, 5)), draw(st.integers(1, 5)))
+    input_shape = ((draw(st.integers(1, 2)),) if draw(st.booleans()) else ()) + (in_channels, *size)
+    stride = draw(spatial(st.integers(-1, 0) if wrong == "stride" else st.integers(1, 3)))
+    dilation = draw(spatial(st.integers(-1, 0) if wrong == "dilation" else st.integers(1, 3)))
+    padding = draw(spatial(st.just(-1) if wrong == "padding" else st.integers(0, 3)))
+    output_padding = draw(spatial(st.just(-1) if wrong == "output_padding" else st.integers(0, 2)))
+    if not wild:
+        s, d, p, op = (as_pair(v) for v in (stride, dilation, padding, output_padding))
+        assume(all(o < max(s_, d_) for o, s_, d_ in zip(op, s, d)))
+        assume(all((n - 1) * s_ - 2 * p_ + d_ * (k - 1) + o + 1 > 0
+                   for n, s_, p_, d_, k, o in zip(size, s, p, d, kernel, op)))
+    out_channels = max(groups, 1) * per_group_out
+    bias_shape = draw(st.just((out_channels + 1,)) if wrong == "bias" else st.sampled_from([None, (out_channels,)]))
+    seed = draw(st.integers(0, 2 ** 32 - 1))
+    return dict(input=randn(seed, *input_shape, dtype=dtype, device=device),
+                weight=randn(seed + 1, weight_in, per_group_out, *kernel, dtype=dtype, device=device),
+                bias=None if bias_shape is None else randn(seed + 2, *bias_shape, dtype=dtype, device=device),
+                stride=stride, padding=padding, output_padding=output_padding, groups=groups, dilation=dilation)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(call=conv_transpose2d_calls())
+def test_conv_transpose2d_refuses_exactly_what_torch_refuses_and_otherwise_equals_it(call):
+    assert_same_outcome(conv.conv_transpose2d, F.conv_transpose2d, **call)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_conv_transpose2d_float32_matches_torch_within_summation_tolerance(device, data):
+    call = data.draw(conv_transpose2d_calls(wild=False, dtype=torch.float32, device=device))
+    weight = call["weight"]
+    terms = weight.shape[0] // call["groups"] * weight.shape[2] * weight.shape[3] + 1
+    assert_close_sums(conv.conv_transpose2d(**call), F.conv_transpose2d(**call), terms)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_conv2d_backward_equals_autograd(device, data):
+    call = data.draw(conv2d_calls(wild=False, grouped=False, device=device))
+    X, W = call["input"].requires_grad_(), call["weight"].requires_grad_()
+    args = dict(stride=call["stride"], padding=call["padding"], dilation=call["dilation"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        Y = F.conv2d(X, W, **args)
+    grad_out = torch.randn_like(Y)
+    expected_X, expected_W = torch.autograd.grad(Y, (X, W), grad_out)
+    kernel = W.shape[-2:]
+    if args["padding"] == "same" and any(d * (k - 1) % 2 for d, k in zip(as_pair(args["dilation"]), kernel)):
+        event("'same' padding that is not symmetric")
+        with pytest.raises(ValueError, match="symmetric"):
+            conv.conv2d_backward(X.detach(), W.detach(), grad_out, **args)
+        return
+    grad_X, grad_W = conv.conv2d_backward(X.detach(), W.detach(), grad_out, **args)
+    torch.testing.assert_close(grad_X, expected_X)
+    torch.testing.assert_close(grad_W, expected_W)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Property tests: the textbook loops and true convolution
+# ---------------------------------------------------------------------------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(h=st.integers(1, 6), w=st.integers(1, 6), kh=st.integers(1, 6), kw=st.integers(1, 6),
+       c_in=st.integers(1, 3), c_out=st.integers(1, 3), seed=st.integers(0, 2 ** 32 - 1))
+def test_textbook_loops_equal_torch(h, w, kh, kw, c_in, c_out, seed):
+    X, K = randn(seed, c_in, h, w), randn(seed + 1, c_out, c_in, kh, kw)
+    expected = outcome(F.conv2d, input=X, weight=K)
+    if isinstance(expected, Exception):
+        return  # the kernel is larger than the input; d2l's loops make no promise there
+    torch.testing.assert_close(conv.corr2d(X[0], K[0, 0]), F.conv2d(X[:1], K[:1, :1])[0])
+    torch.testing.assert_close(conv.corr2d_multi_in(X, K[0]), expected[0])
+    torch.testing.assert_close(conv.corr2d_multi_in_out(X, K), expected)
+    torch.testing.assert_close(conv.corr2d_multi_in_out_1x1(X, K[:, :, :1, :1]), F.conv2d(X, K[:, :, :1, :1]))
+
+
+def test_corr2d_equals_d2l():
+    d2l = pytest.importorskip("d2l.torch")
+    for shape, kernel in [((7, 5), (4, 3)), ((3, 3), (2, 2)), ((6, 8), (1, 2)), ((4, 4), (4, 4))]:
+        X, K = randn(0, *shape, dtype=torch.float32), randn(1, *kernel, dtype=torch.float32)
+        torch.testing.assert_close(conv.corr2d(X, K), d2l.corr2d(X, K))
+
+
+@settings(max_examples=300, deadline=None)
+@given(n=st.integers(1, 9), m=st.integers(1, 9), mode=st.sampled_from(["full", "same", "valid"]),
+       seed=st.integers(0, 2 ** 32 - 1))
+def test_convolve1d_equals_numpy(n, m, mode, seed):
+    x, w = randn(seed, n), randn(seed + 1, m)
+    expected = torch.from_numpy(np.convolve(x.numpy(), w.numpy(), mode))
+    torch.testing.assert_close(conv.convolve1d(x, w, mode), expected)
+
+
+@settings(max_examples=400, deadline=None)
+@given(shape=st.tuples(st.integers(1, 6), st.integers(1, 6)), kernel=st.tuples(st.integers(1, 6), st.integers(1, 6)),
+       mode=st.sampled_from(["full", "same", "valid"]), seed=st.integers(0, 2 ** 32 - 1))
+def test_convolve2d_refuses_exactly_what_scipy_refuses_and_otherwise_equals_it(shape, kernel, mode, seed):
+    X, K = randn(seed, *shape), randn(seed + 1, *kernel)
+    try:
+        expected = torch.from_numpy(scipy.signal.convolve2d(X.numpy(), K.numpy(), mode))
+    except ValueError:
+        event("scipy refuses")
+        with pytest.raises(ValueError):
+            conv.convolve2d(X, K, mode)
+        return
+    torch.testing.assert_close(conv.convolve2d(X, K, mode), expected)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The benchmark runs end to end
+# ---------------------------------------------------------------------------------------------------------------
+
+def test_conv_benchmark_quick_run_prints_a_table_and_json(capsys):
+    assert bench_main(["conv", "--quick", "--device", "cpu", "--repeat", "1"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("layer")
+    report = json.loads(lines[-1])
+    assert {"median_ratio_vs_torch", "max_ratio_vs_torch", "device", "torch_threads", "layers"} <= report.keys()
+    assert report["device"] == "cpu" and report["max_ratio_vs_torch"] >= report["median_ratio_vs_torch"] > 0
