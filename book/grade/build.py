@@ -37,6 +37,18 @@ SOURCES = ROOT / "grading" / "source"
 EXERCISES = ROOT / "exercises"
 SOLUTIONS = ROOT / "solutions"
 AUTOGRADER = ROOT / "grading" / "autograder"
+# otter's settings, the same for every exercise: public tests live in the student notebook's metadata, so a
+# student gets one self-contained file; no PDFs, no zip, no test run (the build records the reference instead).
+OTTER_CONFIG = """# ASSIGNMENT CONFIG
+init_cell: true
+check_all_cell: false
+export_cell: false
+run_tests: false
+solutions_pdf: false
+generate: false
+tests:
+  files: false
+  ok_format: false"""
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 MARKER_LINE = re.compile(r"^\s*# (BEGIN|END) SOLUTION\s*$")
 SOLUTION_SUFFIX = re.compile(r"\s*# SOLUTION\s*$")
@@ -67,6 +79,7 @@ def _read_source(path: Path) -> nbformat.NotebookNode:
     import jupytext
     notebook = jupytext.reads(path.read_text(), fmt="py:percent")
     notebook.metadata = {"kernelspec": dict(KERNELSPEC)}
+    notebook.cells.insert(0, nbformat.v4.new_raw_cell(OTTER_CONFIG))
     return notebook
 
 
@@ -171,10 +184,12 @@ def _check_no_leaks(name: str, exercise: nbformat.NotebookNode, material: dict,
         for test in question["tests"]:
             if test["hidden"] and f"def {test['name']}(" in text:
                 raise BuildError(f"{name}: hidden test {test['name']} leaked into the exercise")
+    block = re.compile(r"# BEGIN SOLUTION\n(.*?)# END SOLUTION", flags=re.S)
+    given = {line.strip() for cell in autograder.cells for line in block.sub("", cell.source).split("\n")}
     for cell in autograder.cells:
-        for block in re.findall(r"# BEGIN SOLUTION\n(.*?)# END SOLUTION", cell.source, flags=re.S):
-            for line in block.strip().split("\n"):
-                if len(line.strip()) > 12 and line.strip() in text:
+        for solution in block.findall(cell.source):
+            for line in solution.strip().split("\n"):
+                if len(line.strip()) > 12 and line.strip() not in given and line.strip() in text:
                     raise BuildError(f"{name}: the solution line {line.strip()!r} leaked into the exercise")
 
 

@@ -1,15 +1,3 @@
-# %% [raw]
-# # ASSIGNMENT CONFIG
-# init_cell: true
-# check_all_cell: false
-# export_cell: false
-# run_tests: false
-# solutions_pdf: false
-# generate: false
-# tests:
-#   files: false
-#   ok_format: false
-
 # %% [markdown]
 # # Exercises: the mathematics of convolution
 #
@@ -17,10 +5,11 @@
 # run it for immediate feedback from the public tests. Your notebook is graded later with more (hidden) tests,
 # so make your functions correct in general, not just on the examples shown.
 #
-# The point of each question is to write the operation yourself. Use `torch` tensors and their elementwise
-# operations, indexing and reductions, but do not call `torch.nn.functional.conv2d`, `unfold`, the pooling
-# functions, `scipy.signal`, or the book's own helpers (`book.conv`, `book.pool`, `book.shapes`, `book.cost`,
-# `d2l.corr2d`): the grader detects those calls and the test fails.
+# The point of each question is to write the operation yourself: use tensors, indexing, elementwise operations
+# and reductions, but inside your answers do not call torch's convolution, `unfold` or pooling functions, the
+# book's helpers (`book.conv`, `book.pool`, `book.shapes`, `book.cost`) or `d2l.corr2d`. The grader detects
+# calls to torch's functions and the book's helpers, and such a test fails. Checking your answer against them in
+# a cell of your own is fine.
 
 # %%
 import torch

@@ -1,0 +1,203 @@
+# %% [markdown]
+# # Exercises: from fully connected layers to convolutions
+#
+# These exercises go with the chapter *From fully connected layers to convolutions*. Each question ends with a
+# check cell: run it for immediate feedback from the public tests. Your notebook is graded later with more
+# (hidden) tests, so make your functions correct in general, not just on the examples shown.
+#
+# Where a question asks you to write an operation yourself, do not call torch's convolution, `unfold` or pooling
+# functions or the book's helpers (`book.conv`, `book.pool`, `book.shapes`, `book.cost`) inside your answer: the
+# grader detects those calls and the test fails.
+
+# %%
+import torch
+from torch import nn
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: parameter_counts
+# points: 2
+
+# %% [markdown]
+# ## 1. What locality and translation invariance save
+#
+# A fully connected layer maps a single-channel $h \times w$ image to a hidden representation of $h' \times w'$
+# values: one weight for every (input pixel, hidden value) pair and one bias per hidden value. A convolution
+# keeps only a $(2\Delta+1) \times (2\Delta+1)$ window of weights, shared by every position, plus one bias.
+#
+# Write `fc_parameter_count(h, w, h_out, w_out)` and `conv_parameter_count(delta)` (plain Python ints).
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def fc_parameter_count(h, w, h_out, w_out):
+    return h * w * h_out * w_out + h_out * w_out  # SOLUTION
+
+
+def conv_parameter_count(delta):
+    return (2 * delta + 1) ** 2 + 1  # SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_small_layers(fc_parameter_count, conv_parameter_count):
+    from book.grade.checks import check
+    check(fc_parameter_count(2, 2, 2, 2), 20)
+    check(conv_parameter_count(1), 10)
+
+
+# %%
+# HIDDEN
+def test_megapixel_layers(fc_parameter_count, conv_parameter_count):
+    from book.grade.checks import check
+    check(fc_parameter_count(1000, 1000, 1000, 1000))
+    check(fc_parameter_count(28, 32, 14, 16))
+    check([conv_parameter_count(delta) for delta in (0, 2, 5)])
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: conv_as_matrix
+# points: 3
+
+# %% [markdown]
+# ## 2. A convolution is a fully connected layer with shared, local weights
+#
+# Flatten a single-channel input `X` of shape `input_shape` row by row into a vector $x$. The cross-correlation
+# with a kernel `K` (no padding, stride 1) is then a matrix product: $\operatorname{vec}(Y) = W x$.
+# Write `conv_as_matrix(K, input_shape)` that builds $W$, of shape (number of outputs, number of inputs), with the
+# dtype of `K`. Most of its entries are zero (locality), and every row holds the same weights (sharing).
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def conv_as_matrix(K, input_shape):
+    # BEGIN SOLUTION
+    (n_h, n_w), (k_h, k_w) = input_shape, K.shape
+    out_h, out_w = n_h - k_h + 1, n_w - k_w + 1
+    W = torch.zeros((out_h * out_w, n_h * n_w), dtype=K.dtype)
+    for i in range(out_h):
+        for j in range(out_w):
+            row = W[i * out_w + j].view(n_h, n_w)
+            row[i:i + k_h, j:j + k_w] = K
+    return W
+    # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_one_row(conv_as_matrix):
+    import torch
+    from book.grade.checks import check, no_library
+    with no_library():
+        W = conv_as_matrix(torch.tensor([[1.0, 2.0]]), (1, 3))
+    check(W, [[1.0, 2.0, 0.0], [0.0, 1.0, 2.0]])
+
+
+# %%
+# HIDDEN
+def test_rectangular(conv_as_matrix):
+    import torch
+    from book.grade.checks import check, no_library
+    with no_library():
+        check(conv_as_matrix(torch.tensor([[1.0, -2.0], [3.0, 0.5]]), (3, 4)))
+        check(conv_as_matrix(torch.arange(6.0).reshape(2, 3) - 2.5, (4, 5)))
+
+
+# %%
+# HIDDEN
+def test_matches_the_convolution(conv_as_matrix):
+    import torch
+    from book.grade.checks import check, no_library
+    X = torch.arange(30.0).reshape(5, 6).cos()
+    K = torch.tensor([[0.5, 1.0, -1.0], [2.0, 0.0, 0.25]])
+    with no_library():
+        W = conv_as_matrix(K, (5, 6))
+    check(W @ X.reshape(-1))
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: learn_kernel
+# points: 2
+
+# %% [markdown]
+# ## 3. Learning a kernel from examples
+#
+# Given an input `X` and the output `Y = corr2d(X, K_true)` of an unknown kernel of shape `kernel_shape`, recover
+# the kernel by gradient descent on the squared error. Write `learn_kernel(X, Y, kernel_shape)` that returns the
+# learned kernel as a tensor of shape `kernel_shape`, within 0.05 of the true one in every entry, in about a second.
+# Here you may use autograd and `nn.Conv2d` or `torch.nn.functional.conv2d`.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def learn_kernel(X, Y, kernel_shape, steps=300, lr=0.1):
+    # BEGIN SOLUTION
+    K = torch.zeros(kernel_shape, requires_grad=True)
+    optimizer = torch.optim.Adam([K], lr=lr)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        prediction = torch.nn.functional.conv2d(X[None, None], K[None, None])[0, 0]
+        loss = ((prediction - Y) ** 2).mean()
+        loss.backward()
+        optimizer.step()
+    return K.detach()
+    # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_vertical_edge_kernel(learn_kernel):
+    import torch
+    from book.grade.checks import check
+    X = torch.randn((6, 8), generator=torch.Generator().manual_seed(0))
+    Y = X[:, :-1] - X[:, 1:]
+    check(learn_kernel(X, Y, (1, 2)), [[1.0, -1.0]], atol=0.05)
+
+
+# %%
+# HIDDEN
+def test_diagonal_kernel(learn_kernel):
+    import torch
+    from book.grade.checks import check
+    X = torch.randn((8, 8), generator=torch.Generator().manual_seed(1))
+    Y = 0.5 * X[:-1, :-1] - X[1:, 1:]
+    check(learn_kernel(X, Y, (2, 2)), atol=0.06)
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION

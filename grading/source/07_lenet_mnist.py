@@ -1,0 +1,218 @@
+# %% [markdown]
+# # Exercises: LeNet on MNIST
+#
+# These exercises go with the chapter *LeNet on MNIST*. Each question ends with a check cell: run it for
+# immediate feedback from the public tests. Your notebook is graded later with more (hidden) tests, so make your
+# functions correct in general, not just on the examples shown.
+#
+# LeNet, as in the chapter: `Conv2d(1, 6, 5, padding=2)`, sigmoid, `AvgPool2d(2, stride=2)`, `Conv2d(6, 16, 5)`,
+# sigmoid, `AvgPool2d(2, stride=2)`, `Flatten`, `Linear(16*5*5, 120)`, sigmoid, `Linear(120, 84)`, sigmoid,
+# `Linear(84, 10)`, for $28 \times 28$ images.
+
+# %%
+import torch
+from torch import nn
+
+from book.data import load_mnist
+
+torch.manual_seed(0)
+small = load_mnist().subset(train=2000, test=1000, seed=0)   # a subset, so that training takes seconds
+
+
+def train(model, images, labels, epochs=2, lr=2e-3, batch_size=32, seed=0):
+    """Adam on the cross-entropy loss, in shuffled mini-batches; returns the model."""
+    torch.manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    loss = nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        order = torch.randperm(len(labels))
+        for start in range(0, len(labels), batch_size):
+            batch = order[start:start + batch_size]
+            optimizer.zero_grad()
+            loss(model(images[batch]), labels[batch]).backward()
+            optimizer.step()
+    return model
+
+
+def accuracy(model, images, labels):
+    with torch.no_grad():
+        return (model(images).argmax(dim=1) == labels).float().mean().item()
+
+
+# %% [markdown]
+# The baseline to beat: a multilayer perceptron with one hidden layer, trained on the same 2000 images.
+
+# %%
+torch.manual_seed(0)
+mlp = train(nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 64), nn.ReLU(), nn.Linear(64, 10)),
+            small.train_images, small.train_labels, lr=1e-3)
+mlp_accuracy = accuracy(mlp, small.test_images, small.test_labels)
+print(f"MLP test accuracy: {mlp_accuracy:.3f}")
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: parameter_count
+# points: 2
+
+# %% [markdown]
+# ## 1. How many parameters?
+#
+# Write `lenet_parameter_count(c1=6, c2=16, h1=120, h2=84, classes=10, image_size=28)`: the number of parameters
+# (weights and biases) of LeNet with `c1` and `c2` channels in its two convolutions, hidden layers of `h1` and
+# `h2` units, `classes` outputs, for square images of side `image_size` (the first `Linear` layer's input size
+# depends on it). Compute it from the formulas, without building or running the network.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def lenet_parameter_count(c1=6, c2=16, h1=120, h2=84, classes=10, image_size=28):
+    # BEGIN SOLUTION
+    side = (image_size // 2 - 4) // 2
+    convolutions = (c1 * 1 * 25 + c1) + (c2 * c1 * 25 + c2)
+    dense = (c2 * side * side * h1 + h1) + (h1 * h2 + h2) + (h2 * classes + classes)
+    return convolutions + dense
+    # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_lenet(lenet_parameter_count):
+    from book.grade.checks import check, no_library
+    with no_library():
+        check(lenet_parameter_count(), 61706)
+
+
+# %%
+# HIDDEN
+def test_other_widths_and_sizes(lenet_parameter_count):
+    from book.grade.checks import check, no_library
+    with no_library():
+        check(lenet_parameter_count(8, 20, 100, 50, 10, 32))
+        check(lenet_parameter_count(c1=4, c2=8, image_size=40))
+        check(lenet_parameter_count(classes=26))
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: output_shapes
+# points: 2
+
+# %% [markdown]
+# ## 2. Shapes through the network
+#
+# Write `lenet_shapes(image_size=28)` that returns the output shape of each of LeNet's twelve layers for one
+# square image of side `image_size`, without the batch axis: a list of twelve tuples, `(channels, height, width)`
+# for the layers up to the second pooling, then `(features,)`. Compute them from the formulas.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def lenet_shapes(image_size=28):
+    # BEGIN SOLUTION
+    n1 = image_size
+    n2 = n1 // 2
+    n3 = n2 - 4
+    n4 = n3 // 2
+    flat = 16 * n4 * n4
+    return [(6, n1, n1), (6, n1, n1), (6, n2, n2), (16, n3, n3), (16, n3, n3), (16, n4, n4),
+            (flat,), (120,), (120,), (84,), (84,), (10,)]
+    # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_mnist_sized_images(lenet_shapes):
+    from book.grade.checks import check, no_library
+    with no_library():
+        shapes = lenet_shapes()
+    check(shapes[:7], [(6, 28, 28), (6, 28, 28), (6, 14, 14), (16, 10, 10), (16, 10, 10), (16, 5, 5), (400,)])
+    check(len(shapes), 12)
+
+
+# %%
+# HIDDEN
+def test_larger_images(lenet_shapes):
+    from book.grade.checks import check, no_library
+    with no_library():
+        check(lenet_shapes(32))
+        check(lenet_shapes(36))
+        check(lenet_shapes())
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: beat_the_mlp
+# points: 3
+
+# %% [markdown]
+# ## 3. A small CNN that beats the MLP
+#
+# Build a convolutional network `cnn` (it must contain at least one `nn.Conv2d`) and train it with `train` on
+# `small.train_images`, so that its accuracy on `small.test_images` beats `mlp_accuracy`. Keep it small: the
+# training must take a few seconds on a laptop CPU (the grader stops a notebook after a minute). The grader
+# compares your network's predictions on the test subset with the true labels, against the baseline measured
+# when the exercise was built.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+# BEGIN SOLUTION
+torch.manual_seed(0)
+cnn = nn.Sequential(nn.Conv2d(1, 8, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                    nn.Conv2d(8, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 5 * 5, 10))
+train(cnn, small.train_images, small.train_labels)
+# END SOLUTION
+print(f"CNN test accuracy: {accuracy(cnn, small.test_images, small.test_labels):.3f}")
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_is_convolutional(cnn):
+    import torch
+    from book.grade.checks import check
+    check(isinstance(cnn, torch.nn.Module) and any(isinstance(m, torch.nn.Conv2d) for m in cnn.modules()), True)
+
+
+# %%
+def test_beats_the_mlp(cnn, small, mlp_accuracy):
+    import torch
+    from book.grade.checks import check
+    with torch.no_grad():
+        predictions = cnn(small.test_images).argmax(dim=1)
+    check(predictions, rule="beats_baseline", context={"labels": small.test_labels, "baseline": mlp_accuracy})
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
