@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from book.viz import kernel_slider
-from book.viz.draw import _svg
+from book.viz.draw import Picture
 
 PLAYERS = {
     "correlation": dict(padding=1, stride=2),
@@ -72,7 +72,7 @@ def _root(page, name: str):
 def _check_step(page, name: str, frames, step: int) -> None:
     root = _root(page, name)
     root_id = root.get_attribute("id")
-    live, reference = page.evaluate(SNAPSHOT_JS, [root_id, _svg(frames, step)])
+    live, reference = page.evaluate(SNAPSHOT_JS, [root_id, Picture(frames).svg(step)])
     assert live == reference, f"{name}: the player's picture at step {step} differs from render_step"
     assert root.locator(".ks-eq").text_content() == "\n".join(frames.equation(step))
     assert root.locator(".ks-step").text_content().startswith(f"step {step + 1} / {frames.steps}")

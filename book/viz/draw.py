@@ -15,9 +15,9 @@ import itertools
 import json
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from book.viz.frames import PAD, ZERO, Frames, format_number
+from book.viz.frames import PAD, ZERO, Frames, format_numbers
 
-__all__ = ["render_step", "render_player", "render_message", "STYLE"]
+__all__ = ["Picture", "render_step", "render_player", "render_message", "STYLE"]
 
 MAX_WIDTH = 740        # the book's content column, in CSS pixels
 MAX_CELL, MIN_CELL = 40, 6
@@ -99,78 +99,125 @@ def _canvas_kinds(frames: Frames) -> List[str]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The grids: drawn once
+# The picture: grids drawn once per set of frames, marks redrawn per step
 # ---------------------------------------------------------------------------------------------------------------
+
+def _grid_coordinates(origin: Tuple[float, float], width: int, count: int, u: int, offset: float):
+    """The x of every column and y of every row of a grid, formatted once (a grid has far fewer of them than cells)."""
+    rows = -(-count // width)
+    return ([f"{origin[0] + (col + offset) * u:g}" for col in range(width)],
+            [f"{origin[1] + (row + offset) * u:g}" for row in range(rows)])
+
 
 def _squares(origin: Tuple[float, float], width: int, u: int, indices: Sequence[int], kind: str) -> str:
     """One path of cell outlines for all `indices` of a grid `width` cells wide (far fewer bytes than <rect>s)."""
     if not indices:
         return ""
-    x0, y0 = origin
-    d = "".join(f"M{x0 + (i % width) * u:g} {y0 + (i // width) * u:g}h{u}v{u}h-{u}z" for i in indices)
+    xs, ys = _grid_coordinates(origin, width, max(indices) + 1, u, 0)
+    d = "".join([f"M{xs[i % width]} {ys[i // width]}h{u}v{u}h-{u}z" for i in indices])
     return f'<path class="c-{kind}" d="{d}"/>'
 
 
-def _numbers(origin: Tuple[float, float], width: int, u: int, texts: Sequence[str], group_class: str,
-             text_classes: Sequence[str] = ()) -> str:
-    """Numbers centred in their cells, one <text> per cell in row-major order (the player finds them by index)."""
-    x0, y0 = origin
-    parts = [f'<g class="{group_class}">']
-    for index, text in enumerate(texts):
-        row, col = divmod(index, width)
-        css = text_classes[index] if text_classes else ""
-        parts.append(f'<text x="{x0 + (col + 0.5) * u:g}" y="{y0 + (row + 0.5) * u:g}"'
-                     f'{f" class={chr(34)}{css}{chr(34)}" if css else ""}>{html.escape(text)}</text>')
-    parts.append("</g>")
-    return "".join(parts)
+class _Numbers:
+    """One <text> per cell, centred, in row-major order (the player finds them by index).
 
+    `plain` holds every element with its resting classes; `variant(i, css)` gives cell i with extra classes, so a
+    step re-formats only the few cells that change. Numbers need no escaping: digits, '.', '−' and '∞' only.
+    """
 
-# ---------------------------------------------------------------------------------------------------------------
-# The picture at one step
-# ---------------------------------------------------------------------------------------------------------------
+    def __init__(self, origin: Tuple[float, float], width: int, u: int, texts: Sequence[str],
+                 classes: Optional[Sequence[str]] = None) -> None:
+        xs, ys = _grid_coordinates(origin, width, len(texts), u, 0.5)
+        self.heads = [f'<text x="{xs[i % width]}" y="{ys[i // width]}"' for i in range(len(texts))]
+        self.texts, self.classes = list(texts), list(classes) if classes else [""] * len(texts)
+        self.plain = [self._element(i, self.classes[i]) for i in range(len(texts))]
 
-def _svg(frames: Frames, step: int) -> str:
-    layout = _Layout(frames)
-    u = layout.cell
-    (hc, wc), (kh, kw), (oh, ow) = frames.canvas_size, frames.kernel_size, frames.output_size
-    taps = frames.windows[step].tolist()
-    kinds = _canvas_kinds(frames)
-    parts = [f'<svg class="ks-svg" viewBox="0 0 {layout.width} {layout.height}" width="{layout.width}" '
-             f'height="{layout.height}" role="img" aria-label="{html.escape(frames.describe())}" '
-             f'style="font-size:{max(5, round(u * 0.4))}px">']
-    for c, origin in enumerate(layout.canvas):
-        label = layout.canvas_label + (f", channel {c}" if frames.channels > 1 else "")
-        parts.append(_label(origin, label))
-        parts += [_squares(origin, wc, u, [i for i, k in enumerate(kinds) if k == kind], kind) for kind in "iupz"]
-        parts.append(_window_cells(origin, wc, u, taps))
-        text_classes = ["q" if kind in "pz" else "" for kind in kinds]
-        for i in taps:
-            text_classes[i] = (text_classes[i] + " on").strip()
-        values = [format_number(v) for v in frames.canvas[c].flatten().tolist()]
-        parts.append(_numbers(origin, wc, u, values, "ks-vals", text_classes))
-    for c, origin in enumerate(layout.kernel):
-        parts.append(_label(origin, layout.kernel_label))
-        parts.append(_squares(origin, kw, u, range(kh * kw), "k"))
-        weights = [format_number(w) for w in frames.applied_kernel[c].flatten().tolist()]
-        parts.append(_numbers(origin, kw, u, weights, "ks-kernel"))
-    for c, origin in enumerate(layout.output):
-        label = layout.output_label + (f", channel {c}" if frames.is_pooling and frames.channels > 1 else "")
-        parts.append(_label(origin, label))
-        parts.append(_squares(origin, ow, u, range(oh * ow), "o"))
-        parts.append(_output_marks(origin, ow, u, step))
-        values = [format_number(v) if i <= step else "" for i, v in enumerate(frames.output[c].flatten().tolist())]
-        parts.append(_numbers(origin, ow, u, values, "ks-out", ["on" if i == step else "" for i in range(oh * ow)]))
-    for c, origin in enumerate(layout.canvas):
-        parts.append(_window_outline(origin, wc, u, taps))
-        if not frames.is_pooling:
-            weights = [format_number(w) for w in frames.applied_kernel[c].flatten().tolist()]
-            parts.append(_window_weights(origin, wc, u, taps, weights))
-    parts.append("</svg>")
-    return "".join(parts)
+    def _element(self, i: int, css: str, text: Optional[str] = None) -> str:
+        attribute = f' class="{css}"' if css else ""
+        return f"{self.heads[i]}{attribute}>{self.texts[i] if text is None else text}</text>"
+
+    def variant(self, i: int, extra: str, text: Optional[str] = None) -> str:
+        return self._element(i, f"{self.classes[i]} {extra}".strip(), text)
+
+    def empty(self, i: int) -> str:
+        return self._element(i, self.classes[i], "")
 
 
 def _label(origin: Tuple[float, float], text: str) -> str:
     return f'<text class="lbl" x="{origin[0]:g}" y="{origin[1] - 7:g}">{html.escape(text)}</text>'
+
+
+class Picture:
+    """The SVG of one `Frames` at any step.
+
+    Everything that stays put (cells, numbers, labels) is formatted once here; `svg(step)` only places the marks
+    and picks, for the few cells that change, their highlighted or filled variant. That keeps a redraw fast.
+    """
+
+    def __init__(self, frames: Frames) -> None:
+        self.frames = frames
+        self.layout = layout = _Layout(frames)
+        u = layout.cell
+        (hc, wc), (kh, kw), (oh, ow) = frames.canvas_size, frames.kernel_size, frames.output_size
+        self.kinds = kinds = _canvas_kinds(frames)
+        self._head = (f'<svg class="ks-svg" viewBox="0 0 {layout.width} {layout.height}" width="{layout.width}" '
+                      f'height="{layout.height}" role="img" aria-label="{html.escape(frames.describe())}" '
+                      f'style="font-size:{max(5, round(u * 0.4))}px">')
+        grey = ["q" if kind in "pz" else "" for kind in kinds]
+        self._canvas = []    # per channel: (label + cells, numbers)
+        for c, origin in enumerate(layout.canvas):
+            label = layout.canvas_label + (f", channel {c}" if frames.channels > 1 else "")
+            cells = _label(origin, label) + "".join(
+                _squares(origin, wc, u, [i for i, k in enumerate(kinds) if k == kind], kind) for kind in "iupz")
+            self._canvas.append((cells, _Numbers(origin, wc, u, format_numbers(frames.canvas[c]), grey)))
+        self._weights = [format_numbers(kernel) for kernel in
+                         (frames.applied_kernel if frames.applied_kernel is not None else [])]
+        self._kernels = "".join(
+            _label(origin, layout.kernel_label) + _squares(origin, kw, u, range(kh * kw), "k")
+            + '<g class="ks-kernel">' + "".join(_Numbers(origin, kw, u, weights).plain) + "</g>"
+            for origin, weights in zip(layout.kernel, self._weights))
+        self._outputs = []   # per channel: (label + cells, numbers)
+        for c, origin in enumerate(layout.output):
+            label = layout.output_label + (f", channel {c}" if frames.is_pooling and frames.channels > 1 else "")
+            self._outputs.append((_label(origin, label) + _squares(origin, ow, u, range(oh * ow), "o"),
+                                  _Numbers(origin, ow, u, format_numbers(frames.output[c]))))
+
+    def svg(self, step: int) -> str:
+        frames, layout, u = self.frames, self.layout, self.layout.cell
+        wc, ow = frames.canvas_size[1], frames.output_size[1]
+        taps = frames.windows[step].tolist()
+        parts = [self._head]
+        for origin, (cells, numbers) in zip(layout.canvas, self._canvas):
+            texts = list(numbers.plain)
+            for i in taps:
+                texts[i] = numbers.variant(i, "on")
+            parts += [cells, _window_cells(origin, wc, u, taps), '<g class="ks-vals">', *texts, "</g>"]
+        parts.append(self._kernels)
+        for origin, (cells, numbers) in zip(layout.output, self._outputs):
+            later = [numbers.empty(i) for i in range(step + 1, len(numbers.plain))]
+            parts += [cells, _output_marks(origin, ow, u, step), '<g class="ks-out">', *numbers.plain[:step],
+                      numbers.variant(step, "on"), *later, "</g>"]
+        for c, origin in enumerate(layout.canvas):
+            parts.append(_window_outline(origin, wc, u, taps))
+            if not frames.is_pooling:
+                parts.append(_window_weights(origin, wc, u, taps, self._weights[c]))
+        parts.append("</svg>")
+        return "".join(parts)
+
+    def body(self, step: int) -> str:
+        return (f'<div class="ks-title">{html.escape(self.frames.describe())}</div>{self.svg(step)}'
+                f'<div class="ks-eq">{html.escape(chr(10).join(self.frames.equation(step)))}</div>')
+
+    def legend(self) -> str:
+        kinds = set(self.kinds) | {"win", "o"}
+        keys = "".join(f'<span><span class="ks-key" style="background:{fill};border-color:{stroke}"></span>'
+                       f'{name}</span>' for kind, name, fill, stroke in _KEYS if kind in kinds)
+        return f'<div class="ks-foot">{keys}</div>'
+
+    def html(self, step: int) -> str:
+        """The picture, the arithmetic and the step counter at `step`, as an HTML fragment with its own style."""
+        return (f'<style>{STYLE}</style><div class="ks">{self.body(step)}{self.legend()}'
+                f'<div class="ks-foot"><span class="ks-step">{_step_text(self.frames, step)}</span></div></div>')
 
 
 def _cell_corner(origin, width: int, u: int, index: int) -> Tuple[float, float]:
@@ -207,34 +254,20 @@ def _output_marks(origin, width: int, u: int, step: int) -> str:
             f'<rect class="cur" x="{x0 + col * u:g}" y="{y0 + row * u:g}" width="{u}" height="{u}"/>')
 
 
-def _legend(frames: Frames) -> str:
-    kinds = set(_canvas_kinds(frames)) | {"win", "o"}
-    keys = "".join(f'<span><span class="ks-key" style="background:{fill};border-color:{stroke}"></span>{name}</span>'
-                   for kind, name, fill, stroke in _KEYS if kind in kinds)
-    return f'<div class="ks-foot">{keys}</div>'
-
-
 def _step_text(frames: Frames, step: int) -> str:
     y, x = frames.output_position(step)
     return f"step {step + 1} / {frames.steps} · output[{y}, {x}]"
 
 
-def _body(frames: Frames, step: int) -> str:
-    return (f'<div class="ks-title">{html.escape(frames.describe())}</div>{_svg(frames, step)}'
-            f'<div class="ks-eq">{html.escape(chr(10).join(frames.equation(step)))}</div>')
-
-
 def render_step(frames: Frames, step: int) -> str:
-    """The picture, the arithmetic and the step counter at `step`, as an HTML fragment with its own style."""
-    return (f'<style>{STYLE}</style><div class="ks">{_body(frames, step)}{_legend(frames)}'
-            f'<div class="ks-foot"><span class="ks-step">{_step_text(frames, step)}</span></div></div>')
+    """The picture, the arithmetic and the step counter at `step` (for many steps of one Frames, keep a Picture)."""
+    return Picture(frames).html(step)
 
 
 def render_message(message: str, title: Optional[str] = None) -> str:
     """A settings problem, shown where the picture would be."""
     heading = f'<div class="ks-title">{html.escape(title)}</div>' if title else ""
     return f'<style>{STYLE}</style><div class="ks">{heading}<div class="ks-msg">⚠ {html.escape(message)}</div></div>'
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # The static player
@@ -248,7 +281,7 @@ _ICONS = {
     "next": '<path d="M4 2v12l9-6z"/>',
 }
 
-# Moves the marks exactly as _svg places them for step t, and writes the arithmetic as Frames.equation does
+# Moves the marks exactly as Picture.svg places them for step t, and writes the arithmetic as Frames.equation does
 # (reading the numbers from the picture's own text). ES5, no dependencies, scoped to its own root element.
 _PLAYER_JS = r"""
 (function(root){
@@ -323,11 +356,11 @@ def player_data(frames: Frames, interval_ms: int = 900) -> Dict:
         "n": frames.steps, "mode": frames.mode, "u": layout.cell, "wc": frames.canvas_size[1],
         "ow": frames.output_size[1], "ms": interval_ms, "canvas": layout.canvas, "output": layout.output,
         "base": base.tolist(), "offs": (frames.windows[0] - base[0]).tolist(),
-        "out": [[format_number(v) for v in channel.flatten().tolist()] for channel in frames.output],
+        "out": [format_numbers(channel) for channel in frames.output],
         "icons": {"play": _icon("play"), "pause": _icon("pause")},
     }
     if not frames.is_pooling:
-        data["share"] = [[format_number(v) for v in c.flatten().tolist()] for c in frames.contributions]
+        data["share"] = [format_numbers(channel) for channel in frames.contributions]
     return data
 
 
@@ -342,9 +375,10 @@ def render_player(frames: Frames, interval_ms: int = 900) -> str:
     element_id = f"ks-{hashlib.sha1(data.encode()).hexdigest()[:10]}-{next(_player_ids)}"
     buttons = "".join(f'<button type="button" data-act="{act}" aria-label="{act}" title="{act}">{_icon(act)}</button>'
                       for act in ("first", "back", "play", "next"))
+    picture = Picture(frames)
     return (f'<style>{STYLE}</style><div class="ks ks-player" id="{element_id}" data-playing="0">'
-            f'{_body(frames, 0)}'
+            f'{picture.body(0)}'
             f'<div class="ks-bar">{buttons}<input type="range" min="0" max="{frames.steps - 1}" value="0" '
-            f'aria-label="step"><span class="ks-step">{_step_text(frames, 0)}</span></div>{_legend(frames)}'
+            f'aria-label="step"><span class="ks-step">{_step_text(frames, 0)}</span></div>{picture.legend()}'
             f'<script type="application/json" class="ks-data">{data}</script>'
             f'<script>{_PLAYER_JS.replace("__ROOT__", json.dumps(element_id))}</script></div>')

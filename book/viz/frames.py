@@ -11,8 +11,9 @@ neighbouring inputs) and padded by dilation * (kernel - 1) - padding, as in Dumo
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -20,7 +21,7 @@ import torch.nn.functional as F
 from book import conv, pool, shapes
 from book._args import IntPair, Pair, non_negative_pair, positive_pair
 
-__all__ = ["MODES", "POOLING_MODES", "PAD", "ZERO", "Frames", "slide_frames", "format_number"]
+__all__ = ["MODES", "POOLING_MODES", "PAD", "ZERO", "Frames", "slide_frames", "format_number", "format_numbers"]
 
 MODES = ("correlation", "convolution", "max", "avg", "transposed")
 POOLING_MODES = ("max", "avg")
@@ -36,6 +37,25 @@ def format_number(value: float) -> str:
     if abs(value - round(value)) < 1e-9:
         return str(int(round(value))).replace("-", "−")
     return f"{value:.2f}".rstrip("0").replace("-", "−")
+
+
+def format_numbers(values: torch.Tensor) -> List[str]:
+    """`format_number` of every element, row-major; integer-valued tensors (the usual case) take a fast path."""
+    flat = values.flatten().tolist()
+    if all(map(float.is_integer, flat)):      # plain Python: tiny tensors, no thread wake-ups
+        return [str(int(v)).replace("-", "−") for v in flat]
+    return [format_number(v) for v in flat]
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """These tensors are tiny: worker threads only add wake-up latency (tens of ms on a busy machine)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @dataclass(frozen=True)
@@ -89,9 +109,9 @@ class Frames:
 
     def unread_cells(self) -> torch.Tensor:
         """(Hc, Wc) bool: input cells no window ever reads (stride larger than the kernel, or floor rounding)."""
-        read = torch.zeros(self.source.numel(), dtype=torch.bool)
-        read[self.windows.flatten()] = True
-        return (~read.reshape(self.source.shape)) & (self.source >= 0)
+        with _one_thread():
+            reads = torch.bincount(self.windows.flatten(), minlength=self.source.numel())
+        return (reads.reshape(self.source.shape) == 0) & (self.source >= 0)
 
     def equation(self, step: int) -> List[str]:
         """The arithmetic behind output cell `step`, one line per input channel (plus the sum when there are several)."""
@@ -175,6 +195,11 @@ def slide_frames(X: torch.Tensor, K: Optional[torch.Tensor] = None, *, mode: str
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+    with _one_thread():
+        return _slide_frames(X, K, mode, kernel_size, stride, padding, dilation, output_padding)
+
+
+def _slide_frames(X, K, mode, kernel_size, stride, padding, dilation, output_padding) -> Frames:
     X = _as_chw(X, "X")
     s, d = positive_pair(stride, "stride"), positive_pair(dilation, "dilation")
     p, op = non_negative_pair(padding, "padding"), non_negative_pair(output_padding, "output_padding")

@@ -13,7 +13,7 @@ import ipywidgets as widgets
 import torch
 
 from book._args import IntPair, Pair, non_negative_pair, pair, positive_pair
-from book.viz.draw import render_message, render_player, render_step
+from book.viz.draw import Picture, render_message, render_player
 from book.viz.frames import MODES, POOLING_MODES, Frames, slide_frames
 
 __all__ = ["KernelSlider", "kernel_slider"]
@@ -79,6 +79,7 @@ class KernelSlider(widgets.VBox):
         }
         self.frames: Optional[Frames] = None
         self.message: Optional[str] = None
+        self._picture: Optional[Picture] = None
         self._build_controls(mode)
         super().__init__([self._controls, self.view])
         self._recompute()
@@ -140,8 +141,9 @@ class KernelSlider(widgets.VBox):
         self.kernel_size.description = "window size" if mode in POOLING_MODES else "kernel size"
         try:
             self.frames, self.message = slide_frames(**self.current_arguments()), None
+            self._picture = Picture(self.frames)
         except ValueError as error:
-            self.frames, self.message = None, str(error)
+            self.frames, self.message, self._picture = None, str(error), None
         steps = self.frames.steps if self.frames is not None else 1
         self._updating = True
         try:
@@ -157,7 +159,7 @@ class KernelSlider(widgets.VBox):
         if self.frames is None:
             self.view.value = render_message(self.message, "These settings give no output:")
         else:
-            self.view.value = render_step(self.frames, self.step.value)
+            self.view.value = self._picture.html(self.step.value)
 
     def static_html(self) -> str:
         """The self-contained animation of the current settings (what the static site shows)."""
