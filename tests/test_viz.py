@@ -242,14 +242,14 @@ def test_controls_update_state_and_shape_agrees_with_book_shapes_and_torch():
         assert _shown_output_size(slider.view.value) == (expected, expected)
         assert slider.frames.mode == mode and slider.frames.padding == (p, p) and slider.frames.stride == (s, s)
         assert slider.frames.input.shape[1:] == (n, n) and slider.frames.kernel_size == (k, k)
-        assert slider.step.max == slider.play.max == slider.frames.steps - 1
+        assert slider.step.max == slider.play.max == slider.frames.steps
         assert not slider.step.disabled
 
 
 def test_step_control_moves_the_window_and_play_is_linked():
     slider = kernel_slider(padding=1)
     first = slider.view.value
-    slider.step.value = 4
+    slider.step.value = 5                       # steps count from 1 in the controls, as in the picture
     assert slider.view.value != first
     assert "step 5 / 25 · output[0, 4]" in slider.view.value
     link = slider.play_link     # a jslink: the browser moves the slider while playing, no kernel round trip

@@ -54,7 +54,7 @@ def measure(repeats: int) -> List[Dict]:
             # a settings change recomputes the frames; a step change only redraws
             "setting_ms": _redraw_ms(slider, slider.stride, [stride + 1 if stride < slider.stride.max else stride - 1,
                                                              stride], 2 * (repeats // 2) + 2),
-            "step_ms": _redraw_ms(slider, slider.step, [steps // 2, steps - 1, 0], repeats),
+            "step_ms": _redraw_ms(slider, slider.step, [steps // 2, steps, 1], repeats),
             "static_bytes": len(slider.static_html().encode()),
         })
     return rows

@@ -97,9 +97,10 @@ class KernelSlider(widgets.VBox):
             setattr(self, name, slider)
             slider.observe(lambda change, name=name: self._set(name, change["new"]), names="value")
         self.mode.observe(lambda change: self._recompute(), names="value")
-        self.step = widgets.IntSlider(value=0, min=0, max=0, description="step", style=style,
+        # Steps count from 1, as the picture's "step 3 / 9" does; Frames count from 0.
+        self.step = widgets.IntSlider(value=1, min=1, max=1, description="step", style=style,
                                       layout=widgets.Layout(width="360px"))
-        self.play = widgets.Play(value=0, min=0, max=0, interval=PLAY_INTERVAL_MS, description="play")
+        self.play = widgets.Play(value=1, min=1, max=1, interval=PLAY_INTERVAL_MS, description="play")
         # jslink: the browser moves the slider while playing, then the step observer redraws.
         self.play_link = widgets.jslink((self.play, "value"), (self.step, "value"))
         self.step.observe(self._on_step, names="value")
@@ -148,8 +149,8 @@ class KernelSlider(widgets.VBox):
         self._updating = True
         try:
             for control in (self.step, self.play):
-                control.value = min(control.value, steps - 1)
-                control.max = steps - 1
+                control.value = min(control.value, steps)
+                control.max = steps
             self.step.disabled = self.play.disabled = self.frames is None
         finally:
             self._updating = False
@@ -159,7 +160,7 @@ class KernelSlider(widgets.VBox):
         if self.frames is None:
             self.view.value = render_message(self.message, "These settings give no output:")
         else:
-            self.view.value = self._picture.html(self.step.value)
+            self.view.value = self._picture.html(self.step.value - 1)
 
     def static_html(self) -> str:
         """The self-contained animation of the current settings (what the static site shows)."""
