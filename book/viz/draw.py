@@ -71,8 +71,9 @@ class _Layout:
         self.kernel_label = "kernel rotated 180°" if frames.mode in ("convolution", "transposed") else "kernel"
         self.output_label = "output" + (" (sum of channels)" if not frames.is_pooling and frames.channels > 1 else "")
         columns = [wc, ow] if frames.is_pooling else [wc, kw, ow]
-        labels = [self.canvas_label, self.output_label] if frames.is_pooling else \
-            [self.canvas_label, self.kernel_label, self.output_label]
+        suffix = f", channel {frames.channels - 1}" if frames.channels > 1 else ""   # the longest label of a column
+        labels = [self.canvas_label + suffix, self.output_label + suffix] if frames.is_pooling else \
+            [self.canvas_label + suffix, self.kernel_label, self.output_label]
         gaps = (len(columns) - 1) * GAP + 2 * MARGIN
         self.cell = u = int(max(MIN_CELL, min(MAX_CELL, (MAX_WIDTH - gaps) / sum(columns))))
         widths = [max(n * u, len(label) * LABEL_CHAR) for n, label in zip(columns, labels)]
