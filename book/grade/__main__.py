@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-from book.grade.grader import Limits, UsageError, check_output_writable, find_submissions, grade, summary, write_csv
+from book.grade.grader import (AUTOGRADER, Limits, UsageError, check_output_writable, find_submissions, grade,
+                               load_exercises, summary, write_csv)
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -28,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=float, default=60.0, help="wall-clock seconds per notebook (default 60)")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks graded in parallel (default 1)")
     parser.add_argument("--memory", type=int, default=2048, help="MiB a notebook may allocate (default 2048)")
+    parser.add_argument("--material", default=str(AUTOGRADER),
+                        help="folder of the grader's tests and reference values (default: grading/autograder)")
     return parser
 
 
@@ -40,12 +43,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         out = Path(args.out)
         check_output_writable(out)
         find_submissions(args.paths)   # fail fast on a missing path, before any grading
+        exercises = load_exercises(Path(args.material))   # read once, before any submission runs
+        if not exercises:
+            raise UsageError(f"--material {args.material} holds no exercises (*.json); run python -m book.grade.build")
     except UsageError as error:
         print(f"python -m book.grade: error: {error}", file=sys.stderr)
         return 2
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
     start = time.monotonic()
-    rows = grade(args.paths, Limits(timeout=args.timeout, memory_mb=args.memory, threads=threads), jobs=args.jobs)
+    limits = Limits(timeout=args.timeout, memory_mb=args.memory, threads=threads)
+    rows = grade(args.paths, limits, jobs=args.jobs, exercises=exercises)
     write_csv(rows, out)
     print(summary(rows))
     submissions = len({row.submission for row in rows})

@@ -73,8 +73,13 @@ def exercise_from_material(material: dict) -> Exercise:
 def load_exercises(directory: Path = AUTOGRADER) -> Dict[str, Exercise]:
     """Every exercise's tests and reference values, read into memory before any submission runs."""
     exercises = {}
+    if not Path(directory).is_dir():
+        raise UsageError(f"no such folder of grader material: {directory}")
     for path in sorted(Path(directory).glob("*.json")):
-        exercise = exercise_from_material(json.loads(path.read_text()))
+        try:
+            exercise = exercise_from_material(json.loads(path.read_text()))
+        except (ValueError, KeyError, TypeError) as error:
+            raise UsageError(f"{path} is not grader material ({type(error).__name__}: {error})") from None
         exercises[exercise.id] = exercise
     return exercises
 

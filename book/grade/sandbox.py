@@ -109,7 +109,8 @@ def main() -> None:
         event = {"event": "cell", "index": index, "id": cell.get("id"), "status": "ok", "message": ""}
         if _is_scaffold(cell["source"]):
             continue
-        budget = min(job["cell_timeout"], deadline - reserve - _monotonic())
+        # At most half of what is left, so that one endless cell still leaves time for the cells after it.
+        budget = min(job["cell_timeout"], (deadline - reserve - _monotonic()) / 2)
         if budget <= 0:
             event.update(status="timeout", message="not run: the notebook's time was used up")
             emit(event)
