@@ -5,7 +5,7 @@ values torch would refuse, with a one-line `ValueError` that names the argument.
 """
 from __future__ import annotations
 
-from typing import Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 IntPair = Union[int, Sequence[int]]
 Pair = Tuple[int, int]
@@ -29,6 +29,7 @@ def pair(value: IntPair, name: str) -> Pair:
 
 
 def positive_pair(value: IntPair, name: str) -> Pair:
+    """`pair`, refusing zero and negative values (stride, dilation, kernel_size, sizes)."""
     result = pair(value, name)
     if min(result) <= 0:
         raise ValueError(f"{name} must be positive, got {value!r}")
@@ -36,15 +37,26 @@ def positive_pair(value: IntPair, name: str) -> Pair:
 
 
 def non_negative_pair(value: IntPair, name: str) -> Pair:
+    """`pair`, refusing negative values (padding, output_padding)."""
     result = pair(value, name)
     if min(result) < 0:
         raise ValueError(f"{name} must be non-negative, got {value!r}")
     return result
 
 
-def same_type(template: IntPair, value: Pair) -> IntPair:
-    """Return `value` as an int when `template` was an int, so callers get back the kind they passed in."""
-    return value[0] if isinstance(template, int) else value
+def pool_stride(stride: Optional[IntPair], kernel_size: IntPair) -> IntPair:
+    """torch's pooling stride: `None` (or an empty sequence) means windows side by side, `stride = kernel_size`."""
+    return kernel_size if stride in (None, (), []) else stride
+
+
+def same_type(value: Pair, *arguments: object) -> IntPair:
+    """`value` as an int when no argument was a pair, so callers get back the kind they passed in.
+
+    `conv_output_size(8, 3) == 6`, but `conv_output_size(8, (3, 5)) == (6, 4)`: one int cannot hold both sizes.
+    """
+    if any(isinstance(a, Sequence) and not isinstance(a, str) for a in arguments):
+        return value
+    return value[0]
 
 
 def conv_padding(padding: Union[str, IntPair], kernel_size: Pair, dilation: Pair,

@@ -49,8 +49,17 @@ class ConvMemory:
         return 2 * self.forward
 
 
+def _check_channels(in_channels: int, out_channels: int, groups: int) -> None:
+    """Refuse what `nn.Conv2d` refuses: non-positive groups, channel counts not divisible by groups."""
+    if not isinstance(groups, int) or groups <= 0:
+        raise ValueError(f"groups must be a positive int, got {groups!r}")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must be divisible by groups={groups}")
+
+
 def _output_hw(input_size: IntPair, kernel_size: IntPair, stride: IntPair, padding: Union[str, IntPair],
                dilation: IntPair) -> tuple:
+    """(m_h, m_w): the output size as a pair, whatever kind the arguments were."""
     return pair(conv_output_size(pair(input_size, "input_size"), kernel_size, stride, padding, dilation), "output")
 
 
@@ -58,8 +67,7 @@ def conv2d_flops(in_channels: int, out_channels: int, kernel_size: IntPair, inpu
                  padding: Union[str, IntPair] = 0, dilation: IntPair = 1, groups: int = 1,
                  batch_size: int = 1) -> ConvFlops:
     """Multiply-adds of `nn.Conv2d(in_channels, out_channels, kernel_size, ...)` on `batch_size` inputs."""
-    if in_channels % groups or out_channels % groups:
-        raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must be divisible by groups={groups}")
+    _check_channels(in_channels, out_channels, groups)
     k_h, k_w = pair(kernel_size, "kernel_size")
     m_h, m_w = _output_hw(input_size, kernel_size, stride, padding, dilation)
     forward = batch_size * out_channels * (in_channels // groups) * k_h * k_w * m_h * m_w
@@ -70,8 +78,7 @@ def conv2d_memory(in_channels: int, out_channels: int, kernel_size: IntPair, inp
                   stride: IntPair = 1, padding: Union[str, IntPair] = 0, dilation: IntPair = 1, groups: int = 1,
                   batch_size: int = 1, bias: bool = True, dtype: torch.dtype = torch.float32) -> ConvMemory:
     """Bytes of the parameters, input and output of `nn.Conv2d(...)` on `batch_size` inputs of `dtype`."""
-    if in_channels % groups or out_channels % groups:
-        raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must be divisible by groups={groups}")
+    _check_channels(in_channels, out_channels, groups)
     size = torch.empty((), dtype=dtype).element_size()
     k_h, k_w = pair(kernel_size, "kernel_size")
     h, w = pair(input_size, "input_size")

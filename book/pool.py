@@ -11,7 +11,7 @@ from typing import Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from book._args import IntPair, non_negative_pair, positive_pair
+from book._args import IntPair, non_negative_pair, pool_stride, positive_pair
 from book.conv import _batched, windows
 from book.shapes import pool_output_size
 
@@ -33,11 +33,11 @@ def pool2d(X: torch.Tensor, pool_size: Tuple[int, int], mode: str = "max") -> to
 
 def _pool_geometry(X: torch.Tensor, kernel_size: IntPair, stride: Optional[IntPair], padding: IntPair,
                    dilation: IntPair, ceil_mode: bool):
+    """Checked (kernel_size, stride, padding, dilation) pairs, and how far the ceil_mode windows overhang the padding."""
+    out = pool_output_size(tuple(X.shape[-2:]), kernel_size, stride, padding, dilation, ceil_mode)
     k = positive_pair(kernel_size, "kernel_size")
-    s = positive_pair(k if stride is None or stride == () else stride, "stride")
-    p = non_negative_pair(padding, "padding")
-    d = positive_pair(dilation, "dilation")
-    out = pool_output_size(tuple(X.shape[-2:]), k, s, p, d, ceil_mode)
+    s = positive_pair(pool_stride(stride, kernel_size), "stride")
+    p, d = non_negative_pair(padding, "padding"), positive_pair(dilation, "dilation")
     # ceil_mode can let the last window hang past the right padding: pad that overhang too (it never counts).
     extra = [max(0, (o - 1) * s_ + d_ * (k_ - 1) + 1 - (n + 2 * p_)) for o, s_, d_, k_, n, p_ in
              zip(out, s, d, k, X.shape[-2:], p)]
@@ -65,8 +65,8 @@ def avg_pool2d(input: torch.Tensor, kernel_size: IntPair, stride: Optional[IntPa
     X, unbatched = _batched(input, "avg_pool2d")
     if not X.is_floating_point():
         raise ValueError(f"avg_pool2d needs a floating-point input, got {X.dtype}; convert it with .float()")
-    if divisor_override is not None and divisor_override <= 0:
-        raise ValueError(f"divisor_override must be positive, got {divisor_override!r}")
+    if divisor_override == 0:
+        raise ValueError("divisor_override must not be zero; pass None to divide by the window size")
     k, s, p, d, extra = _pool_geometry(X, kernel_size, stride, padding, 1, ceil_mode)
     pads = (p[1], p[1] + extra[1], p[0], p[0] + extra[0])
     sums = windows(F.pad(X, pads), k, s, d).sum(dim=(2, 3))

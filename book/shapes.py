@@ -1,7 +1,7 @@
 """Output sizes of convolution, transposed convolution and pooling, and a shape trace through any `nn.Module`.
 
-Every size function takes an int or an (h, w) pair and returns the same kind, following the formulas in the
-PyTorch documentation:
+Every size function takes ints or (h, w) pairs and returns an int when all its arguments were ints, a pair
+otherwise, following the formulas in the PyTorch documentation:
 
     conv:            floor((n + 2p - d(k - 1) - 1) / s) + 1        (= floor((n - k + p_total + s) / s) when d = 1)
     transposed conv: (n - 1) s - 2p + d(k - 1) + output_padding + 1
@@ -10,22 +10,25 @@ PyTorch documentation:
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import List, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import nn
 
-from book._args import IntPair, conv_padding, non_negative_pair, positive_pair, same_type
+from book._args import IntPair, conv_padding, non_negative_pair, pool_stride, positive_pair, same_type
 
 __all__ = ["conv_output_size", "conv_transpose_output_size", "pool_output_size", "trace", "ShapeTrace"]
 
 
-def _check_positive(out: Tuple[int, int], name: str, n: Tuple[int, int]) -> None:
+def _check_positive(out: Tuple[int, int], name: str, n: Tuple[int, int], fix: str) -> None:
+    """Refuse an empty output the way torch does ('Output size is too small'), saying how to fix it."""
     if min(out) <= 0:
-        raise ValueError(f"{name} output size would be {out} for input size {n}: the kernel (with dilation) is larger "
-                         "than the padded input; use a smaller kernel_size/dilation or more padding")
+        raise ValueError(f"{name} output size would be {out} for input size {n}: {fix}")
+
+
+_KERNEL_TOO_LARGE = ("the kernel (with dilation) is larger than the padded input; "
+                     "use a smaller kernel_size/dilation or more padding")
 
 
 def conv_output_size(input_size: IntPair, kernel_size: IntPair, stride: IntPair = 1,
@@ -37,8 +40,8 @@ def conv_output_size(input_size: IntPair, kernel_size: IntPair, stride: IntPair 
     d = positive_pair(dilation, "dilation")
     pads = conv_padding(padding, k, d, s)
     out = tuple((n_ + sum(p) - d_ * (k_ - 1) - 1) // s_ + 1 for n_, p, d_, k_, s_ in zip(n, pads, d, k, s))
-    _check_positive(out, "convolution", n)
-    return same_type(input_size, out)
+    _check_positive(out, "convolution", n, _KERNEL_TOO_LARGE)
+    return same_type(out, input_size, kernel_size, stride, padding, dilation)
 
 
 def conv_transpose_output_size(input_size: IntPair, kernel_size: IntPair, stride: IntPair = 1,
@@ -54,8 +57,8 @@ def conv_transpose_output_size(input_size: IntPair, kernel_size: IntPair, stride
     if any(o >= max(s_, d_) for o, s_, d_ in zip(op, s, d)):
         raise ValueError(f"output_padding {output_padding!r} must be smaller than either stride or dilation")
     out = tuple((n_ - 1) * s_ - 2 * p_ + d_ * (k_ - 1) + o + 1 for n_, s_, p_, d_, k_, o in zip(n, s, p, d, k, op))
-    _check_positive(out, "transposed convolution", n)
-    return same_type(input_size, out)
+    _check_positive(out, "transposed convolution", n, "padding removes the whole output; use less padding")
+    return same_type(out, input_size, kernel_size, stride, padding, output_padding, dilation)
 
 
 def pool_output_size(input_size: IntPair, kernel_size: IntPair, stride: IntPair | None = None,
@@ -63,29 +66,30 @@ def pool_output_size(input_size: IntPair, kernel_size: IntPair, stride: IntPair 
     """Spatial output size of `nn.MaxPool2d`/`nn.AvgPool2d`; `stride` defaults to `kernel_size` as in torch."""
     n = positive_pair(input_size, "input_size")
     k = positive_pair(kernel_size, "kernel_size")
-    s = positive_pair(kernel_size if stride is None else stride, "stride")
+    s = positive_pair(pool_stride(stride, kernel_size), "stride")
     p = non_negative_pair(padding, "padding")
     d = positive_pair(dilation, "dilation")
-    if any(p_ * 2 > d_ * (k_ - 1) + 1 for p_, k_, d_ in zip(p, k, d)):
-        raise ValueError(f"padding {padding!r} must be at most half of the effective kernel size "
-                         f"{tuple(d_ * (k_ - 1) + 1 for k_, d_ in zip(k, d))}")
+    if any(p_ > k_ // 2 for p_, k_ in zip(p, k)):  # torch's rule ignores dilation
+        raise ValueError(f"padding {padding!r} must be at most half of kernel_size {kernel_size!r} (rounded down)")
     out = []
     for n_, k_, s_, p_, d_ in zip(n, k, s, p, d):
         span = n_ + 2 * p_ - d_ * (k_ - 1) - 1
-        size = (math.ceil(span / s_) if ceil_mode else span // s_) + 1
+        size = (-(-span // s_) if ceil_mode else span // s_) + 1
         if ceil_mode and (size - 1) * s_ >= n_ + p_:
             size -= 1  # the last window would start in the right padding: torch drops it
         out.append(size)
-    _check_positive(tuple(out), "pooling", n)
-    return same_type(input_size, tuple(out))
+    _check_positive(tuple(out), "pooling", n, _KERNEL_TOO_LARGE)
+    return same_type(tuple(out), input_size, kernel_size, stride, padding, dilation)
 
 
 @dataclass(frozen=True)
 class ShapeRow:
+    """One leaf layer in a `ShapeTrace`: what it is, the shape it outputs, its weight's shape and parameter count."""
     name: str
     layer: str
     output_shape: Tuple[int, ...]
     parameters: int
+    weight_shape: Optional[Tuple[int, ...]] = None
 
 
 @dataclass(frozen=True)
@@ -102,27 +106,30 @@ class ShapeTrace:
     def output_shape(self) -> Tuple[int, ...]:
         return self.rows[-1].output_shape if self.rows else self.input_shape
 
-    def _table(self) -> List[Tuple[str, str, str, str]]:
-        lines = [("", "input", str(self.input_shape), "")]
-        lines += [(r.name, r.layer, str(r.output_shape), f"{r.parameters:,}") for r in self.rows]
-        lines.append(("", "total", "", f"{self.total_parameters:,}"))
+    def _table(self) -> List[Tuple[str, str, str, str, str]]:
+        lines = [("", "input", str(self.input_shape), "", "")]
+        lines += [(r.name, r.layer, str(r.output_shape), "" if r.weight_shape is None else str(r.weight_shape),
+                   f"{r.parameters:,}") for r in self.rows]
+        lines.append(("", "total", "", "", f"{self.total_parameters:,}"))
         return lines
 
     def __str__(self) -> str:
-        header = ("name", "layer", "output shape", "parameters")
-        lines = [header] + self._table()
-        widths = [max(len(line[i]) for line in lines) for i in range(4)]
-        fmt = "  ".join(f"{{:<{w}}}" for w in widths[:3]) + f"  {{:>{widths[3]}}}"
+        lines = [_HEADER] + self._table()
+        widths = [max(len(line[i]) for line in lines) for i in range(len(_HEADER))]
+        fmt = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + f"  {{:>{widths[-1]}}}"
         return "\n".join(fmt.format(*line).rstrip() for line in lines)
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
+        head = "".join(f"<th>{title}</th>" for title in _HEADER)
         cells = "".join(
-            f"<tr><td>{n}</td><td><code>{layer}</code></td><td>{shape}</td><td style='text-align:right'>{p}</td></tr>"
-            for n, layer, shape, p in self._table())
-        return ("<table><thead><tr><th>name</th><th>layer</th><th>output shape</th><th>parameters</th></tr></thead>"
-                f"<tbody>{cells}</tbody></table>")
+            f"<tr><td>{n}</td><td><code>{layer}</code></td><td>{shape}</td><td>{weight}</td>"
+            f"<td style='text-align:right'>{p}</td></tr>" for n, layer, shape, weight, p in self._table())
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>"
+
+
+_HEADER = ("name", "layer", "output shape", "weight shape", "parameters")
 
 
 def trace(model: nn.Module, input_shape: Sequence[int], dtype: torch.dtype = torch.float32) -> ShapeTrace:
@@ -138,7 +145,10 @@ def trace(model: nn.Module, input_shape: Sequence[int], dtype: torch.dtype = tor
     def record(module: nn.Module, _inputs, output) -> None:
         if isinstance(output, torch.Tensor):
             params = sum(p.numel() for p in module.parameters(recurse=False))
-            rows.append(ShapeRow(names.get(module) or type(module).__name__, repr(module), tuple(output.shape), params))
+            weight = getattr(module, "weight", None)
+            weight_shape = tuple(weight.shape) if isinstance(weight, torch.Tensor) else None
+            rows.append(ShapeRow(names.get(module) or type(module).__name__, repr(module), tuple(output.shape), params,
+                                 weight_shape))
 
     leaves = [m for m in model.modules() if not list(m.children())]
     handles = [m.register_forward_hook(record) for m in leaves]
