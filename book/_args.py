@@ -61,13 +61,14 @@ def same_type(value: Pair, *arguments: object) -> IntPair:
 
 def conv_padding(padding: Union[str, IntPair], kernel_size: Pair, dilation: Pair,
                  stride: Pair) -> Tuple[Pair, Pair]:
-    """Padding as ((top, bottom), (left, right)); 'same' puts the odd extra row/column at the bottom/right as torch does."""
+    """Padding as ((top, bottom), (left, right)); 'same' puts an odd extra row/column at the bottom/right, as torch."""
     if isinstance(padding, str):
         if padding == "valid":
             return (0, 0), (0, 0)
         if padding == "same":
             if stride != (1, 1):
-                raise ValueError("padding='same' is not supported for strided convolutions; use stride=1 or an int padding")
+                raise ValueError("padding='same' is not supported for strided convolutions; "
+                                 "use stride=1 or an int padding")
             totals = [d * (k - 1) for d, k in zip(dilation, kernel_size)]
             top, left = (t // 2 for t in totals)
             return (top, totals[0] - top), (left, totals[1] - left)

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from book._args import IntPair, Pair, conv_padding, non_negative_pair, positive_pair
+from book.shapes import conv_transpose_output_size
 
 __all__ = [
     "corr2d", "corr2d_multi_in", "corr2d_multi_in_out", "corr2d_multi_in_out_1x1",
@@ -83,6 +84,7 @@ def _batched(input: torch.Tensor, name: str) -> Tuple[torch.Tensor, bool]:
 
 def _check_weight(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor], groups: int,
                   in_axis: int, out_channels: int, name: str) -> None:
+    """Refuse what torch refuses: wrong dims, dtypes or channel counts; `in_axis` is the weight's input-channel axis."""
     if weight.dim() != 4:
         raise ValueError(f"{name} expects a 4D weight, got shape {tuple(weight.shape)}")
     if not isinstance(groups, int) or groups <= 0:
@@ -102,6 +104,8 @@ def _check_weight(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torc
         raise ValueError(f"out_channels {out_channels} is not divisible by groups={groups}")
     if bias is not None and tuple(bias.shape) != (out_channels,):
         raise ValueError(f"bias must have shape ({out_channels},), got {tuple(bias.shape)}")
+    if bias is not None and bias.dtype != input.dtype:
+        raise ValueError(f"bias dtype {bias.dtype} differs from the input's {input.dtype}; convert one of them")
 
 
 def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None, stride: IntPair = 1,
@@ -171,16 +175,10 @@ def conv_transpose2d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[t
     X, unbatched = _batched(input, "conv_transpose2d")
     c_out = weight.shape[1] * groups if weight.dim() == 4 else 0
     _check_weight(X, weight, bias, groups, 0, c_out, "conv_transpose2d")
-    s = positive_pair(stride, "stride")
-    d = positive_pair(dilation, "dilation")
-    p = non_negative_pair(padding, "padding")
-    op = non_negative_pair(output_padding, "output_padding")
-    if any(o >= max(s_, d_) for o, s_, d_ in zip(op, s, d)):
-        raise ValueError(f"output_padding {output_padding!r} must be smaller than either stride or dilation")
-    kh, kw = weight.shape[-2:]
-    out = [(n - 1) * s_ - 2 * p_ + d_ * (k - 1) + o + 1 for n, s_, p_, d_, k, o in zip(X.shape[-2:], s, p, d, (kh, kw), op)]
-    if min(out) <= 0:
-        raise ValueError(f"conv_transpose2d output size would be {tuple(out)}: padding {padding!r} is too large")
+    # Refuses what torch refuses: bad stride/dilation/padding, output_padding >= max(stride, dilation), no output.
+    conv_transpose_output_size(tuple(X.shape[-2:]), tuple(weight.shape[-2:]), stride, padding, output_padding, dilation)
+    s, d = positive_pair(stride, "stride"), positive_pair(dilation, "dilation")
+    p, op = non_negative_pair(padding, "padding"), non_negative_pair(output_padding, "output_padding")
     Y = _full_correlation(X, _flipped_transpose(weight, groups), s, p, op, d, groups)
     if bias is not None:
         Y = Y + bias.reshape(1, -1, 1, 1)
@@ -227,6 +225,7 @@ _MODES = ("full", "same", "valid")
 
 
 def _check_mode(mode: str) -> None:
+    """numpy's and scipy's three output sizes, and nothing else."""
     if mode not in _MODES:
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
 

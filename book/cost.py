@@ -54,7 +54,8 @@ def _check_channels(in_channels: int, out_channels: int, groups: int) -> None:
     if not isinstance(groups, int) or groups <= 0:
         raise ValueError(f"groups must be a positive int, got {groups!r}")
     if in_channels % groups or out_channels % groups:
-        raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must be divisible by groups={groups}")
+        raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must be divisible by "
+                         f"groups={groups}")
 
 
 def _output_hw(input_size: IntPair, kernel_size: IntPair, stride: IntPair, padding: Union[str, IntPair],

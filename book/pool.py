@@ -33,7 +33,7 @@ def pool2d(X: torch.Tensor, pool_size: Tuple[int, int], mode: str = "max") -> to
 
 def _pool_geometry(X: torch.Tensor, kernel_size: IntPair, stride: Optional[IntPair], padding: IntPair,
                    dilation: IntPair, ceil_mode: bool):
-    """Checked (kernel_size, stride, padding, dilation) pairs, and how far the ceil_mode windows overhang the padding."""
+    """Checked (kernel_size, stride, padding, dilation) pairs, and how far ceil_mode windows overhang the padding."""
     out = pool_output_size(tuple(X.shape[-2:]), kernel_size, stride, padding, dilation, ceil_mode)
     k = positive_pair(kernel_size, "kernel_size")
     s = positive_pair(pool_stride(stride, kernel_size), "stride")

@@ -152,6 +152,17 @@ def test_convolution_flips_the_kernel_and_correlation_does_not():
 X4, W4 = torch.zeros(1, 4, 6, 6), torch.zeros(2, 4, 3, 3)
 
 
+def test_a_bias_of_another_dtype_is_refused_everywhere():
+    """torch refuses it in `conv2d` with int padding but casts it with padding='same'/'valid' and in
+    `conv_transpose2d`; the book refuses it consistently rather than copy that accident."""
+    assert isinstance(outcome(F.conv2d, input=X4.double(), weight=W4.double(), bias=torch.zeros(2)), RuntimeError)
+    for call in (lambda: conv.conv2d(X4.double(), W4.double(), torch.zeros(2)),
+                 lambda: conv.conv2d(X4.double(), W4.double(), torch.zeros(2), padding="same"),
+                 lambda: conv.conv_transpose2d(X4.double(), W4.transpose(0, 1).double(), torch.zeros(2))):
+        with pytest.raises(ValueError, match="bias dtype"):
+            call()
+
+
 @pytest.mark.parametrize("call, names", [
     (lambda: conv.conv2d(X4, W4, stride=0), "stride"),
     (lambda: conv.conv2d(X4, W4, padding=-1), "padding"),
@@ -188,7 +199,7 @@ def one_mistake(draw, mistakes: List[str], wild: bool) -> Optional[str]:
 
 
 CONV2D_MISTAKES = ["groups", "in_channels", "out_channels", "input_dims", "weight_dims", "padding", "stride",
-                   "dilation", "bias"]
+                   "dilation", "bias", "weight_dtype"]
 
 
 @st.composite
@@ -220,9 +231,14 @@ def conv2d_calls(draw, wild: bool = True, grouped: bool = True, dtype=torch.floa
                                       [None, (out_channels,)]))
     seed = draw(st.integers(0, 2 ** 32 - 1))
     return dict(input=randn(seed, *input_shape, dtype=dtype, device=device),
-                weight=randn(seed + 1, *weight_shape, dtype=dtype, device=device),
+                weight=randn(seed + 1, *weight_shape, dtype=other(dtype, wrong == "weight_dtype"), device=device),
                 bias=None if bias_shape is None else randn(seed + 2, *bias_shape, dtype=dtype, device=device),
                 stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def other(dtype: torch.dtype, wrong: bool) -> torch.dtype:
+    """`dtype`, or when `wrong` the other floating-point precision (torch refuses to mix them)."""
+    return ({torch.float64: torch.float32, torch.float32: torch.float64}[dtype]) if wrong else dtype
 
 
 def as_pair(value):
@@ -257,7 +273,8 @@ def test_conv2d_float32_matches_torch_within_summation_tolerance(device, data):
 # Property tests: conv_transpose2d and conv2d_backward
 # ---------------------------------------------------------------------------------------------------------------
 
-CONV_TRANSPOSE2D_MISTAKES = ["groups", "in_channels", "stride", "dilation", "padding", "output_padding", "bias"]
+CONV_TRANSPOSE2D_MISTAKES = ["groups", "in_channels", "stride", "dilation", "padding", "output_padding", "bias",
+                             "weight_dtype"]
 
 
 @st.composite
@@ -288,7 +305,8 @@ def conv_transpose2d_calls(draw, wild: bool = True, dtype=torch.float64, device:
     bias_shape = draw(st.just((out_channels + 1,)) if wrong == "bias" else st.sampled_from([None, (out_channels,)]))
     seed = draw(st.integers(0, 2 ** 32 - 1))
     return dict(input=randn(seed, *input_shape, dtype=dtype, device=device),
-                weight=randn(seed + 1, weight_in, per_group_out, *kernel, dtype=dtype, device=device),
+                weight=randn(seed + 1, weight_in, per_group_out, *kernel, dtype=other(dtype, wrong == "weight_dtype"),
+                             device=device),
                 bias=None if bias_shape is None else randn(seed + 2, *bias_shape, dtype=dtype, device=device),
                 stride=stride, padding=padding, output_padding=output_padding, groups=groups, dilation=dilation)
 

@@ -96,7 +96,7 @@ def test_forward_flops_equal_the_multiply_adds_of_the_direct_loop(layer, seed):
                     dtype=torch.float64)
     W = torch.randn((layer["out_channels"], layer["in_channels"] // layer["groups"], *as_pair(layer["kernel_size"])),
                     generator=generator, dtype=torch.float64)
-    conv_args = dict(stride=layer["stride"], padding=layer["padding"], dilation=layer["dilation"], groups=layer["groups"])
+    conv_args = {name: layer[name] for name in ("stride", "padding", "dilation", "groups")}
     try:
         expected = F.conv2d(X, W, **conv_args)
     except RuntimeError:

@@ -57,12 +57,14 @@ def test_max_pool_worked_examples():
     torch.testing.assert_close(pool.max_pool2d(X, 3), torch.tensor([[[[10.0]]]]))
     torch.testing.assert_close(pool.max_pool2d(X, 3, padding=1, stride=2), torch.tensor([[[[5.0, 7.0], [13.0, 15.0]]]]))
     torch.testing.assert_close(pool.max_pool2d(X, 3), torch.nn.MaxPool2d(3)(X))
-    torch.testing.assert_close(pool.max_pool2d(X, 3, padding=1, stride=2), torch.nn.MaxPool2d(3, padding=1, stride=2)(X))
+    torch.testing.assert_close(pool.max_pool2d(X, 3, padding=1, stride=2),
+                               torch.nn.MaxPool2d(3, padding=1, stride=2)(X))
 
 
 def test_max_pool_of_negative_numbers_never_picks_the_padding():
     X = -torch.arange(1.0, 17.0).reshape(1, 1, 4, 4)
-    torch.testing.assert_close(pool.max_pool2d(X, 3, padding=1, stride=2), torch.tensor([[[[-1.0, -2.0], [-5.0, -6.0]]]]))
+    torch.testing.assert_close(pool.max_pool2d(X, 3, padding=1, stride=2),
+                               torch.tensor([[[[-1.0, -2.0], [-5.0, -6.0]]]]))
 
 
 @pytest.mark.parametrize("count_include_pad, expected", [(True, [1.0, 3.0, 2.0]), (False, [1.5, 3.0, 4.0])])
@@ -148,7 +150,8 @@ def pool_calls(draw, wild: bool = True, max_pool: bool = True, dtype=torch.float
         """torch pads by at most half the kernel (rounded down), and never by a negative amount."""
         return st.sampled_from([-1, k_ // 2 + 1]) if wrong == "padding" else st.integers(0, max(k_ // 2, 0))
     padding = draw(st.one_of(paddings(min(k)), st.tuples(paddings(k[0]), paddings(k[1]))))
-    stride = draw(spatial(st.integers(-1, 0)) if wrong == "stride" else st.one_of(st.none(), spatial(st.integers(1, 3))))
+    stride = draw(spatial(st.integers(-1, 0)) if wrong == "stride" else
+                  st.one_of(st.none(), spatial(st.integers(1, 3))))
     size = (draw(st.integers(1, 7)), draw(st.integers(1, 7)))
     shape = {4: (draw(st.integers(1, 2)), draw(st.integers(1, 3)), *size), 3: (draw(st.integers(1, 3)), *size),
              2: size, 5: (1, 1, 1, *size)}[draw(st.sampled_from([2, 5] if wrong == "input_dims" else [4, 3]))]
