@@ -26,6 +26,7 @@ class ConvFlops:
 
     @property
     def total(self) -> int:
+        """Forward plus backward: one training step's multiply-adds."""
         return self.forward + self.backward
 
 
@@ -42,10 +43,12 @@ class ConvMemory:
 
     @property
     def forward(self) -> int:
+        """Bytes the forward pass touches."""
         return self.parameters + self.input + self.output
 
     @property
     def backward(self) -> int:
+        """Bytes the backward pass touches: every forward tensor plus its gradient."""
         return 2 * self.forward
 
 

@@ -100,13 +100,16 @@ class ShapeTrace:
 
     @property
     def total_parameters(self) -> int:
+        """Learnable numbers in all leaf layers together."""
         return sum(row.parameters for row in self.rows)
 
     @property
     def output_shape(self) -> Tuple[int, ...]:
+        """The model's output shape (the last layer's), or the input shape for a model without layers."""
         return self.rows[-1].output_shape if self.rows else self.input_shape
 
     def _table(self) -> List[Tuple[str, str, str, str, str]]:
+        """The rows as strings under `_HEADER`, framed by the input shape and the total."""
         lines = [("", "input", str(self.input_shape), "", "")]
         lines += [(r.name, r.layer, str(r.output_shape), "" if r.weight_shape is None else str(r.weight_shape),
                    f"{r.parameters:,}") for r in self.rows]
@@ -114,6 +117,7 @@ class ShapeTrace:
         return lines
 
     def __str__(self) -> str:
+        """A plain-text table with aligned columns, for terminals and `print`."""
         lines = [_HEADER] + self._table()
         widths = [max(len(line[i]) for line in lines) for i in range(len(_HEADER))]
         fmt = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + f"  {{:>{widths[-1]}}}"
@@ -122,6 +126,7 @@ class ShapeTrace:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
+        """The same table as HTML, which Jupyter shows when a trace ends a cell."""
         head = "".join(f"<th>{title}</th>" for title in _HEADER)
         cells = "".join(
             f"<tr><td>{n}</td><td><code>{layer}</code></td><td>{shape}</td><td>{weight}</td>"
@@ -143,6 +148,7 @@ def trace(model: nn.Module, input_shape: Sequence[int], dtype: torch.dtype = tor
     names = {module: name for name, module in model.named_modules()}
 
     def record(module: nn.Module, _inputs, output) -> None:
+        """Forward hook: one row per call of a leaf layer that returns a tensor."""
         if isinstance(output, torch.Tensor):
             params = sum(p.numel() for p in module.parameters(recurse=False))
             weight = getattr(module, "weight", None)

@@ -61,6 +61,7 @@ LOOP_MAX_WINDOWS = 20_000  # the Python double loop visits about 10^5 windows a 
 def _timer(device: torch.device) -> Callable[[Callable[[], object], int], float]:
     """Seconds per call of `fn`, averaged over `calls` back-to-back calls (waiting for the GPU where there is one)."""
     def seconds(fn: Callable[[], object], calls: int = 1) -> float:
+        """Wall-clock seconds per call."""
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         start = time.perf_counter()
@@ -92,7 +93,7 @@ def time_layer(layer: Layer, device: torch.device, repeat: int) -> Dict[str, obj
         seconds = _timer(device)
         times: Dict[str, List[float]] = {name: [] for name in calls}
         warm_up = min(seconds(fn, 2) for fn in calls.values())  # first calls allocate and pick kernels
-        calls_per_sample = max(1, round(MIN_SAMPLE_SECONDS / warm_up))
+        calls_per_sample = max(1, round(MIN_SAMPLE_SECONDS / max(warm_up, 1e-9)))
         for _ in range(repeat):
             for name, fn in calls.items():
                 times[name].append(seconds(fn, calls_per_sample))
@@ -107,6 +108,7 @@ def time_layer(layer: Layer, device: torch.device, repeat: int) -> Dict[str, obj
 
 
 def _print_table(rows: List[Dict[str, object]]) -> None:
+    """One line per layer: its shape, both medians in milliseconds, their ratio, and the loop's time where taken."""
     print(f"{'layer':<14} {'input (N,C,H,W)':<18} {'C_out':>5} {'k':>2} {'s':>2} "
           f"{'ours ms':>9} {'torch ms':>9} {'ratio':>6} {'loop ms':>9}")
     for r in rows:
@@ -116,6 +118,7 @@ def _print_table(rows: List[Dict[str, object]]) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """Time every layer, print the table, then one JSON line with the ratios; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m book.bench conv", description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--repeat", type=int, default=15, help="timed calls per implementation and layer")
