@@ -7,7 +7,6 @@ grading ran, whatever the scores; 2 with a one-line message for a usage error.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -49,9 +48,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except UsageError as error:
         print(f"python -m book.grade: error: {error}", file=sys.stderr)
         return 2
-    threads = max(1, (os.cpu_count() or 1) // args.jobs)
     start = time.monotonic()
-    limits = Limits(timeout=args.timeout, memory_mb=args.memory, threads=threads)
+    limits = Limits(timeout=args.timeout, memory_mb=args.memory)   # one torch thread each: see Limits
     rows = grade(args.paths, limits, jobs=args.jobs, exercises=exercises)
     write_csv(rows, out)
     print(summary(rows))

@@ -111,11 +111,14 @@ def _cell_id(name: str, kind: str, index: int) -> str:
     return f"{name[:2]}-{kind}-{index:02d}"
 
 
-def _finish(notebook: nbformat.NotebookNode, name: str, kind: str, tests: dict) -> nbformat.NotebookNode:
+def _finish(notebook: nbformat.NotebookNode, name: str, kind: str,
+            tests: Optional[dict]) -> nbformat.NotebookNode:
     """Deterministic ids, no outputs or stray metadata, the book's and MyST-NB's metadata, the public tests."""
     for index, cell in enumerate(notebook["cells"]):
         cell["id"] = _cell_id(name, kind, index)
         keep = {k: v for k, v in cell.get("metadata", {}).items() if k in ("tags", "deletable", "editable")}
+        if kind == "sol":   # otter's tags mean nothing without otter
+            keep = {k: v for k, v in keep.items() if k != "tags"}
         cell["metadata"] = keep
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
@@ -124,8 +127,9 @@ def _finish(notebook: nbformat.NotebookNode, name: str, kind: str, tests: dict) 
         "language_info": {"name": "python"},
         "book": {"exercise": name, **({"solution": True} if kind == "sol" else {})},
         "mystnb": {"execution_mode": "off"},
-        "otter": {"OK_FORMAT": False, "tests": tests},
     }
+    if tests is not None:
+        notebook["metadata"]["otter"] = {"OK_FORMAT": False, "tests": tests}
     return notebook
 
 
@@ -135,6 +139,16 @@ def _strip_markers(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
             lines = [SOLUTION_SUFFIX.sub("", line) for line in cell.source.split("\n") if not MARKER_LINE.match(line)]
             cell["source"] = "\n".join(lines)
     return notebook
+
+
+def _without_otter(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A worked solution needs no checker: the grading tests prove it scores full marks (and otter costs seconds)."""
+    notebook.cells = [c for c in notebook.cells if not (c.cell_type == "code" and _is_otter_cell(c.source))]
+    return notebook
+
+
+def _is_otter_cell(source: str) -> bool:
+    return bool(re.fullmatch(r'\s*grader\.check\("\w+"\)\s*', source)) or source.startswith("# Initialize Otter")
 
 
 def _question_cells(student: nbformat.NotebookNode, questions: List[str]) -> Dict[str, List[str]]:
@@ -162,7 +176,7 @@ def generate(name: str) -> Tuple[nbformat.NotebookNode, nbformat.NotebookNode, d
     all_tests = autograder["metadata"]["otter"]["tests"]
     public_tests = student["metadata"].get("otter", {}).get("tests", {})
     exercise = _finish(student, name, "ex", public_tests)
-    solution = _finish(_strip_markers(copy.deepcopy(autograder)), name, "sol", public_tests)
+    solution = _finish(_without_otter(_strip_markers(copy.deepcopy(autograder))), name, "sol", None)
     questions = []
     cells = _question_cells(exercise, list(all_tests))   # in the notebook's order
     for question in cells:
@@ -286,7 +300,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             print(f"up to date: {', '.join(selected)}")
             return 0
         for name in selected:
-            build(name, Limits(timeout=args.timeout, threads=2))
+            build(name, Limits(timeout=args.timeout))
             print(f"built {name}")
     except BuildError as error:
         print(f"python -m book.grade.build: error: {error}", file=sys.stderr)
