@@ -1,4 +1,5 @@
-"""Output sizes of convolution, transposed convolution and pooling, and a shape trace through any `nn.Module`.
+"""Output sizes of convolution, transposed convolution and pooling, a shape trace through any `nn.Module`, and the
+receptive field of a stack of convolution and pooling layers.
 
 Every size function takes ints or (h, w) pairs and returns an int when all its arguments were ints, a pair
 otherwise, following the formulas in the PyTorch documentation:
@@ -11,14 +12,15 @@ otherwise, following the formulas in the PyTorch documentation:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import nn
 
 from book._args import IntPair, conv_padding, non_negative_pair, pool_stride, positive_pair, same_type
 
-__all__ = ["conv_output_size", "conv_transpose_output_size", "pool_output_size", "trace", "ShapeTrace"]
+__all__ = ["conv_output_size", "conv_transpose_output_size", "pool_output_size", "trace", "ShapeTrace",
+           "receptive_field", "ReceptiveField"]
 
 
 def _check_positive(out: Tuple[int, int], name: str, n: Tuple[int, int], fix: str) -> None:
@@ -167,3 +169,52 @@ def trace(model: nn.Module, input_shape: Sequence[int], dtype: torch.dtype = tor
             handle.remove()
     return ShapeTrace(shape, rows)
 
+
+
+class ReceptiveField(NamedTuple):
+    """What `receptive_field` returns; each an int, or an (h, w) pair when any layer had pairs."""
+    size: IntPair  # input pixels that one output unit sees, along each axis
+    jump: IntPair  # input pixels between neighbouring output units: the product of the strides
+
+
+Layer = Union[nn.Module, Sequence[IntPair]]
+
+
+def receptive_field(layers: Iterable[Layer]) -> ReceptiveField:
+    """Receptive field of one output unit of a stack of convolution and pooling layers, first layer first.
+
+    A layer is a module with `kernel_size`, `stride` and optionally `dilation` (`nn.Conv2d`, `nn.MaxPool2d`,
+    `nn.AvgPool2d`, ...) or a tuple `(kernel_size, stride=1, dilation=1)`. Each layer widens the field by
+    `dilation * (kernel_size - 1)` steps of the previous jump; padding moves the field but does not widen it.
+
+    >>> receptive_field([(3, 1), (3, 2), (3, 1)])
+    ReceptiveField(size=9, jump=2)
+    """
+    size, jump = (1, 1), (1, 1)
+    arguments: List[object] = []
+    for index, layer in enumerate(layers):
+        kernel_size, stride, dilation = _receptive_field_layer(index, layer)
+        k = positive_pair(kernel_size, f"layer {index} kernel_size")
+        s = positive_pair(stride, f"layer {index} stride")
+        d = positive_pair(dilation, f"layer {index} dilation")
+        size = tuple(n + d_ * (k_ - 1) * j for n, d_, k_, j in zip(size, d, k, jump))
+        jump = tuple(j * s_ for j, s_ in zip(jump, s))
+        arguments += [kernel_size, stride, dilation]
+    return ReceptiveField(same_type(size, *arguments), same_type(jump, *arguments))
+
+
+def _receptive_field_layer(index: int, layer: Layer) -> Tuple[IntPair, IntPair, IntPair]:
+    """(kernel_size, stride, dilation) of one layer given to `receptive_field`, or a ValueError saying what to pass."""
+    if isinstance(layer, nn.modules.conv._ConvTransposeNd):
+        raise ValueError(f"layer {index} ({layer!r}) is a transposed convolution, which enlarges its input; "
+                         "receptive_field takes convolution and pooling layers only")
+    if isinstance(layer, nn.Module):
+        if not hasattr(layer, "kernel_size"):
+            raise ValueError(f"layer {index} ({layer!r}) has no kernel_size; pass only the convolution and pooling "
+                             "layers, e.g. [m for m in model.modules() if hasattr(m, 'kernel_size')]")
+        return layer.kernel_size, layer.stride, getattr(layer, "dilation", 1)
+    if isinstance(layer, (str, bytes)) or not isinstance(layer, Sequence) or not 1 <= len(layer) <= 3:
+        raise ValueError(f"layer {index} must be a module or a tuple (kernel_size, stride=1, dilation=1), "
+                         f"got {layer!r}")
+    kernel_size, stride, dilation = (*layer, 1, 1)[:3]  # missing stride and dilation are 1
+    return kernel_size, stride, dilation
