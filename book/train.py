@@ -107,7 +107,7 @@ class Animator:
         import matplotlib.pyplot as plt
         from IPython.display import display
 
-        self.fig, (self.loss_ax, self.acc_ax) = plt.subplots(1, 2, figsize=(8, 3))
+        self.fig, (self.loss_ax, self.acc_ax) = plt.subplots(1, 2, figsize=(8, 3), layout="constrained")
         self.points: dict = {"train loss": ([], []), "train acc": ([], []), "test acc": ([], [])}
         self.epochs = epochs
         self._draw()
@@ -131,7 +131,6 @@ class Animator:
             ax.set(xlabel="epoch", ylabel=ylabel, xlim=(0, self.epochs))
             ax.grid(alpha=0.3)
             ax.legend(loc="upper right" if ylabel == "loss" else "lower right")
-        self.fig.tight_layout()
 
 
 def batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int,
