@@ -52,10 +52,11 @@ test: setup data browsers book
 
 # JUPYTER_PATH puts the .venv's `python3` kernel spec ahead of any user-level one, so notebooks run on .venv;
 # MPLBACKEND is unset so kernels draw figures inline even if the caller's shell exports a backend.
+# The whole repository is browsable (chapters/, exercises/, solutions/); it opens on chapters/.
 # LAB_FLAGS passes extra options (tests/test_lab.py uses it for a loopback port, a token and --no-browser).
 lab: setup data
 	env -u MPLBACKEND JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
-	  $(VENV)/bin/jupyter lab --notebook-dir=. $(LAB_FLAGS) chapters/
+	  $(VENV)/bin/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/chapters $(LAB_FLAGS)
 
 publish: book
 	$(VENV)/bin/ghp-import --no-jekyll --push --force _build/html
