@@ -25,14 +25,7 @@ DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.i
 TORCH_REFUSES = (RuntimeError, ValueError)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Run torch single-threaded here: on tiny tensors, handing work between threads costs far more than the work,
-    and on a busy machine it makes every call slow."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def assert_close_sums(actual: torch.Tensor, expected: torch.Tensor, terms: int) -> None:

@@ -14,13 +14,7 @@ from book.shapes import ReceptiveField, receptive_field
 INPUT_SIZE = 320  # more than twice the largest field the strategies below can build (1 + 3*3*(1+2+4+8) = 136)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Single-threaded torch: the tensors here are small, and the machine is shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def extent(mask: torch.Tensor) -> Tuple[int, int]:

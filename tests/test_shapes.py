@@ -13,13 +13,7 @@ from torch import nn
 from book.shapes import conv_output_size, conv_transpose_output_size, pool_output_size, trace
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Run torch single-threaded here: on tiny tensors, handing work between threads costs far more than the work."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def as_pair(value) -> Tuple[int, int]:
