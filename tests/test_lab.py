@@ -94,6 +94,7 @@ def lab_server(root: Path, tmp_path: Path, browser) -> Iterator[LabServer]:
         "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
+        f"--FileCheckpoints.checkpoint_dir={tmp_path / 'checkpoints'}",  # no .ipynb_checkpoints in the repo
     ] + (["--allow-root"] if os.geteuid() == 0 else []))  # containers often run as root; Jupyter refuses by default
     log = tmp_path / "lab.log"
     server = LabServer(f"http://127.0.0.1:{port}", token, log)
