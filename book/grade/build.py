@@ -147,6 +147,16 @@ def _without_otter(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
+def _title_first(student: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Open on the exercise's title, not on otter's set-up cell, and keep that plumbing off the published page."""
+    cells = student.cells
+    if len(cells) > 1 and cells[0].cell_type == "code" and _is_otter_cell(cells[0].source):
+        setup = cells.pop(0)
+        setup.metadata.setdefault("tags", []).append("remove-cell")
+        cells.insert(1, setup)
+    return student
+
+
 def _is_otter_cell(source: str) -> bool:
     return bool(re.fullmatch(r'\s*grader\.check\("\w+"\)\s*', source)) or source.startswith("# Initialize Otter")
 
@@ -175,7 +185,7 @@ def generate(name: str) -> Tuple[nbformat.NotebookNode, nbformat.NotebookNode, d
     student, autograder = _otter_assign(name, _read_source(path))
     all_tests = autograder["metadata"]["otter"]["tests"]
     public_tests = student["metadata"].get("otter", {}).get("tests", {})
-    exercise = _finish(student, name, "ex", public_tests)
+    exercise = _finish(_title_first(student), name, "ex", public_tests)
     solution = _finish(_without_otter(_strip_markers(copy.deepcopy(autograder))), name, "sol", None)
     questions = []
     cells = _question_cells(exercise, list(all_tests))   # in the notebook's order
