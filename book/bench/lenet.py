@@ -89,8 +89,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m book.bench lenet", description=__doc__.splitlines()[0])
     parser.add_argument("--device", help="cpu, cuda, mps (default: book.train.default_device())")
     parser.add_argument("--epochs", type=int, default=5, help="epochs of the book's recipe (default 5)")
-    parser.add_argument("--baseline-epochs", type=int, default=12,
-                        help="epoch cap of the source notes' recipe (default 12)")
+    parser.add_argument("--baseline-epochs", type=int, default=15,
+                        help="epoch cap of the source notes' recipe (default 15)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true",
                         help="a smoke test on 5,000 training and 1,000 test images: 2 epochs of ours, 1 of the notes'")
