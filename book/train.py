@@ -120,7 +120,8 @@ class Animator:
             xs.append(x)
             ys.append(value)
         self._draw()
-        self.handle.update(self.fig)
+        if self.handle is not None:  # None outside Jupyter, where the figure is only kept in `self.fig`
+            self.handle.update(self.fig)
 
     def _draw(self) -> None:
         for ax, names, ylabel in ((self.loss_ax, ["train loss"], "loss"),
