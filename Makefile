@@ -34,10 +34,10 @@ $(MATHJAX):
 	tools/vendor_mathjax.sh $(@D)
 
 book: setup data $(MATHJAX)
-	$(VENV)/bin/jupyter-book build . --warningiserror --keep-going --quiet
+	BOOK_STATIC_SITE=1 $(VENV)/bin/jupyter-book build . --warningiserror --keep-going --quiet
 
 instructor: setup data $(MATHJAX)
-	$(VENV)/bin/jupyter-book build . --toc _toc_instructor.yml --path-output _build/instructor --warningiserror --keep-going --quiet
+	BOOK_STATIC_SITE=1 $(VENV)/bin/jupyter-book build . --toc _toc_instructor.yml --path-output _build/instructor --warningiserror --keep-going --quiet
 
 # Browser tests need Debian's Chromium; install it when we can (root with apt-get), otherwise they skip.
 browsers:

@@ -7,6 +7,7 @@ seeded, so the same call gives the same numbers.
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Iterator, List, Optional, Tuple, Union
@@ -169,7 +170,7 @@ def _reset_parameters(model: nn.Module) -> None:
 
 def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: float = 0.1, momentum: float = 0.9,
         weight_decay: float = 5e-4, one_cycle: bool = True, seed: int = 0, device: Optional[Device] = None,
-        progress: bool = True, plot: Optional[bool] = None, verbose: bool = True,
+        progress: Optional[bool] = None, plot: Optional[bool] = None, verbose: bool = True,
         updates_per_epoch: int = 4) -> History:
     """Train `model` on `data` (an `book.data.MNIST`-like object) with SGD, reporting accuracy after every epoch.
 
@@ -177,7 +178,8 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
     arguments give the same run on the same machine. `one_cycle=True` warms the learning rate up to `lr` and anneals
     it to nearly zero over the run (`torch.optim.lr_scheduler.OneCycleLR`); False keeps `lr` constant, as the
     source notes do. `plot` (default: only inside Jupyter) draws live learning curves, `progress` shows a tqdm bar and
-    `verbose` prints one line per epoch.
+    `verbose` prints one line per epoch. The bar is off by default while the static site is built (`make book` sets
+    BOOK_STATIC_SITE): a page without a kernel could only show it frozen at 0 %.
     """
     from tqdm.auto import tqdm
 
@@ -196,6 +198,8 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
     shuffle = torch.Generator().manual_seed(seed)
     animator = Animator(epochs) if (_in_notebook() if plot is None else plot) else None
     history = History(device=str(device))
+    if progress is None:
+        progress = not os.environ.get("BOOK_STATIC_SITE")
     bar = tqdm(total=epochs * steps_per_epoch, desc=f"training on {device}", unit="batch", disable=not progress,
                leave=True)
     redraw_every = max(1, steps_per_epoch // max(1, updates_per_epoch))

@@ -85,6 +85,18 @@ def test_a_constant_learning_rate_run_and_evaluate_agree(small: data.MNIST) -> N
     assert predictions.shape == (500,) and predictions.dtype == torch.int64
 
 
+@pytest.mark.parametrize("static_site, bar_shown", [("", True), ("1", False)])
+def test_the_progress_bar_is_off_only_while_the_static_site_is_built(monkeypatch, capsys, static_site: str,
+                                                                     bar_shown: bool) -> None:
+    monkeypatch.setenv("BOOK_STATIC_SITE", static_site)
+    images = torch.randn(32, 1, 28, 28)
+    labels = torch.arange(32) % 10
+    tiny = data.MNIST(images, labels, images[:8], labels[:8], mean=0.0, std=1.0)
+    train.fit(nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), tiny, epochs=1, batch_size=16, device="cpu",
+              plot=False, verbose=False)
+    assert ("training on cpu" in capsys.readouterr().err) == bar_shown
+
+
 def test_fit_refuses_a_non_positive_epoch_count() -> None:
     tiny = data.MNIST(torch.zeros(4, 1, 28, 28), torch.zeros(4, dtype=torch.int64), torch.zeros(2, 1, 28, 28),
                       torch.zeros(2, dtype=torch.int64), 0.1307, 0.3081)
