@@ -47,7 +47,7 @@ browsers:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "note: chromium not found and not installable here (needs root and apt-get): browser tests will skip"; fi
 
-test: setup data browsers book
+test: setup data browsers book instructor
 	$(PY) -m pytest
 
 # JUPYTER_PATH puts the .venv's `python3` kernel spec ahead of any user-level one, so notebooks run on .venv;
