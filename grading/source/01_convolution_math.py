@@ -54,7 +54,7 @@ def corr2d(X, K):
 # %%
 def test_textbook_example(corr2d):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
     K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
     with no_library():
@@ -65,7 +65,7 @@ def test_textbook_example(corr2d):
 # %%
 def test_vertical_edge(corr2d):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.ones((3, 6))
     X[:, 2:4] = 0
     with no_library():
@@ -77,7 +77,7 @@ def test_vertical_edge(corr2d):
 # HIDDEN
 def test_rectangular_kernel(corr2d):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(35.0).reshape(5, 7).sin()
     K = torch.tensor([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
     with no_library():
@@ -89,7 +89,7 @@ def test_rectangular_kernel(corr2d):
 # HIDDEN
 def test_integer_input(corr2d):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(24).reshape(4, 6) % 7 - 3
     K = torch.tensor([[2, -1], [0, 3]])
     with no_library():
@@ -100,7 +100,7 @@ def test_integer_input(corr2d):
 # HIDDEN
 def test_kernel_as_large_as_input(corr2d):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(6.0).reshape(2, 3)
     with no_library():
         check(corr2d(X, torch.ones((2, 3))))
@@ -146,7 +146,7 @@ def corr2d_output_shape(input_shape, kernel_shape):
 
 # %%
 def test_examples(corr2d_output_shape):
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     with no_library():
         check(corr2d_output_shape((3, 3), (2, 2)), (2, 2))
         check(corr2d_output_shape((6, 8), (1, 2)), (6, 7))
@@ -155,7 +155,7 @@ def test_examples(corr2d_output_shape):
 # %%
 # HIDDEN
 def test_many_shapes(corr2d_output_shape):
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     with no_library():
         for shape in [((28, 28), (5, 5)), ((7, 3), (7, 1)), ((1, 9), (1, 9)), ((100, 64), (3, 11))]:
             check(corr2d_output_shape(*shape))
@@ -164,7 +164,7 @@ def test_many_shapes(corr2d_output_shape):
 # %%
 # HIDDEN
 def test_kernel_too_large(corr2d_output_shape):
-    from book.grade.checks import check
+    from grading.checks import check
     raised = []
     for shape in [((3, 3), (4, 1)), ((5, 2), (1, 3))]:
         try:
@@ -212,7 +212,7 @@ diagonal_kernel = torch.tensor([[1.0, -1.0], [-1.0, 1.0]])  # SOLUTION
 # %%
 def test_flat_and_straight_edges(diagonal_kernel):
     import torch
-    from book.grade.checks import check
+    from grading.checks import check
     X = torch.zeros((8, 8))
     X[:, 4:] = 1.0
     K = torch.as_tensor(diagonal_kernel, dtype=torch.float32)
@@ -224,7 +224,7 @@ def test_flat_and_straight_edges(diagonal_kernel):
 # %%
 # HIDDEN
 def test_diagonal_edges(diagonal_kernel):
-    from book.grade.checks import check
+    from grading.checks import check
     check(diagonal_kernel, rule="diagonal_edge_kernel")
 
 
@@ -264,7 +264,7 @@ def convolve2d(X, K):
 # %%
 def test_flipped_example(convolve2d):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
     with no_library():
         check(convolve2d(X, torch.tensor([[0.0, 1.0], [2.0, 3.0]])), [[5.0, 11.0], [23.0, 29.0]])
@@ -274,7 +274,7 @@ def test_flipped_example(convolve2d):
 # HIDDEN
 def test_asymmetric_kernels(convolve2d):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(42.0).reshape(6, 7).cos()
     with no_library():
         check(convolve2d(X, torch.tensor([[1.0, 2.0, -3.0], [0.5, 0.0, 4.0]])))

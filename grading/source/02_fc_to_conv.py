@@ -47,7 +47,7 @@ def conv_parameter_count(delta):
 
 # %%
 def test_small_layers(fc_parameter_count, conv_parameter_count):
-    from book.grade.checks import check
+    from grading.checks import check
     check(fc_parameter_count(2, 2, 2, 2), 20)
     check(conv_parameter_count(1), 10)
 
@@ -55,7 +55,7 @@ def test_small_layers(fc_parameter_count, conv_parameter_count):
 # %%
 # HIDDEN
 def test_megapixel_layers(fc_parameter_count, conv_parameter_count):
-    from book.grade.checks import check
+    from grading.checks import check
     check(fc_parameter_count(1000, 1000, 1000, 1000))
     check(fc_parameter_count(28, 32, 14, 16))
     check([conv_parameter_count(delta) for delta in (0, 2, 5)])
@@ -106,7 +106,7 @@ def conv_as_matrix(K, input_shape):
 # %%
 def test_one_row(conv_as_matrix):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     with no_library():
         W = conv_as_matrix(torch.tensor([[1.0, 2.0]]), (1, 3))
     check(W, [[1.0, 2.0, 0.0], [0.0, 1.0, 2.0]])
@@ -116,7 +116,7 @@ def test_one_row(conv_as_matrix):
 # HIDDEN
 def test_rectangular(conv_as_matrix):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     with no_library():
         check(conv_as_matrix(torch.tensor([[1.0, -2.0], [3.0, 0.5]]), (3, 4)))
         check(conv_as_matrix(torch.arange(6.0).reshape(2, 3) - 2.5, (4, 5)))
@@ -126,7 +126,7 @@ def test_rectangular(conv_as_matrix):
 # HIDDEN
 def test_matches_the_convolution(conv_as_matrix):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(30.0).reshape(5, 6).cos()
     K = torch.tensor([[0.5, 1.0, -1.0], [2.0, 0.0, 0.25]])
     with no_library():
@@ -180,7 +180,7 @@ def learn_kernel(X, Y, kernel_shape, steps=300, lr=0.1):
 # %%
 def test_vertical_edge_kernel(learn_kernel):
     import torch
-    from book.grade.checks import check
+    from grading.checks import check
     X = torch.randn((6, 8), generator=torch.Generator().manual_seed(0))
     Y = X[:, :-1] - X[:, 1:]
     check(learn_kernel(X, Y, (1, 2)), [[1.0, -1.0]], atol=0.05)
@@ -190,7 +190,7 @@ def test_vertical_edge_kernel(learn_kernel):
 # HIDDEN
 def test_diagonal_kernel(learn_kernel):
     import torch
-    from book.grade.checks import check
+    from grading.checks import check
     X = torch.randn((8, 8), generator=torch.Generator().manual_seed(1))
     Y = 0.5 * X[:-1, :-1] - X[1:, 1:]
     check(learn_kernel(X, Y, (2, 2)), atol=0.06)

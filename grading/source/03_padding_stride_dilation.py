@@ -58,7 +58,7 @@ def conv_output_size(n, k, padding=0, stride=1, dilation=1):
 
 # %%
 def test_textbook_examples(conv_output_size):
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     with no_library():
         check(conv_output_size(8, 3, padding=1), 8)
         check(conv_output_size(8, 3, padding=1, stride=2), 4)
@@ -68,7 +68,7 @@ def test_textbook_examples(conv_output_size):
 # %%
 # HIDDEN
 def test_dilation_and_odd_sizes(conv_output_size):
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     cases = [(28, 5, 2, 1, 1), (32, 3, 0, 2, 2), (7, 3, 1, 3, 1), (10, 4, 3, 3, 2), (5, 5, 0, 1, 1), (224, 7, 3, 2, 1)]
     with no_library():
         check([conv_output_size(*case) for case in cases])
@@ -77,7 +77,7 @@ def test_dilation_and_odd_sizes(conv_output_size):
 # %%
 # HIDDEN
 def test_too_large_kernel(conv_output_size):
-    from book.grade.checks import check
+    from grading.checks import check
     raised = []
     for case in [(3, 5, 0, 1, 1), (5, 3, 0, 1, 3)]:
         try:
@@ -128,7 +128,7 @@ def corr2d_padded(X, K, padding=0, stride=1):
 # %%
 def test_padding_keeps_the_size(corr2d_padded):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     with no_library():
         Y = corr2d_padded(torch.ones((3, 3)), torch.ones((2, 2)), padding=1)
     check(Y, [[1.0, 2.0, 2.0, 1.0], [2.0, 4.0, 4.0, 2.0], [2.0, 4.0, 4.0, 2.0], [1.0, 2.0, 2.0, 1.0]])
@@ -137,7 +137,7 @@ def test_padding_keeps_the_size(corr2d_padded):
 # %%
 def test_stride_two(corr2d_padded):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     with no_library():
         Y = corr2d_padded(torch.ones((3, 3)), torch.ones((2, 2)), padding=1, stride=2)
     check(Y, [[1.0, 2.0], [2.0, 4.0]])
@@ -147,7 +147,7 @@ def test_stride_two(corr2d_padded):
 # HIDDEN
 def test_pairs_and_integers(corr2d_padded):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(56).reshape(7, 8) % 5 - 2
     K = torch.tensor([[1, 0, -2], [3, 1, 1]])
     with no_library():
@@ -199,7 +199,7 @@ def compose_kernels(K1, K2):
 # %%
 def test_difference_then_sum(compose_kernels):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     with no_library():
         check(compose_kernels(torch.tensor([[1.0, -1.0]]), torch.tensor([[1.0, 1.0]])), [[1.0, 0.0, -1.0]])
 
@@ -208,7 +208,7 @@ def test_difference_then_sum(compose_kernels):
 # HIDDEN
 def test_rectangular_kernels(compose_kernels):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     K1 = torch.tensor([[1.0, 2.0, -1.0], [0.5, 0.0, 3.0]])
     K2 = torch.tensor([[2.0, -1.0], [1.0, 0.25], [0.0, 4.0]])
     with no_library():
@@ -220,7 +220,7 @@ def test_rectangular_kernels(compose_kernels):
 # HIDDEN
 def test_equivalence_on_an_image(compose_kernels, corr2d):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(80.0).reshape(8, 10).sin()
     K1, K2 = torch.tensor([[1.0, -2.0], [0.5, 1.0]]), torch.tensor([[3.0, 0.0, -1.0]])
     with no_library():

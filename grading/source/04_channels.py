@@ -54,7 +54,7 @@ def corr2d_multi_in_out(X, K):
 # %%
 def test_textbook_example(corr2d_multi_in_out):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.tensor([[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]],
                       [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]])
     K = torch.tensor([[[0.0, 1.0], [2.0, 3.0]], [[1.0, 2.0], [3.0, 4.0]]])
@@ -68,7 +68,7 @@ def test_textbook_example(corr2d_multi_in_out):
 # HIDDEN
 def test_rectangular_many_channels(corr2d_multi_in_out):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(3 * 5 * 6, dtype=torch.float64).reshape(3, 5, 6).sin()
     K = torch.arange(4 * 3 * 2 * 3, dtype=torch.float64).reshape(4, 3, 2, 3).cos()
     with no_library():
@@ -79,7 +79,7 @@ def test_rectangular_many_channels(corr2d_multi_in_out):
 # HIDDEN
 def test_integers_one_output_channel(corr2d_multi_in_out):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(2 * 4 * 4).reshape(2, 4, 4) % 7 - 3
     K = torch.tensor([[[[1, -1], [0, 2]], [[3, 0], [-2, 1]]]])
     with no_library():
@@ -138,7 +138,7 @@ def conv_cost(c_i, c_o, k_h, k_w, h, w, padding=0, stride=1):
 
 # %%
 def test_small_layer(conv_cost):
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     with no_library():
         cost = conv_cost(2, 3, 2, 2, 3, 3)
     check(cost, {"forward_macs": 96, "backward_macs": 192, "parameters": 27, "forward_memory": 57,
@@ -148,7 +148,7 @@ def test_small_layer(conv_cost):
 # %%
 # HIDDEN
 def test_padding_and_stride(conv_cost):
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     with no_library():
         check(conv_cost(3, 64, 3, 3, 224, 224, padding=1))
         check(conv_cost(64, 128, 3, 5, 56, 56, padding=2, stride=2))
@@ -189,7 +189,7 @@ output_memory_factor = 2  # SOLUTION
 
 # %%
 def test_answers_are_numbers(forward_macs_factor, input_memory_factor, output_memory_factor):
-    from book.grade.checks import check
+    from grading.checks import check
     factors = (forward_macs_factor, input_memory_factor, output_memory_factor)
     check([type(v) in (int, float) and v > 0 for v in factors], [True, True, True])
 
@@ -197,7 +197,7 @@ def test_answers_are_numbers(forward_macs_factor, input_memory_factor, output_me
 # %%
 # HIDDEN
 def test_factors(forward_macs_factor, input_memory_factor, output_memory_factor):
-    from book.grade.checks import check
+    from grading.checks import check
     check([forward_macs_factor, input_memory_factor, output_memory_factor])
 
 

@@ -46,7 +46,7 @@ def conv1x1(X, K):
 # %%
 def test_sum_and_difference(conv1x1):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(8.0).reshape(2, 2, 2)
     K = torch.tensor([[1.0, 1.0], [1.0, -1.0]]).reshape(2, 2, 1, 1)
     with no_library():
@@ -58,7 +58,7 @@ def test_sum_and_difference(conv1x1):
 # HIDDEN
 def test_many_channels(conv1x1):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(3 * 4 * 5, dtype=torch.float64).reshape(3, 4, 5).sin()
     K = torch.arange(6 * 3, dtype=torch.float64).reshape(6, 3, 1, 1).cos()
     with no_library():
@@ -109,7 +109,7 @@ def im2col(X, kernel_size):
 # %%
 def test_one_channel(im2col):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     with no_library():
         columns = im2col(torch.arange(9.0).reshape(1, 3, 3), (2, 2))
     check(columns, [[0.0, 1.0, 3.0, 4.0], [1.0, 2.0, 4.0, 5.0], [3.0, 4.0, 6.0, 7.0], [4.0, 5.0, 7.0, 8.0]])
@@ -119,7 +119,7 @@ def test_one_channel(im2col):
 # HIDDEN
 def test_channels_and_rectangles(im2col):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(2 * 4 * 5.0).reshape(2, 4, 5)
     with no_library():
         check(im2col(X, (2, 3)))
@@ -165,7 +165,7 @@ def conv2d_matmul(X, K):
 # %%
 def test_textbook_example(conv2d_matmul):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.tensor([[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]],
                       [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]])
     K = torch.tensor([[[0.0, 1.0], [2.0, 3.0]], [[1.0, 2.0], [3.0, 4.0]]])
@@ -179,7 +179,7 @@ def test_textbook_example(conv2d_matmul):
 # HIDDEN
 def test_random_layer(conv2d_matmul):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(3 * 7 * 6.0).reshape(3, 7, 6).sin()
     K = torch.arange(5 * 3 * 3 * 2.0).reshape(5, 3, 3, 2).cos()
     with no_library():

@@ -61,7 +61,7 @@ def pool2d(X, pool_size, mode="max"):
 # %%
 def test_textbook_example(pool2d):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
     with no_library():
         check(pool2d(X, (2, 2)), [[4.0, 5.0], [7.0, 8.0]])
@@ -72,7 +72,7 @@ def test_textbook_example(pool2d):
 # HIDDEN
 def test_rectangular_windows(pool2d):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(42.0).reshape(6, 7).sin()
     with no_library():
         check(pool2d(X, (2, 3)))
@@ -130,7 +130,7 @@ def pool2d_padded(X, kernel_size, stride=None, padding=0, mode="max"):
 # %%
 def test_textbook_examples(pool2d_padded):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(16.0).reshape(4, 4)
     with no_library():
         check(pool2d_padded(X, 3), [[10.0]])
@@ -142,7 +142,7 @@ def test_textbook_examples(pool2d_padded):
 # HIDDEN
 def test_average_counts_the_padding(pool2d_padded):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(30.0).reshape(5, 6).cos()
     with no_library():
         check(pool2d_padded(X, 3, padding=1, stride=2, mode="avg"))
@@ -153,7 +153,7 @@ def test_average_counts_the_padding(pool2d_padded):
 # HIDDEN
 def test_max_ignores_the_padding(pool2d_padded):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = -torch.arange(1.0, 31.0).reshape(5, 6)
     with no_library():
         check(pool2d_padded(X, 3, padding=1, stride=2))
@@ -206,7 +206,7 @@ def corr2d_backward(X, K, G):
 # %%
 def test_ones_from_above(corr2d_backward):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(9.0).reshape(3, 3)
     K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
     with no_library(autograd=True):
@@ -219,7 +219,7 @@ def test_ones_from_above(corr2d_backward):
 # HIDDEN
 def test_rectangular_layer(corr2d_backward):
     import torch
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     X = torch.arange(42.0).reshape(6, 7).sin()
     K = torch.tensor([[1.0, -2.0, 0.5], [0.25, 3.0, -1.0]])
     G = torch.arange(25.0).reshape(5, 5).cos()

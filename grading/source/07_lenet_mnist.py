@@ -83,7 +83,7 @@ def lenet_parameter_count(c1=6, c2=16, h1=120, h2=84, classes=10, image_size=28)
 
 # %%
 def test_lenet(lenet_parameter_count):
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     with no_library():
         check(lenet_parameter_count(), 61706)
 
@@ -91,7 +91,7 @@ def test_lenet(lenet_parameter_count):
 # %%
 # HIDDEN
 def test_other_widths_and_sizes(lenet_parameter_count):
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     with no_library():
         check(lenet_parameter_count(8, 20, 100, 50, 10, 32))
         check(lenet_parameter_count(c1=4, c2=8, image_size=40))
@@ -140,7 +140,7 @@ def lenet_shapes(image_size=28):
 
 # %%
 def test_mnist_sized_images(lenet_shapes):
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     with no_library():
         shapes = lenet_shapes()
     check(shapes[:7], [(6, 28, 28), (6, 28, 28), (6, 14, 14), (16, 10, 10), (16, 10, 10), (16, 5, 5), (400,)])
@@ -150,7 +150,7 @@ def test_mnist_sized_images(lenet_shapes):
 # %%
 # HIDDEN
 def test_larger_images(lenet_shapes):
-    from book.grade.checks import check, no_library
+    from grading.checks import check, no_library
     with no_library():
         check(lenet_shapes(32))
         check(lenet_shapes(36))
@@ -198,14 +198,14 @@ print(f"CNN test accuracy: {accuracy(cnn, small.test_images, small.test_labels):
 # %%
 def test_is_convolutional(cnn):
     import torch
-    from book.grade.checks import check
+    from grading.checks import check
     check(isinstance(cnn, torch.nn.Module) and any(isinstance(m, torch.nn.Conv2d) for m in cnn.modules()), True)
 
 
 # %%
 def test_beats_the_mlp(cnn, small, mlp_accuracy):
     import torch
-    from book.grade.checks import check
+    from grading.checks import check
     with torch.no_grad():
         predictions = cnn(small.test_images).argmax(dim=1)
     check(predictions, rule="beats_baseline", context={"labels": small.test_labels, "baseline": mlp_accuracy})

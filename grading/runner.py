@@ -1,15 +1,17 @@
-"""The grading sandbox: run one notebook's code cells, then the exercise's tests, and report plain data.
+"""The runner, inside the sandbox: run one notebook's code cells, then the exercise's tests, and report plain data.
 
-The grader (`book.grade.grader`) starts this file's source with `python -I -B -c`, in a fresh process group, in a
-scratch directory, as an unprivileged user when the grader runs as root. It reads a job (JSON) on stdin and writes
-one JSON line per event to an inherited file descriptor; it never sees expected values, and nothing it writes is
-trusted beyond being data: the grader type-checks every value and compares it itself.
+`grading.sandbox` starts this file with `python -I -B` inside bubblewrap (its own PID, network, IPC and mount
+namespaces, an unprivileged uid, a read-only view of the interpreter and a private scratch directory). It reads a
+job (JSON) on stdin and writes one JSON line per event to an inherited file descriptor; it never sees expected
+values, and nothing it writes is trusted beyond being data: the grader type-checks every value and compares it
+itself. The only module of the grader importable here is `grading.checks`, from the job's `lib` folder.
 
 Inside, a per-cell and per-test alarm turns an endless loop into a timeout for that cell or test only; an address
 space limit turns a memory blow-up into a `MemoryError`; `sys.exit`, `os._exit` and `KeyboardInterrupt` in a cell
 become that cell's error. What a submission prints goes to a log, never to the result channel.
 """
 import builtins
+import contextlib
 import inspect
 import json
 import os
@@ -20,6 +22,7 @@ import sys
 import time
 
 START = time.monotonic()
+# Kept in step with grading.forbidden.is_scaffold (tests/test_grade.py checks they agree).
 SCAFFOLD = re.compile(r"^(import otter|grader\s*=\s*otter\.Notebook\(.*\)|grader\.\w+\(.*\))$")
 _exec, _compile, _dumps, _write, _real_exit = builtins.exec, builtins.compile, json.dumps, os.write, os._exit
 _signature, _monotonic, _setitimer, _signal = inspect.signature, time.monotonic, signal.setitimer, signal.signal
@@ -56,10 +59,12 @@ def _is_scaffold(source: str) -> bool:
     return bool(lines) and all(SCAFFOLD.match(line) for line in lines)
 
 
-def _limit_resources(memory_bytes: int) -> None:
+def _limit_resources(memory_bytes: int, processes: int) -> None:
     with open("/proc/self/statm") as statm:   # address space already mapped by the imports (torch maps a lot)
         mapped = int(statm.read().split()[0]) * resource.getpagesize()
     limits = {resource.RLIMIT_AS: mapped + memory_bytes, resource.RLIMIT_FSIZE: 64 << 20, resource.RLIMIT_CORE: 0}
+    if processes:   # only where the sandbox runs us as a uid of our own (see grading.sandbox)
+        limits[resource.RLIMIT_NPROC] = processes
     for kind, value in limits.items():
         resource.setrlimit(kind, (value, value))
     _signal(signal.SIGXFSZ, signal.SIG_IGN)   # an oversized write fails with an error instead of killing us
@@ -78,6 +83,72 @@ def _neutralise_exits() -> None:
         pass
 
 
+class _Guard:
+    """`no_library()` in the sandbox: the ATen operations and book/numpy helpers that the code under test runs.
+
+    Returns a context manager; on leaving it, raises `ForbiddenCall` naming the first forbidden operation seen. With
+    `autograd=True` the block also runs under `torch.no_grad()`, so no graph exists to differentiate.
+    """
+
+    def __init__(self, checks, forbidden_ops: str, autograd_ops: str) -> None:
+        import torch
+        from torch.utils._python_dispatch import TorchDispatchMode
+        self.torch, self.checks = torch, checks
+        self.forbidden, self.autograd = re.compile(forbidden_ops), re.compile(autograd_ops)
+        self.active = None
+        guard = self
+
+        class Trace(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                if guard.active is not None:
+                    guard.active.append(func.overloadpacket.__name__)
+                return func(*args, **(kwargs or {}))
+
+        self.Trace = Trace
+        self._count_python_helpers()
+
+    def _count_python_helpers(self) -> None:
+        """numpy's convolve/correlate and the book's helpers are not ATen operations: count their calls."""
+        import numpy
+        owners = [(numpy, ("convolve", "correlate"))]
+        try:
+            import book.conv, book.cost, book.pool, book.shapes
+            owners += [(module, tuple(n for n in module.__all__ if inspect.isfunction(getattr(module, n))))
+                       for module in (book.conv, book.pool, book.shapes, book.cost)]
+        except ImportError:
+            pass
+        for owner, names in owners:
+            for name in names:
+                setattr(owner, name, self._counted(getattr(owner, name), f"{owner.__name__}.{name}"))
+
+    def _counted(self, function, label: str):
+        guard = self
+
+        def counted(*args, **kwargs):   # no functools.wraps: it would hand out the original as __wrapped__
+            if guard.active is not None:
+                guard.active.append(label)
+            return function(*args, **kwargs)
+        counted.__name__, counted.__doc__ = getattr(function, "__name__", label), getattr(function, "__doc__", "")
+        return counted
+
+    @contextlib.contextmanager
+    def __call__(self, autograd: bool = False):
+        seen = []
+        outer, self.active = self.active, seen
+        try:
+            with self.Trace(), (self.torch.no_grad() if autograd else contextlib.nullcontext()):
+                yield
+        finally:
+            self.active = outer
+        for name in seen:
+            if self.forbidden.search(name) or "." in name:
+                raise self.checks.ForbiddenCall(f"the code under test ran {name}, which this question asks you "
+                                                "to write yourself")
+            if autograd and self.autograd.search(name):
+                raise self.checks.ForbiddenCall(f"the code under test ran autograd ({name}), which this question "
+                                                "asks you to do by hand")
+
+
 def main() -> None:
     job = json.loads(sys.stdin.buffer.read())
     result_fd = job["result_fd"]
@@ -88,11 +159,14 @@ def main() -> None:
         while data:
             data = data[_write(result_fd, data):]
 
+    sys.path.insert(0, job["lib"])
     import torch
-    import book
-    import book.grade.checks as checks
-    checks.install_call_counters()
+    import grading.checks as checks
     torch.set_num_threads(job.get("threads", 1))
+    guard = _Guard(checks, job["forbidden_ops"], job["autograd_ops"])
+    checks._guard = guard
+    pristine = dict(vars(checks))
+    modules = {name: sys.modules[name] for name in ("grading", "grading.checks")}
     from traitlets.config import Config
     from IPython.core.interactiveshell import InteractiveShell
     config = Config()
@@ -100,7 +174,7 @@ def main() -> None:
     shell = InteractiveShell.instance(config=config)
     shell.user_ns["__name__"] = "__main__"
     namespace = shell.user_ns
-    _limit_resources(job["memory_bytes"])
+    _limit_resources(job["memory_bytes"], job.get("processes", 0))
     _neutralise_exits()
     emit({"event": "ready", "seconds": round(_monotonic() - START, 3)})
 
@@ -131,6 +205,10 @@ def main() -> None:
         emit(event)
 
     for test in job["tests"]:
+        # Undo what a cell may have done to the checks module, so a test always gets the real check/no_library.
+        sys.modules.update(modules)
+        vars(checks).clear()
+        vars(checks).update(pristine)
         event = _run_test(test, namespace, checks, job["test_timeout"], deadline)
         try:
             emit(event)
@@ -151,7 +229,7 @@ def _run_test(test: dict, namespace: dict, checks, test_timeout: float, deadline
     records = []
     try:
         _arm(budget)
-        scope = {"__name__": "book_grade_test", "__builtins__": builtins}
+        scope = {"__name__": "grading_test", "__builtins__": builtins}
         _exec(_compile(test["source"], f"<test {test['name']}>", "exec"), scope)
         function = scope[test["name"]]
         names = list(_signature(function).parameters)

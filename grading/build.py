@@ -1,9 +1,9 @@
-"""Generate every exercise artefact from its one source: `python -m book.grade.build [--check] [NAME...]`.
+"""Generate every exercise artefact from its one source: `python -m grading.build [--check] [NAME...]`.
 
 A source, `grading/source/NAME.py`, is a jupytext (percent format) notebook in otter-grader's assign format:
 raw cells `# BEGIN QUESTION` (YAML name, points), `# BEGIN SOLUTION`/`# END SOLUTION`, `# BEGIN TESTS`/
 `# END TESTS`, `# END QUESTION`; test cells are otter exception-based tests (one `def test_...` each, `# HIDDEN` as
-the first line for hidden ones) that call `book.grade.checks.check`. From it this module writes
+the first line for hidden ones) that call `grading.checks.check`. From it this module writes
 
 * `exercises/NAME.ipynb`: otter's student notebook (public tests only, in its metadata) + the book's metadata;
 * `solutions/NAME.ipynb`: otter's solution notebook, solution markers removed, public tests only;
@@ -30,8 +30,9 @@ from typing import Dict, List, Optional, Tuple
 
 import nbformat
 
-from book.grade.compare import apply_rule, compare, decode
-from book.grade.grader import ROOT, Limits, exercise_from_material, run_sandbox
+from grading.compare import apply_rule, compare, decode
+from grading.material import ROOT, exercise_from_material
+from grading.sandbox import Limits, Sandbox, SandboxUnavailable
 
 SOURCES = ROOT / "grading" / "source"
 EXERCISES = ROOT / "exercises"
@@ -221,7 +222,7 @@ def record_reference(material: dict, solution: nbformat.NotebookNode, limits: Li
     """Run the solution and every test in the sandbox; keep what each test recorded; fail if any test fails."""
     exercise = exercise_from_material(material)
     cells = [{"id": c.id, "source": c.source} for c in solution.cells if c.cell_type == "code"]
-    run = run_sandbox(cells, exercise.jobs(), limits)
+    run = _reference_run(cells, exercise.jobs(), limits)
     problems = [f"{e['message']}" for e in run.events if e.get("event") == "cell" and e["status"] != "ok"]
     reference: Dict[str, Dict[str, list]] = {}
     for event in run.events:
@@ -240,6 +241,17 @@ def record_reference(material: dict, solution: nbformat.NotebookNode, limits: Li
     if problems:
         raise BuildError(f"{material['exercise']}: the reference solution does not pass: " + " | ".join(problems))
     return reference
+
+
+def _reference_run(cells: List[dict], jobs: List[dict], limits: Limits):
+    """The worked solution is the book's own code: run it in the sandbox where one can be made, else unsandboxed,
+    so that an author on macOS can still build (grading itself never falls back silently)."""
+    try:
+        sandbox = Sandbox.open()
+    except SandboxUnavailable:
+        sandbox = Sandbox.open(unsafe=True)
+    with sandbox:
+        return sandbox.run(cells, jobs, limits)
 
 
 def _record_problems(event: dict, record: dict) -> List[str]:
@@ -295,7 +307,7 @@ def stale_files(name: str) -> List[str]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m book.grade.build", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m grading.build", description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*", help="exercise names (default: every source in grading/source/)")
     parser.add_argument("--check", action="store_true", help="fail if a generated file is out of date")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds for each reference run")
@@ -305,7 +317,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if args.check:
             stale = [path for name in selected for path in stale_files(name)]
             if stale:
-                print(f"out of date (run `python -m book.grade.build`): {', '.join(stale)}", file=sys.stderr)
+                print(f"out of date (run `python -m grading.build`): {', '.join(stale)}", file=sys.stderr)
                 return 1
             print(f"up to date: {', '.join(selected)}")
             return 0
@@ -313,7 +325,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             build(name, Limits(timeout=args.timeout))
             print(f"built {name}")
     except BuildError as error:
-        print(f"python -m book.grade.build: error: {error}", file=sys.stderr)
+        print(f"python -m grading.build: error: {error}", file=sys.stderr)
         return 1
     return 0
 

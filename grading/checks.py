@@ -4,19 +4,20 @@ A test is written once and used in two places:
 
 * in a student's notebook (otter's `grader.check("q1")` runs the public tests there), `check` compares `value` with
   the literal `expected`, or applies a named rule, and raises `AssertionError` with a short explanation;
-* in the grading sandbox (`book.grade.sandbox`), `check` only records `value` as plain data (`to_plain`): the
+* in the grading sandbox (`grading.runner`), `check` only records `value` as plain data (`to_plain`): the
   trusted grader compares it afterwards with what the reference solution recorded, so nothing the submission does
   to the comparison functions in its own process can change a score.
 
 `no_library()` marks the part of a test in which the student's code must not call the library functions the
-question asks them to write (torch's convolution/pooling/unfold, the book's own reference helpers).
+question asks them to write (torch's convolution/pooling/unfold, the book's own reference helpers). Whether a
+submission did is decided by the grader from the notebook's source and from a trace the runner takes (see
+`grading.forbidden`), never by this module, the only part of the grader a submission's process can import.
 """
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, ContextManager, Dict, Iterator, List, Optional, Tuple
 
 __all__ = ["check", "no_library", "to_plain", "ForbiddenCall", "LIBRARY", "AUTOGRAD"]
 
@@ -48,9 +49,10 @@ class ForbiddenCall(AssertionError):
     """The student's code called a library function the question asks them to write themselves."""
 
 
-# Set by the grading sandbox: a list that `check` appends records to, and the call counters of `LIBRARY`.
+# Set by the grading sandbox's runner: a list that `check` appends records to, and the tracing context manager
+# that `no_library` enters. Both are None in a student's notebook.
 _recorder: Optional[List[Dict[str, Any]]] = None
-_call_counts: Optional[Dict[str, int]] = None
+_guard: Optional[Callable[[bool], ContextManager[None]]] = None
 
 
 def check(value: Any, expected: Any = _MISSING, *, rule: Optional[str] = None, context: Any = None,
@@ -62,7 +64,7 @@ def check(value: Any, expected: Any = _MISSING, *, rule: Optional[str] = None, c
     if _recorder is not None:
         _recorder.append(_record(value, expected, rule, context, atol, rtol))
         return
-    from book.grade.compare import apply_rule, compare, decode   # numpy only when a notebook checks
+    from grading.compare import apply_rule, compare, decode   # numpy only when a notebook checks
     got = decode(to_plain(value))
     if rule is not None:
         ok, message = apply_rule(rule, got, decode(to_plain(context)))
@@ -151,47 +153,19 @@ def _resolve(spec: str) -> Tuple[Any, str, Any]:
     return owner, name, getattr(owner, name)
 
 
-def install_call_counters(specs=LIBRARY + AUTOGRAD) -> Dict[str, int]:
-    """Sandbox only: replace each function by a wrapper that counts its calls, before any student code runs.
-
-    A student who imported `from torch.nn.functional import conv2d` holds the wrapper, so calls are still counted.
-    """
-    global _call_counts
-    counts: Dict[str, int] = {}
-    for spec in specs:
-        try:
-            owner, name, function = _resolve(spec)
-        except (ImportError, AttributeError):
-            continue
-        counts[spec] = 0
-        setattr(owner, name, _counting(function, spec, counts))
-    _call_counts = counts
-    return counts
-
-
-def _counting(function, spec: str, counts: Dict[str, int]):
-    @functools.wraps(function)
-    def counted(*args, **kwargs):
-        counts[spec] += 1
-        return function(*args, **kwargs)
-    return counted
-
-
 @contextlib.contextmanager
 def no_library(autograd: bool = False) -> Iterator[None]:
     """Inside this block the student's code must not call `LIBRARY` (and, with `autograd=True`, autograd).
 
-    In a notebook the functions are swapped for ones that raise; in the sandbox the call counters are compared.
+    In the grading sandbox the runner supplies `_guard`, which traces the operations the code executes; the grader
+    also reads the notebook's source, outside the sandbox, so nothing done here decides a grade on its own. In a
+    student's notebook the functions are swapped for ones that raise, for immediate feedback.
     """
-    specs = LIBRARY + (AUTOGRAD if autograd else ())
-    if _call_counts is not None:
-        before = {spec: _call_counts.get(spec, 0) for spec in specs}
-        yield
-        called = [spec for spec in specs if _call_counts.get(spec, 0) != before[spec]]
-        if called:
-            raise ForbiddenCall(f"the code under test called {_pretty(called[0])}, which this question asks you "
-                                "to write yourself")
+    if _guard is not None:
+        with _guard(autograd):
+            yield
         return
+    specs = LIBRARY + (AUTOGRAD if autograd else ())
     swapped = []
     for spec in specs:
         try:
@@ -209,9 +183,5 @@ def no_library(autograd: bool = False) -> Iterator[None]:
 
 def _refusing(spec: str):
     def refuse(*args, **kwargs):
-        raise ForbiddenCall(f"this question asks you to write it yourself: do not call {_pretty(spec)}")
+        raise ForbiddenCall(f"this question asks you to write it yourself: do not call {spec.replace(':', '.')}")
     return refuse
-
-
-def _pretty(spec: str) -> str:
-    return spec.replace(":", ".")

@@ -17,7 +17,7 @@ Verdict = Tuple[bool, str]
 
 
 class MalformedValue(ValueError):
-    """Plain data that does not follow `book.grade.checks.to_plain`'s format."""
+    """Plain data that does not follow `grading.checks.to_plain`'s format."""
 
 
 def decode(plain: Any, _depth: int = 0) -> Any:

@@ -1,0 +1,312 @@
+"""Deciding, outside the submission's process, whether an answer used what its question forbids.
+
+Two kinds of evidence, combined by `grading.judge`:
+
+* the notebook's source, read here (an AST walk of every code cell, after IPython's own syntax transforms): a
+  reference to a convolution, pooling, unfold/fold or im2col function or module (torch's, scipy's, numpy's, the
+  book's), to `torch.ops`, `torch._C` or `__wrapped__` is *forbidden*; code whose target cannot be read from the
+  source (`eval`/`exec`, `getattr` with a computed name, `importlib`, `__import__`, `sys.modules`, frames,
+  private attributes, the shell, the grader's own modules) needs *review* by a person;
+* an operation-level trace taken by the runner while the tests call the answer (`FORBIDDEN_OPS`, `AUTOGRAD_OPS`,
+  applied to ATen operator names), which catches a forbidden call reached through a helper defined elsewhere.
+
+The source check is the wall: nothing a cell does at run time can change what its source says. The trace runs in
+the submission's process, so on its own it is evidence, not proof; defeating it needs exactly the introspection the
+source check sends to review.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+
+__all__ = ["Finding", "Notebook", "scan_cell", "FORBIDDEN_OPS", "AUTOGRAD_OPS", "is_scaffold"]
+
+# ATen operator names (a trace's `func.overloadpacket.__name__`) that compute a convolution or pooling for you.
+FORBIDDEN_OPS = r"(^|_)(conv(olution)?[a-z0-9_]*|[a-z0-9_]*pool[a-z0-9_]*|im2col|col2im|unfold[a-z_]*|fold)$"
+# ... and those that only run when autograd differentiates something.
+AUTOGRAD_OPS = r"_backward(_data|_input|_weight)?$"
+
+# Attribute or imported names that are a library's convolution, pooling or window extraction.
+_OPERATION = re.compile(r"^(conv\w*|Conv\w*|\w+_conv\w*|\w*convolution\w*|\w*[pP]ool(ing)?\w*|unfold\w*|Unfold|"
+                        r"fold|Fold|im2col|col2im|correlate\w*|convolve\w*|\w*fftconvolve|oaconvolve|"
+                        r"mkldnn\w*|cudnn\w*|miopen\w*|slow_conv\w*|thnn\w*)$")
+_FORBIDDEN_MODULES = ("scipy.signal", "scipy.ndimage", "book.conv", "book.pool", "book.shapes", "book.cost",
+                      "book.viz", "book.train", "torch.ops", "torch._C")
+_ALLOWED_BOOK = ("book.data",)
+_AUTOGRAD = {"backward", "grad", "autograd", "enable_grad", "set_grad_enabled", "func", "functorch", "vjp", "jvp",
+             "jacrev", "jacfwd", "hessian", "vmap", "grad_fn", "retain_grad", "register_hook"}
+_REVIEW_CALLS = {"eval", "exec", "compile", "__import__", "globals", "locals", "vars", "breakpoint",
+                 "get_ipython", "memoryview"}
+_NAME_ACCESS = {"getattr", "setattr", "delattr", "hasattr"}
+_REVIEW_MODULES = ("importlib", "ctypes", "cffi", "gc", "inspect", "builtins", "marshal", "pickle",
+                   "dill", "cloudpickle", "runpy", "subprocess", "multiprocessing", "code", "codeop", "pty",
+                   "signal", "socket", "threading", "_thread", "resource", "mmap", "pdb", "trace",
+                   "tracemalloc", "faulthandler", "grading", "otter", "book.grade", "IPython", "ipykernel",
+                   "torch.utils._python_dispatch", "torch.overrides", "torch.library", "torch.utils.cpp_extension",
+                   "numpy.ctypeslib")
+_REVIEW_ATTRIBUTES = {"system", "popen", "fork", "forkpty", "kill", "killpg", "fdopen", "dup", "dup2", "write",
+                      "pipe", "setsid", "abort", "spawnv", "spawnl", "execv", "execl", "execve", "execvp",
+                      "posix_spawn", "modules", "tb_frame", "tb_next", "f_back", "f_locals", "f_globals",
+                      "f_builtins", "f_code", "gi_frame", "cr_frame", "ag_frame", "co_code", "func_globals",
+                      "attrgetter", "methodcaller", "load_library", "from_file", "run_cell", "user_ns", "settrace",
+                      "setprofile", "FunctionType", "CodeType", "LambdaType", "MethodType"}
+_ALLOWED_DUNDERS = {"__init__", "__name__", "__doc__", "__len__", "__call__", "__repr__", "__str__"}
+
+# otter's set-up and check cells: the runner skips them, so the scan does too (shared definition).
+_SCAFFOLD = re.compile(r"^(import otter|grader\s*=\s*otter\.Notebook\(.*\)|grader\.\w+\(.*\))$")
+
+
+def is_scaffold(source: str) -> bool:
+    """otter's init and check cells, which the runner does not execute."""
+    lines = [line.strip() for line in source.splitlines() if line.strip() and not line.strip().startswith("#")]
+    return bool(lines) and all(_SCAFFOLD.match(line) for line in lines)
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str      # "forbidden", "autograd" or "review"
+    what: str      # what the source uses, e.g. "torch.nn.functional.conv2d" or "eval()"
+    cell: int      # 1-based index among the notebook's code cells
+    line: int
+
+    def describe(self) -> str:
+        return f"{self.what} (code cell {self.cell}, line {self.line})"
+
+
+def _dotted(node: ast.AST) -> str:
+    """`a.b.c` for a chain of attributes on a name (the outermost first), '' when the chain is not that simple."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return ""
+
+
+def _module_matches(module: str, prefixes: Iterable[str]) -> Optional[str]:
+    return next((p for p in prefixes if module == p or module.startswith(p + ".")), None)
+
+
+class _Scanner(ast.NodeVisitor):
+    def __init__(self, cell: int, defined: Set[str]) -> None:
+        self.cell, self.defined = cell, defined
+        self.findings: List[Finding] = []
+        self.aliases: Dict[str, str] = {}   # local name -> module it was imported as
+
+    def add(self, kind: str, what: str, node: ast.AST) -> None:
+        self.findings.append(Finding(kind, what, self.cell, getattr(node, "lineno", 0)))
+
+    def _import(self, module: str, node: ast.AST, names: Sequence[str] = ()) -> None:
+        if _module_matches(module, _REVIEW_MODULES) or any(part.startswith("_") for part in module.split(".")):
+            if module not in ("torch._C",):
+                self.add("review", f"import of {module}", node)
+                return
+        if _module_matches(module, _FORBIDDEN_MODULES):
+            self.add("forbidden", module, node)
+            return
+        if (module == "book" or module.startswith("book.")) and not _module_matches(module, _ALLOWED_BOOK):
+            if module != "book" or any(n not in ("data",) for n in names) or not names:
+                self.add("forbidden", f"the book's helpers ({module})", node)
+                return
+        for name in names:
+            if name == "*" and module.split(".")[0] in ("torch", "numpy", "scipy", "book"):
+                self.add("forbidden", f"from {module} import *", node)
+            elif name != "*" and _OPERATION.match(name):
+                self.add("forbidden", f"{module}.{name}", node)
+            elif name in _AUTOGRAD:
+                self.add("autograd", f"{module}.{name}", node)
+            elif name.startswith("_"):
+                self.add("review", f"{module}.{name}", node)
+            elif f"{module}.{name}" in ("scipy.signal", "scipy.ndimage", "book.conv", "book.pool"):
+                self.add("forbidden", f"{module}.{name}", node)
+            elif module in ("os", "sys", "posix", "types", "operator") and name in _REVIEW_ATTRIBUTES:
+                self.add("review", f"{module}.{name}", node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._import(alias.name, node)
+            self.aliases[(alias.asname or alias.name).split(".")[0]] = alias.name if alias.asname else \
+                alias.name.split(".")[0]
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = "." * node.level + (node.module or "")
+        self._import(module, node, [a.name for a in node.names])
+        for alias in node.names:
+            self.aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        name = node.attr
+        owner = _dotted(node.value)
+        base = owner.split(".")[0] if owner else ""
+        full = f"{self.aliases.get(base, base)}{owner[len(base):]}.{name}" if owner else f"(...).{name}"
+        if base == "self":
+            pass   # the student's own object's attributes (self.conv1 in a module they wrote)
+        elif name == "__wrapped__" or name == "ops" or name == "_C":
+            self.add("forbidden", full, node)
+        elif name.startswith("_") and name not in _ALLOWED_DUNDERS:
+            self.add("review", full, node)
+        elif _OPERATION.match(name) or name in ("signal", "ndimage") and base in self.aliases:
+            self.add("forbidden", full, node)
+        elif name in _AUTOGRAD:
+            self.add("autograd", full, node)
+        elif name in _REVIEW_ATTRIBUTES and (name not in ("write", "modules", "system", "kill", "pipe") or
+                                             self.aliases.get(base, base) in ("os", "sys", "posix")):
+            self.add("review", full, node)
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        name = node.id
+        if name in _REVIEW_CALLS or name in ("__builtins__", "__loader__", "__spec__"):
+            self.add("review", f"{name}", node)
+        elif name in _NAME_ACCESS:
+            self.add("review", f"{name} with a name computed at run time", node)   # unless visit_Call saw a literal
+        elif _OPERATION.match(name) and name not in self.defined:
+            self.add("forbidden", name, node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        function = node.func
+        if isinstance(function, ast.Name) and function.id in _NAME_ACCESS and len(node.args) >= 2 \
+                and isinstance(node.args[1], ast.Constant) and type(node.args[1].value) is str:
+            # getattr(obj, "literal") reads like obj.literal
+            self.visit(node.args[0])
+            self.visit_Attribute(ast.copy_location(ast.Attribute(value=node.args[0], attr=node.args[1].value), node))
+            for argument in node.args[2:] + [k.value for k in node.keywords]:
+                self.visit(argument)
+            return
+        if isinstance(function, ast.Name) and function.id == "open" and node.args and \
+                isinstance(node.args[0], ast.Constant) and type(node.args[0].value) is int:
+            self.add("review", "open() of a file descriptor", node)
+        self.generic_visit(node)
+
+
+_MAGIC_CODE = re.compile(r"^(\s*)%{1,2}(time|timeit|prun)\b(\s+-\S+)*\s*")   # %timeit EXPR runs EXPR
+_MAGIC_HARMLESS = re.compile(r"^\s*%(matplotlib|config|load_ext autoreload|autoreload)\b.*$")
+
+
+def _python(source: str) -> Optional[ast.Module]:
+    """The cell as IPython will run it, parsed; None if it cannot run (the runner fails on it too).
+
+    `%time`/`%timeit` keep their code (so it is read like any other), display magics are dropped, and every other
+    magic or shell escape becomes IPython's `get_ipython()...` call, which the scan sends to review.
+    """
+    from IPython.core.inputtransformer2 import TransformerManager
+    lines = [_MAGIC_CODE.sub(r"\1", line) for line in source.splitlines()]
+    lines = ["" if _MAGIC_HARMLESS.match(line) else line for line in lines]
+    try:
+        return ast.parse(TransformerManager().transform_cell("\n".join(lines) + "\n"))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _touched(statement: ast.stmt) -> Set[str]:
+    """The names a top-level statement binds or mutates (`def x`, `x = ...`, `x[k] = ...`, `x.update(...)`)."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {statement.name}
+    names: Set[str] = set()
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(_dotted(node.value).split(".")[0])
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        names.add(_dotted(statement.value.func).split(".")[0])
+    names.discard("")
+    return names
+
+
+def _bound_anywhere(node: ast.AST) -> Set[str]:
+    """Every name bound inside `node`: assignments, loop variables, parameters, functions and classes."""
+    names: Set[str] = set()
+    for child in ast.walk(node):
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(child.name)
+        elif isinstance(child, ast.Name) and isinstance(child.ctx, (ast.Store, ast.Del)):
+            names.add(child.id)
+        elif isinstance(child, ast.arg):
+            names.add(child.arg)
+    return names
+
+
+def _free(statement: ast.stmt) -> Set[str]:
+    """The names a statement reads from the notebook's top level (a function's parameters and locals excluded)."""
+    loaded = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        local = {a.arg for a in ast.walk(statement.args) if isinstance(a, ast.arg)}
+        for node in statement.body:
+            local |= _bound_anywhere(node)
+        declared_global = {name for n in ast.walk(statement) if isinstance(n, ast.Global) for name in n.names}
+        loaded -= local - declared_global
+    return loaded
+
+
+class Notebook:
+    """A submission's code cells, parsed once; answers `findings(question)` for each question that forbids."""
+
+    def __init__(self, cells: Sequence[dict]) -> None:
+        self.cells = list(cells)
+        self.trees = [None if is_scaffold(c["source"]) else _python(c["source"]) for c in self.cells]
+        parsed = [t for t in self.trees if t is not None]
+        self.defined = {name for tree in parsed for name in _bound_anywhere(tree)}
+        self.aliases: Dict[str, str] = {}
+        for tree in parsed:
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    for a in node.names:
+                        self.aliases[(a.asname or a.name).split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+                elif isinstance(node, ast.ImportFrom):
+                    for a in node.names:
+                        self.aliases[a.asname or a.name] = f"{node.module or ''}.{a.name}"
+        self.statements = [(index, statement) for index, tree in enumerate(self.trees, start=1) if tree is not None
+                           for statement in tree.body]
+        self.binders: Dict[str, List[int]] = {}
+        for position, (_, statement) in enumerate(self.statements):
+            for name in _touched(statement):
+                self.binders.setdefault(name, []).append(position)
+
+    def _scan(self, index: int, node: ast.AST) -> List[Finding]:
+        scanner = _Scanner(index, self.defined)
+        scanner.aliases = self.aliases
+        scanner.visit(node)
+        return scanner.findings
+
+    def review(self) -> List[Finding]:
+        """What hides its target, from every cell: such code could reach anything, whoever calls it."""
+        return [f for index, tree in enumerate(self.trees, start=1) if tree is not None
+                for f in self._scan(index, tree) if f.kind == "review"]
+
+    def findings(self, question, parameters: Iterable[str]) -> List[Finding]:
+        """Forbidden (and review) findings in the code a question's answer can reach.
+
+        That code is the question's own cells, every top-level statement that defines or changes a name those
+        reach (`parameters`: the names the question's tests call), and so on transitively: a helper defined in
+        another cell counts, a network trained for another question does not.
+        """
+        own = set(question.cell_ids)
+        todo = [p for p, (index, _) in enumerate(self.statements) if self.cells[index - 1].get("id") in own]
+        todo += [p for name in parameters for p in self.binders.get(name, [])]
+        seen: Set[int] = set()
+        found: List[Finding] = []
+        while todo:
+            position = todo.pop()
+            if position in seen:
+                continue
+            seen.add(position)
+            index, statement = self.statements[position]
+            for finding in self._scan(index, statement):
+                if finding.kind == "forbidden" or (finding.kind == "autograd" and question.forbids_autograd):
+                    found.append(finding)
+            todo += [p for name in _free(statement) for p in self.binders.get(name, [])]
+        return sorted(set(found), key=lambda f: (f.cell, f.line)) + self.review()
+
+
+def scan_cell(source: str) -> List[Finding]:
+    """Everything the scan finds in one cell (for tests and messages)."""
+    notebook = Notebook([{"id": None, "source": source}])
+    tree = notebook.trees[0]
+    return [] if tree is None else notebook._scan(1, tree)

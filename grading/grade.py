@@ -1,0 +1,49 @@
+"""A batch: read every submission, scan its source, run it in its sandbox, judge it; nothing here trusts a byte.
+
+`grade()` is what `python -m grading` runs; it returns one row per question of each submission (one `*` row for a
+file that cannot be read, recognised or followed), whatever the submissions do.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+from grading.judge import judge, source_verdicts
+from grading.material import Exercise, Submission, UsageError, find_submissions, load_exercises, read_submission
+from grading.report import Row, display_path
+from grading.sandbox import Limits, Sandbox
+
+
+def grade_one(submission: Submission, exercises: Dict[str, Exercise], limits: Limits, sandbox: Sandbox) -> List[Row]:
+    name = display_path(submission.path)
+    try:
+        submission = read_submission(submission, exercises)
+        if submission.exercise is None:
+            return [Row(name, "", "*", 0.0, 0.0, "invalid", submission.problem)]
+        findings = source_verdicts(submission.cells, submission.exercise)   # before it runs: the source as given
+        run = sandbox.run(submission.cells, submission.exercise.jobs(), limits)
+        return judge(name, submission.exercise, run, findings)
+    except Exception as error:   # the grader's own failure on one file must not cost the others their grades
+        return [Row(name, "", "*", 0.0, 0.0, "error", f"grader error: {type(error).__name__}: {error}")]
+
+
+def grade(paths: Sequence[str], limits: Limits, jobs: int = 1, exercises: Optional[Dict[str, Exercise]] = None,
+          unsafe: bool = False) -> List[Row]:
+    """Grade every notebook under `paths`; raises SandboxUnavailable before grading anything if it cannot isolate."""
+    exercises = load_exercises() if exercises is None else exercises
+    submissions = find_submissions(paths)
+    with Sandbox.open(unsafe=unsafe) as sandbox, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        batches = list(pool.map(lambda s: grade_one(s, exercises, limits, sandbox), submissions))
+    return [row for rows in batches for row in rows]
+
+
+def check_output_writable(out: Path) -> None:
+    if out.is_dir():
+        raise UsageError(f"--out {display_path(out)} is a directory; give a file name such as grades.csv")
+    parent = out.parent
+    if not parent.is_dir():
+        raise UsageError(f"--out {display_path(out)}: the directory {display_path(parent)} does not exist")
+    if not os.access(parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise UsageError(f"--out {display_path(out)} is not writable")

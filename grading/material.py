@@ -1,0 +1,205 @@
+"""Reading the material: the grader's tests and reference values, and the submitted notebooks.
+
+Everything here runs in the grader's own process and treats every submitted byte as hostile: a file is opened
+without following symbolic links, only if it is a regular file under the size limit, and every field of the JSON is
+type-checked before use.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+ROOT = Path(__file__).resolve().parents[1]
+AUTOGRADER = ROOT / "grading" / "autograder"
+MAX_NOTEBOOK_BYTES = 20 << 20
+
+
+class UsageError(Exception):
+    """A problem with the command line itself (reported in one line, exit status 2)."""
+
+
+@dataclass(frozen=True)
+class Test:
+    name: str
+    hidden: bool
+    points: float
+    source: str
+
+
+@dataclass(frozen=True)
+class Question:
+    name: str
+    points: float
+    tests: Tuple[Test, ...]
+    cell_ids: Tuple[str, ...]
+    forbids_library: bool = False   # a test wraps the student's code in `no_library()`
+    forbids_autograd: bool = False  # ... in `no_library(autograd=True)`
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    questions: Tuple[Question, ...]
+    reference: Dict[str, Dict[str, List[dict]]]
+
+    @property
+    def max_points(self) -> float:
+        return sum(q.points for q in self.questions)
+
+    def jobs(self) -> List[dict]:
+        return [{"question": q.name, "name": t.name, "source": t.source} for q in self.questions for t in q.tests]
+
+
+def forbidden_by(test_source: str) -> Tuple[bool, bool]:
+    """(library, autograd): what the test forbids, read from its `no_library(...)` calls."""
+    library = autograd = False
+    for node in ast.walk(ast.parse(test_source)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "no_library":
+            library = True
+            autograd = autograd or any(k.arg == "autograd" and isinstance(k.value, ast.Constant) and k.value.value
+                                       for k in node.keywords)
+    return library, autograd
+
+
+def exercise_from_material(material: dict) -> Exercise:
+    questions = []
+    for q in material["questions"]:
+        tests = tuple(Test(t["name"], bool(t["hidden"]), float(t["points"]), t["source"]) for t in q["tests"])
+        forbids = [forbidden_by(t.source) for t in tests]
+        questions.append(Question(q["name"], float(q["points"]), tests, tuple(q.get("cell_ids", ())),
+                                  any(f[0] for f in forbids), any(f[1] for f in forbids)))
+    return Exercise(material["exercise"], tuple(questions), material.get("reference", {}))
+
+
+def load_exercises(directory: Path = AUTOGRADER) -> Dict[str, Exercise]:
+    """Every exercise's tests and reference values, read into memory before any submission runs."""
+    exercises = {}
+    if not Path(directory).is_dir():
+        raise UsageError(f"no such folder of grader material: {directory}")
+    for path in sorted(Path(directory).glob("*.json")):
+        try:
+            exercise = exercise_from_material(json.loads(path.read_text()))
+        except (ValueError, KeyError, TypeError, SyntaxError) as error:
+            raise UsageError(f"{path} is not grader material ({type(error).__name__}: {error})") from None
+        exercises[exercise.id] = exercise
+    return exercises
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Submissions
+# ---------------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Submission:
+    path: Path
+    exercise: Optional[Exercise] = None
+    cells: List[dict] = field(default_factory=list)
+    problem: str = ""
+
+
+def find_submissions(paths: Sequence[str]) -> List[Submission]:
+    """Every *.ipynb under each folder (and each file given), in a stable order, without following links.
+
+    A symbolic link or a special file inside a folder becomes a Submission with a `problem`, so it gets its own
+    `invalid` row and is never read: a link named like a classmate's file must not borrow, or hide, their grade.
+    """
+    found: List[Submission] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for directory, subdirectories, files in os.walk(path, followlinks=False):
+                subdirectories[:] = sorted(d for d in subdirectories if d != ".ipynb_checkpoints"
+                                           or os.path.islink(os.path.join(directory, d)))
+                for name in sorted(subdirectories):
+                    if os.path.islink(os.path.join(directory, name)):
+                        found.append(Submission(Path(directory, name), problem="symbolic link, not graded"))
+                for name in sorted(files):
+                    full = Path(directory, name)
+                    if full.is_symlink():
+                        found.append(Submission(full, problem="symbolic link, not graded"))
+                    elif name.endswith(".ipynb"):
+                        found.append(Submission(full))
+        elif os.path.lexists(path):
+            found.append(Submission(path))
+        else:
+            raise UsageError(f"no such file or directory: {given}")
+    unique: Dict[str, Submission] = {}
+    for submission in found:   # the same file named twice on the command line is graded once
+        unique.setdefault(os.path.normpath(os.path.abspath(submission.path)), submission)
+    return list(unique.values())
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes: opened without following a link, a regular file only, at most MAX_NOTEBOOK_BYTES."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file")
+        if info.st_size > MAX_NOTEBOOK_BYTES:
+            raise ValueError(f"the file is {info.st_size:,} bytes, over the {MAX_NOTEBOOK_BYTES:,}-byte limit")
+        return file.read(MAX_NOTEBOOK_BYTES + 1)
+
+
+def read_submission(submission: Submission, exercises: Dict[str, Exercise]) -> Submission:
+    """Parse the notebook and work out which exercise it answers; `problem` says why when it cannot."""
+    if submission.problem:
+        return submission
+    path = submission.path
+    try:
+        text = _read_bytes(path).decode("utf-8")
+        if not text.strip():
+            submission.problem = "the file is empty"
+            return submission
+        notebook = json.loads(text)
+    except OSError as error:
+        submission.problem = f"cannot read the file: {type(error).__name__}: {error.strerror}"
+        return submission
+    except UnicodeDecodeError:
+        submission.problem = "not UTF-8 text: not a notebook"
+        return submission
+    except ValueError as error:   # json.JSONDecodeError, or _read_bytes's own refusals
+        reason = str(error) if "file" in str(error) else f"not valid JSON ({error}): not a notebook"
+        submission.problem = reason
+        return submission
+    except RecursionError:
+        submission.problem = "not valid JSON (nested too deeply): not a notebook"
+        return submission
+    cells = notebook.get("cells") if type(notebook) is dict else None
+    if type(cells) is not list:
+        submission.problem = "not a Jupyter notebook (no list of cells)"
+        return submission
+    for cell in cells:
+        if type(cell) is dict and cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            source = "".join(source) if type(source) is list and all(type(s) is str for s in source) else source
+            if type(source) is str:
+                cell_id = cell.get("id") if type(cell.get("id")) is str else None
+                submission.cells.append({"id": cell_id, "source": source})
+    exercise_id, how = _exercise_id(notebook, path, exercises)
+    if exercise_id is None:
+        submission.problem = how
+    else:
+        submission.exercise = exercises[exercise_id]
+    return submission
+
+
+def _exercise_id(notebook: dict, path: Path, exercises: Dict[str, Exercise]) -> Tuple[Optional[str], str]:
+    metadata = notebook.get("metadata")
+    book = metadata.get("book") if type(metadata) is dict else None
+    claimed = book.get("exercise") if type(book) is dict else None
+    if type(claimed) is str and claimed in exercises:
+        return claimed, "metadata"
+    if path.stem in exercises:
+        return path.stem, "file name"
+    matches = [e for e in exercises if e in path.name]
+    if len(matches) == 1:
+        return matches[0], "file name"
+    said = "its metadata names an exercise that does not exist, and " if claimed is not None else ""
+    return None, (f"cannot tell which exercise this answers: {said}the file name matches none of "
+                  f"{', '.join(sorted(exercises))}")

