@@ -148,7 +148,8 @@ class _Scanner(ast.NodeVisitor):
         elif name == "__wrapped__" or name == "ops" or name == "_C":
             self.add("forbidden", full, node)
         elif name.startswith("_") and name not in _ALLOWED_DUNDERS:
-            self.add("review", full, node)
+            if not full.startswith(("torch._C", "torch.ops")):   # already forbidden as a whole
+                self.add("review", full, node)
         elif _OPERATION.match(name) or name in ("signal", "ndimage") and base in self.aliases:
             self.add("forbidden", full, node)
         elif name in _AUTOGRAD:

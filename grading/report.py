@@ -49,10 +49,9 @@ def display_path(path: os.PathLike) -> str:
 def safe_text(text: str) -> str:
     """Encodable, one line, and inert in a spreadsheet."""
     text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")   # lone surrogates -> \udXXX
+    formula = text.startswith(_FORMULA_START) or text.lstrip(" ").startswith(_FORMULA_START)
     text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
-    if text.startswith(_FORMULA_START) or text.lstrip().startswith(_FORMULA_START):
-        text = "'" + text
-    return text
+    return "'" + text if formula else text
 
 
 def write_csv(rows: List[Row], out: Path) -> None:

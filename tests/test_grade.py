@@ -1,50 +1,42 @@
-"""The grader, end to end: solutions score full marks, handed-out exercises score zero, hostile submissions gain
-nothing and stop nothing, and the CSV has one honest row per question.
+"""The grader on the book's own exercises, its command line, and its trusted parts one by one.
 
-Two `python -m book.grade` runs do all the grading (the expensive part); the tests read their CSVs row by row.
+The worked solutions score full marks and the handed-out exercises score zero (one `python -m grading` run);
+the comparisons, the CSV's sanitising and the source scan are checked directly. The hostile battery is in
+tests/test_grade_battery.py.
 """
 from __future__ import annotations
 
-import copy
 import csv
 import json
-import shutil
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, List
 
-import nbformat
 import numpy as np
 import pytest
 
-from book.grade.checks import to_plain
-from book.grade.compare import MalformedValue, compare, decode, diagonal_edge_kernel
+from grading.checks import to_plain
+from grading.compare import MalformedValue, compare, decode, diagonal_edge_kernel
+from grading.forbidden import is_scaffold, scan_cell
+from grading.report import COLUMNS, Row, safe_text, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 MATERIAL = ROOT / "grading" / "autograder"
 EXERCISES = sorted(p.stem for p in (ROOT / "exercises").glob("*.ipynb"))
-COLUMNS = ["submission", "exercise", "question", "points", "max_points", "status", "message"]
-FIRST = "01_convolution_math"
-BATTERY_TIMEOUT = 20
 
 
-def _grade(paths: List[str], out: Path, *options: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "book.grade", *paths, "--out", str(out), *options]
-    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=900)
+def grade_command(paths: List[str], out: Path, *options: str, **kwargs) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "grading", "--out", str(out), *options, "--", *paths]
+    return subprocess.run(command, capture_output=True, text=True, timeout=900, **{"cwd": ROOT, **kwargs})
 
 
-def _rows(path: Path) -> List[Dict[str, str]]:
-    with open(path, newline="") as file:
+def csv_rows(path: Path) -> List[Dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as file:
         reader = csv.DictReader(file)
         assert reader.fieldnames == COLUMNS
         return list(reader)
-
-
-def _by_question(rows: List[Dict[str, str]], name: str) -> Dict[str, Dict[str, str]]:
-    mine = [row for row in rows if Path(row["submission"]).name == name]
-    assert mine, f"no rows for {name}"
-    return {row["question"]: row for row in mine}
 
 
 def _questions(exercise: str) -> List[str]:
@@ -56,15 +48,15 @@ def _questions(exercise: str) -> List[str]:
 # ---------------------------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def official(tmp_path_factory) -> List[Dict[str, str]]:
+def official(sandbox_works, tmp_path_factory) -> List[Dict[str, str]]:
     out = tmp_path_factory.mktemp("official") / "grades.csv"
-    result = _grade(["solutions", "exercises"], out, "--jobs", "2")
+    result = grade_command(["solutions", "exercises"], out, "--jobs", "2")
     assert result.returncode == 0, result.stderr
     assert "solutions/07_lenet_mnist.ipynb" in result.stdout   # the summary table
-    return _rows(out)
+    return csv_rows(out)
 
 
-def test_every_chapter_has_an_exercise_a_solution_and_three_questions() -> None:
+def test_every_chapter_has_an_exercise_and_a_solution() -> None:
     assert EXERCISES == [f"{n:02d}_{s}" for n, s in enumerate(
         ["convolution_math", "fc_to_conv", "padding_stride_dilation", "channels", "1x1_convolution", "pooling",
          "lenet_mnist"], start=1)]
@@ -94,256 +86,7 @@ def test_handed_out_exercise_scores_zero(official, name: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The hostile battery, generated from exercise 1's solution and handout
-# ---------------------------------------------------------------------------------------------------------------
-
-def _notebook(kind: str) -> nbformat.NotebookNode:
-    return nbformat.read(ROOT / kind / f"{FIRST}.ipynb", as_version=4)
-
-
-def _code_cell(notebook: nbformat.NotebookNode, defines: str) -> nbformat.NotebookNode:
-    return next(c for c in notebook.cells if c.cell_type == "code" and defines in c.source)
-
-
-def _with_cell(kind: str, source: str, before: str = "") -> nbformat.NotebookNode:
-    """A copy of the solution/handout with one extra code cell (at the end, or just before the cell `before`)."""
-    notebook = copy.deepcopy(_notebook(kind))
-    cell = nbformat.v4.new_code_cell(source)
-    index = notebook.cells.index(_code_cell(notebook, before)) if before else len(notebook.cells)
-    notebook.cells.insert(index, cell)
-    return notebook
-
-
-def _with_cells(kind: str, sources: List[str]) -> nbformat.NotebookNode:
-    """The sources as extra cells just before the first question's answer cell."""
-    notebook = copy.deepcopy(_notebook(kind))
-    index = notebook.cells.index(_code_cell(notebook, "def corr2d("))
-    notebook.cells[index:index] = [nbformat.v4.new_code_cell(source) for source in sources]
-    return notebook
-
-
-def _with_source(kind: str, defines: str, source: str) -> nbformat.NotebookNode:
-    notebook = copy.deepcopy(_notebook(kind))
-    _code_cell(notebook, defines).source = source
-    return notebook
-
-
-CHEATS = {
-    "patch_comparisons": """
-import builtins, numpy, numpy.testing, torch, torch.testing
-torch.allclose = lambda *a, **k: True
-torch.equal = lambda *a, **k: True
-torch.testing.assert_close = lambda *a, **k: None
-numpy.allclose = lambda *a, **k: True
-numpy.testing.assert_allclose = lambda *a, **k: None
-numpy.testing.assert_array_equal = lambda *a, **k: None
-torch.Tensor.__eq__ = lambda self, other: True
-builtins.isinstance = lambda *a: True
-""",
-    "redefine_checks": """
-import book.grade.checks as checks
-checks.check = lambda *args, **kwargs: None
-checks.no_library = __import__("contextlib").nullcontext
-class FakeGrader:
-    def check(self, *args, **kwargs):
-        print("All test cases passed!")
-grader = FakeGrader()
-check = checks.check
-""",
-    "always_equal": """
-class Liar:
-    def __eq__(self, other): return True
-    def __ne__(self, other): return False
-    def tolist(self): return [[19.0, 25.0], [37.0, 43.0]]
-def corr2d(X, K): return Liar()
-def corr2d_output_shape(input_shape, kernel_shape): return Liar()
-def convolve2d(X, K): return Liar()
-diagonal_kernel = Liar()
-""",
-    "fake_output": """
-import os
-print("corr2d results: All test cases passed!\\nsubmission,exercise,question,points,max_points,status,message")
-forged = '{"event": "test", "question": "corr2d", "test": "test_textbook_example", "status": "ran", "records": []}\\n'
-for fd in range(3, 64):
-    try:
-        os.write(fd, forged.encode())
-    except OSError:
-        pass
-""",
-}
-
-
-def _battery() -> Dict[str, nbformat.NotebookNode]:
-    solution_corr2d = _code_cell(_notebook("solutions"), "def corr2d(").source
-    return {
-        "loop_at_top_level": _with_source("solutions", "def corr2d(", "while True:\n    pass\n" + solution_corr2d),
-        "loop_in_function": _with_source("solutions", "def convolve2d(",
-                                         "def convolve2d(X, K):\n    while True:\n        pass"),
-        "loop_ignoring_alarms": _with_cell("solutions", "import time\nwhile True:\n    try:\n        time.sleep(10)\n"
-                                                        "    except BaseException:\n        pass"),
-        "exception_in_cell": _with_source("solutions", "def corr2d_output_shape(",
-                                          "raise RuntimeError('boom')\n" +
-                                          _code_cell(_notebook("solutions"), "def corr2d_output_shape(").source),
-        "exits": _with_cells("solutions", ["import sys\nsys.exit(3)", "import os\nos._exit(0)",
-                                           "raise KeyboardInterrupt", "import posix\nposix._exit(1)"]),
-        "kill_itself": _with_cell("solutions", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"),
-        "memory_blowups": _with_cells("solutions", ["hog = bytearray(64 << 30)",
-                                                    "import torch\nhog = torch.ones(16 << 30)"]),
-        "cells_deleted": _delete_cell("def corr2d("),
-        "cells_reordered": _reordered(),
-        "library_call": _with_source("solutions", "def corr2d(",
-                                     "from torch.nn.functional import conv2d\n\ndef corr2d(X, K):\n"
-                                     "    return conv2d(X[None, None].float(), K[None, None].float())[0, 0]"),
-        **{name: _with_cell("exercises", source) for name, source in CHEATS.items()},
-        "tampering": _with_cell("exercises", TAMPERING),
-    }
-
-
-TAMPERING = """
-import json, pathlib
-material = pathlib.Path(MATERIAL_COPY) / "01_convolution_math.json"
-data = json.loads(material.read_text())
-data["questions"] = [dict(q, tests=[]) for q in data["questions"]]
-material.write_text(json.dumps(data))
-pathlib.Path(OUT).write_text("submission,exercise,question,points,max_points,status,message\\nforged\\n")
-"""
-
-
-def _delete_cell(defines: str) -> nbformat.NotebookNode:
-    notebook = copy.deepcopy(_notebook("solutions"))
-    notebook.cells.remove(_code_cell(notebook, defines))
-    return notebook
-
-
-def _reordered() -> nbformat.NotebookNode:
-    """Question cells in reverse order, the imports still first: correct answers in any order still count."""
-    notebook = copy.deepcopy(_notebook("solutions"))
-    code = [c for c in notebook.cells if c.cell_type == "code" and "def " in c.source]
-    others = [c for c in notebook.cells if c not in code]
-    notebook.cells = others + code[::-1]
-    return notebook
-
-
-@pytest.fixture(scope="module")
-def battery(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("battery")
-    submissions, material = folder / "submissions", folder / "material"
-    shutil.copytree(MATERIAL, material)
-    out = folder / "grades.csv"
-    (submissions / "nested").mkdir(parents=True)
-    for name, notebook in _battery().items():
-        if name == "tampering":
-            notebook.cells[-1].source = f"MATERIAL_COPY = {str(material)!r}\nOUT = {str(out)!r}\n" + \
-                notebook.cells[-1].source
-        target = submissions / ("nested" if name.startswith("loop") else "") / f"{name}_{FIRST}.ipynb"
-        nbformat.write(notebook, target)
-    (submissions / "invalid_json.ipynb").write_text("{ this is not json")
-    (submissions / "empty.ipynb").write_text("")
-    (submissions / "not_a_notebook.ipynb").write_text(json.dumps({"hello": "world"}))
-    unknown = _notebook("solutions")
-    unknown.metadata.pop("book")
-    nbformat.write(unknown, submissions / "homework.ipynb")
-    result = _grade([str(submissions)], out, "--jobs", "2", "--timeout", str(BATTERY_TIMEOUT),
-                    "--material", str(material))
-    assert result.returncode == 0, result.stderr
-    return {"rows": _rows(out), "material": material, "stdout": result.stdout}
-
-
-def _score(rows: Dict[str, Dict[str, str]]) -> float:
-    return sum(float(r["points"]) for r in rows.values())
-
-
-FULL = 8.0
-
-
-@pytest.mark.slow
-def test_every_submission_gets_its_rows(battery) -> None:
-    names = {Path(r["submission"]).name for r in battery["rows"]}
-    expected = {f"{n}_{FIRST}.ipynb" for n in _battery()} | {"invalid_json.ipynb", "empty.ipynb",
-                                                              "not_a_notebook.ipynb", "homework.ipynb"}
-    assert names == expected
-    for name in expected - {"invalid_json.ipynb", "empty.ipynb", "not_a_notebook.ipynb", "homework.ipynb"}:
-        assert list(_by_question(battery["rows"], name)) == _questions(FIRST)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name, reason", [("invalid_json.ipynb", "not valid JSON"), ("empty.ipynb", "empty"),
-                                          ("not_a_notebook.ipynb", "not a Jupyter notebook"),
-                                          ("homework.ipynb", "cannot tell which exercise")])
-def test_unreadable_submissions_are_invalid(battery, name: str, reason: str) -> None:
-    rows = [r for r in battery["rows"] if Path(r["submission"]).name == name]
-    assert len(rows) == 1
-    assert (rows[0]["question"], rows[0]["points"], rows[0]["status"]) == ("*", "0", "invalid")
-    assert reason in rows[0]["message"]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", list(CHEATS) + ["tampering"])
-def test_cheats_gain_nothing(battery, name: str) -> None:
-    rows = _by_question(battery["rows"], f"{name}_{FIRST}.ipynb")
-    assert _score(rows) == 0, rows
-    assert all(r["status"] in ("failed", "error") for r in rows.values())
-
-
-@pytest.mark.slow
-def test_tampering_with_files_changes_nothing(battery) -> None:
-    """The submission did rewrite the material copy and the output, yet its grade and the CSV are the grader's."""
-    tampered = json.loads((battery["material"] / f"{FIRST}.json").read_text())
-    assert all(q["tests"] == [] for q in tampered["questions"])   # the attack ran...
-    assert not any(r["submission"] == "forged" for r in battery["rows"])   # ...and changed nothing
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["exits", "memory_blowups", "cells_reordered"])
-def test_survivable_trouble_costs_nothing_earned(battery, name: str) -> None:
-    rows = _by_question(battery["rows"], f"{name}_{FIRST}.ipynb")
-    assert _score(rows) == FULL, rows
-
-
-@pytest.mark.slow
-def test_exception_in_a_cell_costs_only_its_question(battery) -> None:
-    rows = _by_question(battery["rows"], f"exception_in_cell_{FIRST}.ipynb")
-    assert rows["output_shape"]["status"] == "error" and rows["output_shape"]["points"] == "0"
-    assert "NameError" in rows["output_shape"]["message"] or "not defined" in rows["output_shape"]["message"]
-    assert all(r["status"] == "passed" for q, r in rows.items() if q != "output_shape")
-
-
-@pytest.mark.slow
-def test_deleted_cell_costs_its_question_and_those_that_use_it(battery) -> None:
-    rows = _by_question(battery["rows"], f"cells_deleted_{FIRST}.ipynb")
-    assert rows["corr2d"]["points"] == "0" and "corr2d is not defined" in rows["corr2d"]["message"]
-    assert rows["convolve2d"]["points"] == "0"
-    assert rows["output_shape"]["status"] == rows["diagonal_kernel"]["status"] == "passed"
-
-
-@pytest.mark.slow
-def test_endless_loops_time_out(battery) -> None:
-    top = _by_question(battery["rows"], f"loop_at_top_level_{FIRST}.ipynb")
-    assert top["corr2d"]["status"] == "timeout" and top["corr2d"]["points"] == "0"
-    assert top["output_shape"]["status"] == "passed"
-    inside = _by_question(battery["rows"], f"loop_in_function_{FIRST}.ipynb")
-    assert inside["convolve2d"]["status"] == "timeout" and inside["convolve2d"]["points"] == "0"
-    assert inside["corr2d"]["status"] == "passed"
-    stubborn = _by_question(battery["rows"], f"loop_ignoring_alarms_{FIRST}.ipynb")
-    assert {r["status"] for r in stubborn.values()} == {"timeout"} and _score(stubborn) == 0
-
-
-@pytest.mark.slow
-def test_a_process_that_kills_itself_gets_errors_not_a_crash(battery) -> None:
-    rows = _by_question(battery["rows"], f"kill_itself_{FIRST}.ipynb")
-    assert {r["status"] for r in rows.values()} == {"error"} and _score(rows) == 0
-    assert "process ended" in rows["corr2d"]["message"]
-
-
-@pytest.mark.slow
-def test_calling_the_library_fails_that_question(battery) -> None:
-    rows = _by_question(battery["rows"], f"library_call_{FIRST}.ipynb")
-    assert rows["corr2d"]["points"] == "0" and "conv2d" in rows["corr2d"]["message"]
-    assert rows["output_shape"]["status"] == "passed"
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The command line and the trusted comparisons
+# The command line
 # ---------------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("arguments, fragment", [
@@ -353,12 +96,137 @@ def test_calling_the_library_fails_that_question(battery) -> None:
     (["exercises", "--jobs", "0"], "must be positive"),
 ])
 def test_usage_errors_exit_non_zero_with_one_line(arguments: List[str], fragment: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "book.grade", *arguments], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "grading", *arguments], capture_output=True, text=True,
                             cwd=ROOT, timeout=120)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0]
 
+
+def test_without_a_working_sandbox_the_grader_stops_and_says_how_to_proceed(tmp_path: Path) -> None:
+    """A `bwrap` that cannot create namespaces (as on a kernel without user namespaces): one line, exit 2, no CSV."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "bwrap").write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    (fake / "bwrap").chmod(0o755)
+    out = tmp_path / "grades.csv"
+    result = grade_command(["solutions/01_convolution_math.ipynb"], out,
+                           env={**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"})
+    assert result.returncode == 2 and not out.exists()
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "No permissions to create new namespace" in lines[0] and "--unsafe-no-sandbox" in lines[0]
+
+
+@pytest.mark.slow
+def test_unsafe_mode_grades_and_states_the_risk_once(tmp_path: Path) -> None:
+    out = tmp_path / "grades.csv"
+    result = grade_command(["solutions/01_convolution_math.ipynb"], out, "--unsafe-no-sandbox")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("--unsafe-no-sandbox") == 1 and "no isolation" in result.stderr
+    assert {r["status"] for r in csv_rows(out)} == {"passed"}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The CSV
+# ---------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1", "'+1"), ("-1+1", "'-1+1"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\tx", "'\\tx"), ("\rx", "'\\rx"), ("  =1", "'  =1"), ("bad \ud800 char", "bad \\ud800 char"),
+    ("two\nlines", "two\\nlines"), ("plain", "plain"),
+])
+def test_fields_are_encodable_one_line_and_inert(text: str, expected: str) -> None:
+    assert safe_text(text) == expected
+    safe_text(text).encode("utf-8")
+
+
+def test_csv_is_replaced_atomically_and_a_failed_write_leaves_nothing_current(tmp_path: Path) -> None:
+    out = tmp_path / "grades.csv"
+    out.write_text("old grades\n")
+    write_csv([Row("=evil", "01", "q", 1.0, 2.0, "passed", "\ud800")], out)
+    assert csv_rows(out)[0]["submission"] == "'=evil"
+    assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]   # no temporary file left
+
+    class Unprintable(Row):
+        def fields(self):
+            raise OSError(28, "No space left on device")
+    with pytest.raises(OSError):
+        write_csv([Unprintable("a", "b", "c", 0.0, 1.0, "failed", "")], out)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert len(names) == 1 and names[0].startswith("grades.stale-")   # the old file, moved aside, not lost
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The source scan
+# ---------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("source, kind, what", [
+    ("import torch.nn.functional as F\nY = F.conv2d(X, K)", "forbidden", "torch.nn.functional.conv2d"),
+    ("from torch.nn.functional import conv2d as c", "forbidden", "torch.nn.functional.conv2d"),
+    ("from torch.nn.functional import *", "forbidden", "import *"),
+    ("F.conv2d.__wrapped__(X, K)", "forbidden", "__wrapped__"),
+    ("torch.ops.aten.convolution(X)", "forbidden", "torch.ops"),
+    ("torch._C._nn.im2col(X, (2, 2), (1, 1), (0, 0), (1, 1))", "forbidden", "torch._C"),
+    ("import scipy.signal", "forbidden", "scipy.signal"),
+    ("from scipy import ndimage", "forbidden", "scipy.ndimage"),
+    ("import numpy as np\nnp.convolve(a, b)", "forbidden", "numpy.convolve"),
+    ("X.unfold(0, 2, 1)", "forbidden", "unfold"),
+    ("torch.nn.MaxPool2d(2)(X)", "forbidden", "MaxPool2d"),
+    ("import book\nbook.conv.corr2d(X, K)", "forbidden", "book"),
+    ("%timeit F.avg_pool2d(X, 2)", "forbidden", "avg_pool2d"),
+    ("getattr(F, 'conv2d')(X, K)", "forbidden", "F.conv2d"),
+    ("getattr(F, 'conv' + '2d')(X, K)", "review", "getattr"),
+    ("eval('1 + 1')", "review", "eval"),
+    ("exec('x = 1')", "review", "exec"),
+    ("import importlib", "review", "importlib"),
+    ("__import__('torch')", "review", "__import__"),
+    ("import sys\nsys.modules['torch']", "review", "sys.modules"),
+    ("vars(F)['conv2d']", "review", "vars"),
+    ("F.__dict__['conv2d']", "review", "__dict__"),
+    ("import grading.checks as c\nc.no_library = None", "review", "grading"),
+    ("import inspect", "review", "inspect"),
+    ("!python -c 'print(1)'", "review", "get_ipython"),
+    ("%run other.py", "review", "get_ipython"),
+    ("import os\nos.write(3, b'{}')", "review", "os.write"),
+    ("open(3, 'w')", "review", "file descriptor"),
+    ("try:\n    1 / 0\nexcept Exception as e:\n    e.__traceback__.tb_frame.f_back", "review", "__traceback__"),
+    ("y.sum().backward()", "autograd", "backward"),
+    ("torch.autograd.grad(y, x)", "autograd", "torch.autograd"),
+])
+def test_the_scan_finds_every_route(source: str, kind: str, what: str) -> None:
+    findings = scan_cell(source)
+    assert any(f.kind == kind and what in f.what for f in findings), findings
+
+
+@pytest.mark.parametrize("source", [
+    "def corr2d(X, K):\n    h, w = K.shape\n    return sum(X[i:i + h] for i in range(2))",
+    "def pool2d(X, pool_size, mode='max'):\n    p_h, p_w = pool_size\n    return pool2d",
+    "import torch\nimport torch.nn.functional as F\nY = F.pad(X, (1, 1))",
+    "class Net(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.conv = None\n"
+    "    def forward(self, x):\n        return self.conv(x)",
+    "%matplotlib inline\nimport matplotlib.pyplot as plt",
+    "from book.data import load_mnist",
+    "import os\nprint(os.path.join('a', 'b'))",
+])
+def test_the_scan_leaves_honest_code_alone(source: str) -> None:
+    assert scan_cell(source) == []
+
+
+def test_runner_and_scan_agree_on_otter_cells() -> None:
+    """The runner skips otter's cells and the scan ignores them: both must mean the same cells."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("runner", ROOT / "grading" / "runner.py")
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+    for source in ['import otter\ngrader = otter.Notebook("x.ipynb")', 'grader.check("q1")',
+                   'grader.check("q1")\nimport scipy.signal', "# a comment only", "x = 1"]:
+        assert runner._is_scaffold(source) == is_scaffold(source)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The trusted comparisons
+# ---------------------------------------------------------------------------------------------------------------
 
 def test_plain_data_round_trip_keeps_types() -> None:
     import torch

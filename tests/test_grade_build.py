@@ -1,6 +1,6 @@
 """The exercises are generated, never edited: every generated file matches its source, and nothing secret leaks.
 
-`python -m book.grade.build --check` regenerates the notebooks and the test lists from grading/source/ (through
+`python -m grading.build --check` regenerates the notebooks and the test lists from grading/source/ (through
 otter assign) and compares them with the committed files; the reference values carry the digest of the source they
 were recorded from.
 """
@@ -24,7 +24,7 @@ def _material(name: str) -> dict:
 
 @pytest.mark.slow
 def test_generated_files_are_up_to_date() -> None:
-    result = subprocess.run([sys.executable, "-m", "book.grade.build", "--check"], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "grading.build", "--check"], capture_output=True, text=True,
                             cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr
 
@@ -35,7 +35,7 @@ def test_reference_values_come_from_the_current_source(name: str) -> None:
     material = _material(name)
     source = (ROOT / "grading" / "source" / f"{name}.py").read_text()
     assert material["source_sha256"] == hashlib.sha256(source.encode()).hexdigest(), \
-        f"{name}: run `python -m book.grade.build {name}`"
+        f"{name}: run `python -m grading.build {name}`"
     for question in material["questions"]:
         for test in question["tests"]:
             assert test["name"] in material["reference"][question["name"]]

@@ -1,0 +1,432 @@
+"""The hostile battery: a class of clever students against the grader, in one batch with two honest classmates.
+
+The battery grades a small exercise of its own (written here with its reference values, so it does not move when
+the book's exercises change): `corr2d` and `maxpool2x2` forbid library convolution and pooling, `square_grad`
+forbids autograd, `double` forbids nothing. Every attack below once worked against an earlier grader, or is a
+route of the same class; each asserts its exact outcome, and the batch as a whole asserts that the honest rows are
+intact and full, the grader exits 0, the CSV does not change after the grader exits, nothing is left outside the
+sandbox's scratch, and the repository is unchanged.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import nbformat
+import pytest
+
+from grading.checks import to_plain
+
+from test_grade import ROOT, csv_rows, grade_command
+
+pytestmark = pytest.mark.slow
+EXERCISE = "99_battery"
+TIMEOUT = 20
+SECRET = f"grader-secret-{uuid.uuid4().hex[:12]}"
+MARKER = f"battery-outlive-{uuid.uuid4().hex[:12]}"
+
+TESTS = {
+    "corr2d": [("test_corr2d_example", False, """
+def test_corr2d_example(corr2d):
+    import torch
+    from grading.checks import check, no_library
+    X, K = torch.arange(9.0).reshape(3, 3), torch.tensor([[0.0, 1.0], [2.0, 3.0]])
+    with no_library():
+        check(corr2d(X, K), [[19.0, 25.0], [37.0, 43.0]])
+"""), ("test_corr2d_general", True, """
+def test_corr2d_general(corr2d):
+    import torch
+    from grading.checks import check, no_library
+    generator = torch.Generator().manual_seed(1)
+    X, K = torch.randn(6, 5, generator=generator), torch.randn(3, 2, generator=generator)
+    with no_library():
+        check(corr2d(X, K))
+""")],
+    "maxpool": [("test_maxpool", False, """
+def test_maxpool(maxpool2x2):
+    import torch
+    from grading.checks import check, no_library
+    with no_library():
+        check(maxpool2x2(torch.arange(16.0).reshape(4, 4)), [[5.0, 7.0], [13.0, 15.0]])
+""")],
+    "grad": [("test_square_grad", False, """
+def test_square_grad(square_grad):
+    import torch
+    from grading.checks import check, no_library
+    with no_library(autograd=True):
+        check(square_grad(torch.tensor([1.0, 2.0, 3.0])), [2.0, 4.0, 6.0])
+""")],
+    "double": [("test_double", False, """
+def test_double(double):
+    from grading.checks import check
+    check(double(21), 42)
+"""), ("test_double_hidden", True, """
+def test_double_hidden(double):
+    from grading.checks import check
+    check(double(1234567))
+""")],
+}
+POINTS = {"corr2d": 4.0, "maxpool": 2.0, "grad": 2.0, "double": 2.0}
+FULL = sum(POINTS.values())
+
+
+def _reference() -> Dict[str, Dict[str, List[dict]]]:
+    import torch
+    import torch.nn.functional as F
+    generator = torch.Generator().manual_seed(1)
+    X, K = torch.randn(6, 5, generator=generator), torch.randn(3, 2, generator=generator)
+
+    def record(value, expected=None) -> dict:
+        return {"rule": None, "atol": 1e-4, "rtol": 1e-4, "value": to_plain(value),
+                **({"expected": to_plain(expected)} if expected is not None else {})}
+    return {"corr2d": {"test_corr2d_example": [record([[19.0, 25.0], [37.0, 43.0]], [[19.0, 25.0], [37.0, 43.0]])],
+                       "test_corr2d_general": [record(F.conv2d(X[None, None], K[None, None])[0, 0])]},
+            "maxpool": {"test_maxpool": [record([[5.0, 7.0], [13.0, 15.0]], [[5.0, 7.0], [13.0, 15.0]])]},
+            "grad": {"test_square_grad": [record([2.0, 4.0, 6.0], [2.0, 4.0, 6.0])]},
+            "double": {"test_double": [record(42, 42)], "test_double_hidden": [record(2469134)]}}
+
+
+def _material() -> dict:
+    questions = []
+    for name, tests in TESTS.items():
+        questions.append({"name": name, "points": POINTS[name], "cell_ids": [f"bat-{name}"],
+                          "tests": [{"name": t, "hidden": hidden, "points": POINTS[name] / len(tests),
+                                     "source": source.strip() + "\n"} for t, hidden, source in tests]})
+    return {"exercise": EXERCISE, "questions": questions, "reference": _reference()}
+
+
+HONEST = {
+    "bat-setup": "import torch",
+    "bat-corr2d": """
+def corr2d(X, K):
+    h, w = K.shape
+    Y = torch.zeros(X.shape[0] - h + 1, X.shape[1] - w + 1, dtype=X.dtype)
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+    return Y""",
+    "bat-maxpool": "def maxpool2x2(X):\n    return X.reshape(X.shape[0] // 2, 2, X.shape[1] // 2, 2).amax(dim=(1, 3))",
+    "bat-grad": "def square_grad(x):\n    return 2 * x",
+    "bat-double": "def double(n):\n    return 2 * n",
+}
+BLANK = {**{key: "..." for key in HONEST}, "bat-setup": "import torch"}
+
+
+def notebook(cells: Dict[str, str] = HONEST, before: Tuple[str, ...] = (), after: Tuple[str, ...] = (),
+             **replace: str) -> nbformat.NotebookNode:
+    """A submission: the given answer cells (any replaced, keyed without the 'bat-' prefix), extra cells around."""
+    sources = {**cells, **{f"bat-{k}": v for k, v in replace.items()}}
+    book = nbformat.v4.new_notebook(metadata={"book": {"exercise": EXERCISE}})
+    book.cells = [nbformat.v4.new_code_cell(s) for s in before]
+    for cell_id, source in sources.items():
+        cell = nbformat.v4.new_code_cell(source.strip())
+        cell.id = cell_id
+        book.cells.append(cell)
+    book.cells += [nbformat.v4.new_code_cell(s) for s in after]
+    return book
+
+
+LIBRARY_CORR2D = "import torch.nn.functional as F\ndef corr2d(X, K):\n    return {call}"
+OUTLIVE = f"""
+import os, subprocess, sys, time
+targets = {{targets!r}}
+code = ("import time, pathlib\\ntime.sleep(4)\\n"
+        "for t in " + repr(targets) + ":\\n"
+        "    try: pathlib.Path(t).write_text('{MARKER}')\\n"
+        "    except Exception: pass\\n")
+subprocess.Popen([sys.executable, "-c", code, "{MARKER}"], start_new_session=True)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(4)
+        for t in targets:
+            try:
+                open(t, "w").write("{MARKER}")
+            except Exception:
+                pass
+        os._exit(0)
+    os._exit(0)
+"""
+FIND_AND_RUN = """
+import glob, json, os, pathlib
+found = []
+for pattern in ["/proc/*/cmdline"]:
+    for path in glob.glob(pattern):
+        try:
+            found += [a for a in open(path, "rb").read().decode(errors="ignore").split("\\0") if a]
+        except OSError:
+            pass
+roots = [pathlib.Path("/"), pathlib.Path.cwd(), pathlib.Path.home()] + [pathlib.Path(a) for a in found if a.startswith("/")]
+try:
+    import book
+    roots.append(pathlib.Path(book.__file__).resolve().parents[1])
+except Exception:
+    pass
+stolen = {}
+for root in roots:
+    for path in list(root.glob("**/*99_battery*.ipynb"))[:50] + list(root.glob("**/solutions/*.ipynb"))[:50]:
+        try:
+            cells = json.loads(path.read_text())["cells"]
+        except Exception:
+            continue
+        for cell in cells:
+            if cell.get("cell_type") == "code":
+                try:
+                    exec("".join(cell["source"]), globals())
+                except Exception:
+                    pass
+    for path in list(root.glob("**/autograder/*.json"))[:50]:
+        stolen[str(path)] = path.read_text()
+print("found", len(stolen))
+"""
+ENVIRON = f"""
+import glob, os
+dump = " ".join(f"{{k}}={{v}}" for k, v in os.environ.items())
+for path in glob.glob("/proc/*/environ") + ["/proc/1/environ", f"/proc/{{os.getppid()}}/environ"]:
+    try:
+        dump += open(path, "rb").read().decode(errors="ignore")
+    except OSError:
+        pass
+at = dump.find("GRADER_SECRET")
+def double(n):   # an error message reaches the CSV: the one route out for what a submission reads
+    raise ValueError(dump[at:at + 60] if at >= 0 else "no secret here")
+"""
+FORGE = """
+import json, os
+events = []
+for question, test, value in [("double", "test_double", 42), ("double", "test_double_hidden", -8),
+                              ("corr2d", "test_corr2d_example", [[19.0, 25.0], [37.0, 43.0]])]:
+    record = {"rule": None, "atol": 1.0, "rtol": 1.0, "value": value}
+    events.append(json.dumps({"event": "test", "question": question, "test": test, "status": "ran",
+                              "records": [record]}) + "\\n")
+for fd in range(3, 64):
+    for event in events:
+        try:
+            os.write(fd, event.encode())
+        except OSError:
+            pass
+os.kill(os.getpid(), 9)
+"""
+PATCHES = """
+import builtins, numpy, torch
+torch.allclose = lambda *a, **k: True
+numpy.allclose = lambda *a, **k: True
+torch.Tensor.__eq__ = lambda self, other: True
+builtins.isinstance = lambda *a: True
+class Liar:
+    def __eq__(self, other): return True
+    def tolist(self): return [[19.0, 25.0], [37.0, 43.0]]
+def corr2d(X, K): return Liar()
+def double(n): return Liar()
+"""
+
+# name -> (notebook, {question: (status, points)} or None when only the batch-wide checks apply)
+ONLY_CORR2D_FORBIDDEN = {"corr2d": ("failed", 0), "maxpool": ("passed", 2), "grad": ("passed", 2),
+                         "double": ("passed", 2)}
+REVIEW_ALL_FORBIDDING = {"corr2d": ("review", 0), "maxpool": ("review", 0), "grad": ("review", 0),
+                         "double": ("passed", 2)}
+
+
+def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookNode, Dict[str, Tuple[str, float]]]]:
+    full = {q: ("passed", p) for q, p in POINTS.items()}
+    conv = "F.conv2d(X[None, None], K[None, None])[0, 0]"
+    return {
+        # Library routes: each must cost exactly the question whose answer uses it.
+        "wrapped": (notebook(corr2d=LIBRARY_CORR2D.format(call=f"F.conv2d.__wrapped__{conv[8:]}")),
+                    ONLY_CORR2D_FORBIDDEN),
+        "plain_library": (notebook(corr2d=LIBRARY_CORR2D.format(call=conv)), ONLY_CORR2D_FORBIDDEN),
+        "aten_convolution": (notebook(corr2d="def corr2d(X, K):\n    return torch.ops.aten.convolution("
+                                             "X[None, None], K[None, None], None, [1, 1], [0, 0], [1, 1], False, "
+                                             "[0, 0], 1)[0, 0]"), ONLY_CORR2D_FORBIDDEN),
+        "aten_pooling": (notebook(maxpool="def maxpool2x2(X):\n    return torch.ops.aten.max_pool2d(X[None], "
+                                          "[2, 2])[0]"),
+                         {**full, "maxpool": ("failed", 0)}),
+        "im2col": (notebook(corr2d="def corr2d(X, K):\n    h, w = K.shape\n    columns = torch._C._nn.im2col("
+                                   "X[None, None], (h, w), (1, 1), (0, 0), (1, 1))[0]\n    return (K.reshape(1, -1) "
+                                   "@ columns).reshape(X.shape[0] - h + 1, X.shape[1] - w + 1)"),
+                   ONLY_CORR2D_FORBIDDEN),
+        "scipy": (notebook(corr2d="from scipy.signal import correlate2d\ndef corr2d(X, K):\n    return "
+                                  "torch.from_numpy(correlate2d(X.numpy(), K.numpy(), mode='valid'))"),
+                  ONLY_CORR2D_FORBIDDEN),
+        "helper_elsewhere": (notebook(double="import torch.nn.functional as G\nsneaky = G.conv2d\n"
+                                             "def double(n):\n    return 2 * n",
+                                      corr2d="def corr2d(X, K):\n    return sneaky(X[None, None], K[None, None])[0, 0]"),
+                             ONLY_CORR2D_FORBIDDEN),
+        "book_helper": (notebook(corr2d="from book.conv import corr2d as reference\ndef corr2d(X, K):\n"
+                                        "    return reference(X, K)"), ONLY_CORR2D_FORBIDDEN),
+        "autograd_backward": (notebook(grad="def square_grad(x):\n    x = x.clone().requires_grad_()\n"
+                                            "    (x ** 2).sum().backward()\n    return x.grad"),
+                              {**full, "grad": ("failed", 0)}),
+        "autograd_wrapped": (notebook(grad="def square_grad(x):\n    x = x.clone().requires_grad_()\n    return "
+                                           "torch.autograd.grad.__wrapped__((x ** 2).sum(), x)[0]"),
+                             {**full, "grad": ("failed", 0)}),
+        # Code whose target the source does not show: a person decides.
+        # The trace sees the convolution and fails corr2d; the other forbidding questions go to a person.
+        "computed_name": (notebook(corr2d="import torch.nn.functional as F\ndef corr2d(X, K):\n    conv = "
+                                          "getattr(F, 'conv' + '2d')\n    return conv(X[None, None], "
+                                          "K[None, None])[0, 0]"), {**REVIEW_ALL_FORBIDDING, "corr2d": ("failed", 0)}),
+        "exec_hidden": (notebook(corr2d="exec('import torch.nn.functional as F\\ndef corr2d(X, K):\\n    return "
+                                        "F.conv2d(X[None, None], K[None, None])[0, 0]')"),
+                        {**REVIEW_ALL_FORBIDDING, "corr2d": ("failed", 0)}),
+        "rebind_checks": (notebook(after=("import contextlib, grading.checks as checks\nchecks.no_library = "
+                                          "lambda *a, **k: contextlib.nullcontext()\nchecks._guard = None",)),
+                          REVIEW_ALL_FORBIDDING),
+        # Reading what the grader knows, or what classmates wrote.
+        "read_solutions_and_classmates": (notebook(BLANK, after=(FIND_AND_RUN,)),
+                                          {q: (None, 0) for q in POINTS}),
+        # A forged result gains what hard-coding the public example gains (half of double), nothing more.
+        "forge_results": (notebook(BLANK, after=(FORGE,)), {**{q: ("review", 0) for q in ("corr2d", "maxpool",
+                                                                                          "grad")},
+                                                            "double": ("failed", 1)}),
+        "patch_everything": (notebook(BLANK, after=(PATCHES,)), {q: (None, 0) for q in POINTS}),
+        "read_environment": (notebook(double=ENVIRON), {**full, "double": ("error", 0)}),
+        # Escaping the run, or stopping the batch.
+        "outlive": (notebook(after=(OUTLIVE.replace("{targets!r}", repr(repository_targets)),)),
+                    {**REVIEW_ALL_FORBIDDING}),
+        "kill_grader": (notebook(before=("import os, signal\nfor pid in (os.getppid(), 1):\n    for s in "
+                                         "(signal.SIGTERM, signal.SIGSTOP):\n        try:\n            os.kill(pid, s)\n"
+                                         "        except OSError:\n            pass",)), REVIEW_ALL_FORBIDDING),
+        "kill_everything": (notebook(after=("import os\nos.kill(-1, 9)",)), REVIEW_ALL_FORBIDDING),
+        # Plain trouble the runner survives.
+        "endless_loop": (notebook(after=("import time\nwhile True:\n    try:\n        time.sleep(10)\n"
+                                         "    except BaseException:\n        pass",)),
+                         {q: ("timeout", 0) for q in POINTS}),
+        "memory_blowup": (notebook(before=("hog = bytearray(64 << 30)",)), full),
+        "exits": (notebook(before=("import sys\nsys.exit(3)", "raise KeyboardInterrupt")), full),
+        "lone_surrogate": (notebook(double="def double(n):\n    raise ValueError('\\ud800 is not text')"),
+                           {**full, "double": ("error", 0)}),
+    }
+
+
+@pytest.fixture(scope="module")
+def batch(sandbox_works, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("battery")
+    material, submissions, out = folder / "material", folder / "submissions", folder / "grades.csv"
+    material.mkdir()
+    (material / f"{EXERCISE}.json").write_text(json.dumps(_material()))
+    (submissions / "alice").mkdir(parents=True)
+    (submissions / "bob").mkdir()
+    nbformat.write(notebook(), submissions / "alice" / f"{EXERCISE}.ipynb")
+    nbformat.write(notebook(), submissions / "bob" / f"{EXERCISE}.ipynb")
+    targets = [str(ROOT / f"{MARKER}.txt"), str(ROOT / "grading" / f"{MARKER}.txt"), str(folder / f"{MARKER}.txt"),
+               str(out), str(submissions / "bob" / f"{EXERCISE}.ipynb"), f"/tmp/{MARKER}.txt"]
+    cases = battery(targets)
+    for name, (book, _) in cases.items():
+        nbformat.write(book, submissions / f"{name}_{EXERCISE}.ipynb")
+    os.symlink(submissions / "bob" / f"{EXERCISE}.ipynb", submissions / f"a_thief_{EXERCISE}.ipynb")
+    os.mkfifo(submissions / f"fifo_{EXERCISE}.ipynb")
+    (submissions / f"invalid_json_{EXERCISE}.ipynb").write_text("{ not json")
+    (submissions / os.fsdecode(b"caf\xe9_" + EXERCISE.encode() + b".ipynb")).write_bytes(
+        nbformat.writes(notebook()).encode())
+    formulas = [f"=HYPERLINK(1)_{EXERCISE}.ipynb", f"-2+3_{EXERCISE}.ipynb", f"@SUM(A1)_{EXERCISE}.ipynb"]
+    for name in formulas:
+        nbformat.write(notebook(), submissions / name)
+    out.write_text("an older grades file\n")
+
+    repository = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+    temporary = {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("grading-")}
+    start = time.monotonic()
+    result = grade_command([*formulas, "."], out, "--jobs", "2", "--timeout", str(TIMEOUT), "--material",
+                           str(material), cwd=submissions, env={**os.environ, "GRADER_SECRET": SECRET})
+    seconds = time.monotonic() - start
+    written = out.read_bytes()
+    time.sleep(6)   # longer than the escape attempts wait before they strike
+    return {"result": result, "rows": csv_rows(out), "cases": cases, "out": out, "written": written,
+            "seconds": seconds, "repository": repository, "temporary": temporary, "folder": folder,
+            "submissions": submissions, "formulas": formulas, "targets": targets}
+
+
+def _rows(batch, name: str) -> Dict[str, Dict[str, str]]:
+    mine = [r for r in batch["rows"] if r["submission"] in (name, f"'{name}") or r["submission"].endswith("/" + name)]
+    assert mine, f"no rows for {name}"
+    return {r["question"]: r for r in mine}
+
+
+def test_the_grader_finishes_and_exits_zero(batch) -> None:
+    assert batch["result"].returncode == 0, batch["result"].stderr
+
+
+def test_honest_students_keep_full_marks(batch) -> None:
+    for name in ("alice/99_battery.ipynb", "bob/99_battery.ipynb", *batch["formulas"]):
+        rows = _rows(batch, name)
+        assert {q: (r["status"], float(r["points"])) for q, r in rows.items()} == \
+            {q: ("passed", p) for q, p in POINTS.items()}, name
+
+
+@pytest.mark.parametrize("name", list(battery([])))
+def test_each_attack_gets_exactly_its_outcome(batch, name: str) -> None:
+    rows = _rows(batch, f"{name}_{EXERCISE}.ipynb")
+    expected = batch["cases"][name][1]
+    for question, (status, points) in expected.items():
+        row = rows[question]
+        if status is not None:
+            assert row["status"] == status, (question, row)
+        assert float(row["points"]) == points, (question, row)
+
+
+def test_forbidden_and_review_messages_name_what_was_used(batch) -> None:
+    assert "__wrapped__" in _rows(batch, "wrapped_99_battery.ipynb")["corr2d"]["message"]
+    assert "torch.ops" in _rows(batch, "aten_convolution_99_battery.ipynb")["corr2d"]["message"]
+    assert "torch._C" in _rows(batch, "im2col_99_battery.ipynb")["corr2d"]["message"]
+    assert "scipy.signal" in _rows(batch, "scipy_99_battery.ipynb")["corr2d"]["message"]
+    assert "autograd" in _rows(batch, "autograd_backward_99_battery.ipynb")["grad"]["message"]
+    assert "getattr" in _rows(batch, "computed_name_99_battery.ipynb")["maxpool"]["message"]
+    assert "convolution" in _rows(batch, "computed_name_99_battery.ipynb")["corr2d"]["message"]
+    assert "review" in batch["result"].stdout   # the summary lists what a person must look at
+
+
+def test_links_special_files_and_bad_names_get_one_invalid_row_each(batch) -> None:
+    thief = [r for r in batch["rows"] if "a_thief" in r["submission"]]
+    assert len(thief) == 1 and (thief[0]["status"], thief[0]["message"]) == ("invalid", "symbolic link, not graded")
+    fifo = [r for r in batch["rows"] if "fifo_" in r["submission"]]
+    assert len(fifo) == 1 and fifo[0]["status"] == "invalid" and "regular file" in fifo[0]["message"]
+    broken = [r for r in batch["rows"] if "invalid_json" in r["submission"]]
+    assert len(broken) == 1 and broken[0]["status"] == "invalid"
+    cafe = [r for r in batch["rows"] if "caf\\xe9_" in r["submission"]]
+    assert len(cafe) == 4 and all(r["status"] == "passed" for r in cafe)
+
+
+def test_no_field_can_run_as_a_formula_or_break_the_encoding(batch) -> None:
+    text = batch["out"].read_text(encoding="utf-8")
+    for row in batch["rows"]:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+    assert "'=HYPERLINK(1)" in text and "'-2+3" in text and "'@SUM(A1)" in text
+    assert "\\ud800" in _rows(batch, "lone_surrogate_99_battery.ipynb")["double"]["message"]
+
+
+def test_the_environment_never_leaks(batch) -> None:
+    assert SECRET not in batch["out"].read_text(encoding="utf-8")
+    assert SECRET not in batch["result"].stdout + batch["result"].stderr
+    assert "no secret here" in _rows(batch, "read_environment_99_battery.ipynb")["double"]["message"]
+
+
+def test_nothing_outlives_its_run(batch) -> None:
+    assert batch["out"].read_bytes() == batch["written"], "the CSV changed after the grader exited"
+    for target in batch["targets"]:
+        path = Path(target)
+        assert not path.exists() or MARKER not in path.read_text(errors="ignore"), target
+    processes = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert MARKER not in processes
+
+
+def test_the_repository_and_temporary_folder_are_unchanged(batch) -> None:
+    after = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert after == batch["repository"]
+    left = {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("grading-")} - batch["temporary"]
+    assert not left, left
+    assert sorted(p.name for p in batch["folder"].iterdir()) == ["grades.csv", "material", "submissions"]
+
+
+def test_the_batch_took_reasonable_time(batch) -> None:
+    """Not a timing test: a guard that no attack made the grader wait far past its per-notebook limit."""
+    notebooks = len({r["submission"] for r in batch["rows"]})
+    assert batch["seconds"] < notebooks * TIMEOUT, batch["seconds"]
