@@ -66,7 +66,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     start = time.monotonic()
     limits = Limits(timeout=args.timeout, memory_mb=args.memory)
     try:
-        rows = grade(args.paths, limits, jobs=args.jobs, exercises=exercises, unsafe=args.unsafe_no_sandbox)
+        rows = grade(args.paths, limits, jobs=args.jobs, exercises=exercises, unsafe=args.unsafe_no_sandbox,
+                     out=out)
     except SandboxUnavailable as error:
         print(f"{PROG}: error: cannot sandbox submissions: {error}. Grade on Linux with bubblewrap (as root, or "
               "with unprivileged user namespaces enabled), or pass --unsafe-no-sandbox to grade without isolation, "

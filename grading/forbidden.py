@@ -45,13 +45,16 @@ _REVIEW_MODULES = ("importlib", "ctypes", "cffi", "gc", "inspect", "builtins", "
                    "signal", "socket", "threading", "_thread", "resource", "mmap", "pdb", "trace",
                    "tracemalloc", "faulthandler", "grading", "otter", "book.grade", "IPython", "ipykernel",
                    "torch.utils._python_dispatch", "torch.overrides", "torch.library", "torch.utils.cpp_extension",
-                   "numpy.ctypeslib")
+                   "numpy.ctypeslib", "concurrent", "asyncio", "atexit", "pkgutil", "pydoc", "timeit", "cProfile",
+                   "profile", "doctest", "sympy", "yaml", "copyreg", "shelve", "zipimport", "numba", "cython",
+                   "torch.jit", "torch.fx", "torch.export", "torch.compiler", "torch.hub")
 _REVIEW_ATTRIBUTES = {"system", "popen", "fork", "forkpty", "kill", "killpg", "fdopen", "dup", "dup2", "write",
                       "pipe", "setsid", "abort", "spawnv", "spawnl", "execv", "execl", "execve", "execvp",
                       "posix_spawn", "modules", "tb_frame", "tb_next", "f_back", "f_locals", "f_globals",
                       "f_builtins", "f_code", "gi_frame", "cr_frame", "ag_frame", "co_code", "func_globals",
                       "attrgetter", "methodcaller", "load_library", "from_file", "run_cell", "user_ns", "settrace",
-                      "setprofile", "FunctionType", "CodeType", "LambdaType", "MethodType"}
+                      "setprofile", "FunctionType", "CodeType", "LambdaType", "MethodType", "jit", "fx", "export",
+                      "compile", "compiler", "hub", "load_inline", "resolve_name", "locate"}
 _ALLOWED_DUNDERS = {"__init__", "__name__", "__doc__", "__len__", "__call__", "__repr__", "__str__"}
 
 # otter's set-up and check cells: the runner skips them, so the scan does too (shared definition).
@@ -157,6 +160,8 @@ class _Scanner(ast.NodeVisitor):
         elif name in _REVIEW_ATTRIBUTES and (name not in ("write", "modules", "system", "kill", "pipe") or
                                              self.aliases.get(base, base) in ("os", "sys", "posix")):
             self.add("review", full, node)
+        elif name in ("load", "loads") and self.aliases.get(base, base) in ("torch", "numpy", "pickle"):
+            self.add("review", full, node)   # unpickling resolves any function by its name
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
@@ -199,8 +204,10 @@ def _python(source: str) -> Optional[ast.Module]:
     lines = ["" if _MAGIC_HARMLESS.match(line) else line for line in lines]
     try:
         return ast.parse(TransformerManager().transform_cell("\n".join(lines) + "\n"))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    except SyntaxError:
+        return None   # IPython cannot run it either
+    except Exception:   # ValueError (null bytes), RecursionError, MemoryError, IPython's own failures
+        return UNREADABLE
 
 
 def _touched(statement: ast.stmt) -> Set[str]:
@@ -244,6 +251,10 @@ def _free(statement: ast.stmt) -> Set[str]:
         declared_global = {name for n in ast.walk(statement) if isinstance(n, ast.Global) for name in n.names}
         loaded -= local - declared_global
     return loaded
+
+
+UNREADABLE = ast.Module(body=[ast.Expr(ast.Call(ast.Name("eval", ast.Load()), [], []))], type_ignores=[])
+ast.fix_missing_locations(UNREADABLE)   # a cell the scan cannot read is reported as if it hid its target
 
 
 class Notebook:

@@ -30,11 +30,12 @@ def grade_one(submission: Submission, exercises: Dict[str, Exercise], limits: Li
 
 
 def grade(paths: Sequence[str], limits: Limits, jobs: int = 1, exercises: Optional[Dict[str, Exercise]] = None,
-          unsafe: bool = False) -> List[Row]:
+          unsafe: bool = False, out: Optional[Path] = None) -> List[Row]:
     """Grade every notebook under `paths`; raises SandboxUnavailable before grading anything if it cannot isolate."""
     exercises = load_exercises() if exercises is None else exercises
     submissions = find_submissions(paths)
-    with Sandbox.open(unsafe=unsafe) as sandbox, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    hidden = [str(p) for p in paths] + ([str(out)] if out is not None else [])
+    with Sandbox.open(unsafe=unsafe, hidden=hidden) as sandbox, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         batches = list(pool.map(lambda s: grade_one(s, exercises, limits, sandbox), submissions))
     return [row for rows in batches for row in rows]
 

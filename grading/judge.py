@@ -109,8 +109,9 @@ def _question_row(submission: str, exercise: Exercise, question: Question, earne
     source = [f for f in findings if f.kind in ("forbidden", "autograd")]
     if source:
         what = "autograd" if source[0].kind == "autograd" else "a library operation"
-        return row(0.0, "failed", f"forbidden: the answer uses {what}, {source[0].describe()}, which this "
-                                  "question asks you to write yourself")
+        listed = "; ".join(dict.fromkeys(f.describe() for f in source[:4]))
+        return row(0.0, "failed", f"forbidden: the answer uses {what} ({listed}), which this question asks you "
+                                  "to write yourself")
     traced = next((m for _, s, m in verdicts if s == "forbidden"), None)
     if traced is not None:
         return row(0.0, "failed", f"forbidden: {traced}")

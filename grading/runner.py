@@ -169,7 +169,6 @@ def main() -> None:
     torch.set_num_threads(job.get("threads", 1))
     guard = _Guard(checks, job["forbidden_ops"], job["autograd_ops"])
     checks._guard = guard
-    pristine = dict(vars(checks))
     modules = {name: sys.modules[name] for name in ("grading", "grading.checks")}
     from traitlets.config import Config
     from IPython.core.interactiveshell import InteractiveShell
@@ -178,6 +177,9 @@ def main() -> None:
     shell = InteractiveShell.instance(config=config)
     shell.user_ns["__name__"] = "__main__"
     namespace = shell.user_ns
+    # What the tests' own plumbing relies on, as it was before any cell ran (see _restore).
+    pristine = [(checks.__dict__, dict(vars(checks))), (builtins.__dict__, dict(vars(builtins)))]
+    tensor = dict(vars(torch.Tensor))
     _limit_resources(job["memory_bytes"], job.get("processes", 0))
     _neutralise_exits()
     emit({"event": "ready", "seconds": round(_monotonic() - START, 3)})
@@ -209,10 +211,7 @@ def main() -> None:
         emit(event)
 
     for test in job["tests"]:
-        # Undo what a cell may have done to the checks module, so a test always gets the real check/no_library.
-        sys.modules.update(modules)
-        vars(checks).clear()
-        vars(checks).update(pristine)
+        _restore(modules, pristine, torch.Tensor, tensor)
         event = _run_test(test, namespace, checks, job["test_timeout"], deadline)
         try:
             emit(event)
@@ -221,6 +220,27 @@ def main() -> None:
     emit({"event": "done", "seconds": round(_monotonic() - START, 3)})
     sys.stdout.flush()
     _real_exit(0)
+
+
+def _restore(modules: dict, namespaces: list, tensor_class, tensor: dict) -> None:
+    """Undo what the cells did to the checks module, builtins and torch.Tensor's methods, so that every test gets
+    the real `check`, `no_library`, `isinstance`, `Tensor.tolist` ... (the grader compares, but the test must record
+    what the answer really returned)."""
+    sys.modules.update(modules)
+    for namespace, saved in namespaces:
+        namespace.clear()
+        namespace.update(saved)
+    for name in [n for n in vars(tensor_class) if n not in tensor]:
+        try:
+            delattr(tensor_class, name)
+        except (AttributeError, TypeError):
+            pass
+    for name, value in tensor.items():
+        if vars(tensor_class).get(name) is not value:
+            try:
+                setattr(tensor_class, name, value)
+            except (AttributeError, TypeError):
+                pass
 
 
 def _run_test(test: dict, namespace: dict, checks, test_timeout: float, deadline: float) -> dict:

@@ -23,7 +23,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from grading.forbidden import AUTOGRAD_OPS, FORBIDDEN_OPS
 from grading.material import ROOT
@@ -77,30 +77,40 @@ def _environment(threads: int) -> Dict[str, str]:
             "IPYTHONDIR": f"{WORKDIR}/.ipython", "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
 
 
-def _read_only_paths() -> List[str]:
-    """What the runner needs to read: the interpreter, its packages, `book`, MNIST; nothing else of the repository.
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
-    Paths inside the repository are bound one by one (the virtual environment, `book/`, `data/`), so that
-    `solutions/`, `grading/` and the submissions, which sit beside them, do not exist in the sandbox.
+
+def _read_only_paths(hidden: Sequence[str] = ()) -> List[str]:
+    """What the runner needs to read: the interpreter, its packages, `book`, MNIST; nothing else.
+
+    Only the Python prefixes, package folders (site-/dist-packages on sys.path, never the working directory),
+    `book/` and the MNIST folder are bound, each at its own path, so that `solutions/`, `grading/` and the rest of
+    the repository do not exist in the sandbox. A bound folder that would contain a `hidden` path (the
+    submissions, the output CSV) is refused outright.
     """
     import book
     import book.data
+    package = str(Path(book.__file__).resolve().parent)
     candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
-                  str(Path(book.__file__).resolve().parent), str(book.data.data_root())]
-    candidates += [entry for entry in sys.path if entry and os.path.isabs(entry)]
-    root = str(ROOT)
-    paths = []
+                  package, str(book.data.data_root())]
+    candidates += [entry for entry in sys.path if os.path.isabs(entry) and
+                   os.path.basename(entry.rstrip(os.sep)) in ("site-packages", "dist-packages")]
+    paths = set()
     for path in candidates:
-        path = os.path.abspath(path)
-        if not os.path.isdir(path) or path in ("/", root) or path.startswith(("/usr/", "/proc", "/dev")):
+        path = os.path.realpath(path) if path != sys.prefix else os.path.abspath(path)
+        if not os.path.isdir(path) or _inside(path, "/usr") or path == "/":
             continue
-        if (path == root or path.startswith(root + os.sep)) and not any(
-                path == allowed or path.startswith(allowed + os.sep)
-                for allowed in (sys.prefix, str(Path(book.__file__).resolve().parent), str(book.data.data_root()))):
-            continue   # e.g. the repository itself on sys.path (python -m from its root)
-        paths.append(path)
-    paths = sorted(set(paths))
-    return [p for p in paths if not any(p != q and p.startswith(q + os.sep) for q in paths)]
+        if _inside(str(ROOT), path) and path != package:
+            raise SandboxUnavailable(f"{path} holds the whole repository and cannot be shown to submissions; "
+                                     "install the book in a virtual environment")
+        for secret in hidden:
+            if _inside(os.path.realpath(secret), path):
+                raise SandboxUnavailable(f"{secret} lies inside {path}, which submissions must be able to read; "
+                                         "keep submissions and the output outside the Python installation")
+        paths.add(path)
+    ordered = sorted(paths)
+    return [p for p in ordered if not any(p != q and _inside(p, q) for q in ordered)]
 
 
 def _parents(paths: List[str]) -> List[str]:
@@ -116,12 +126,14 @@ def _parents(paths: List[str]) -> List[str]:
 class Sandbox:
     """Builds and runs the sandboxed command; `open()` checks once that bubblewrap works here."""
 
-    def __init__(self, bwrap: Optional[str], lib: str, unsafe: bool = False) -> None:
+    def __init__(self, bwrap: Optional[str], lib: str, unsafe: bool = False, hidden: Sequence[str] = ()) -> None:
         self.bwrap, self.lib, self.unsafe = bwrap, lib, unsafe
         self.root_mode = hasattr(os, "geteuid") and os.geteuid() == 0
+        self.read_only = [] if unsafe else _read_only_paths(hidden)
 
     @classmethod
-    def open(cls, unsafe: bool = False) -> "Sandbox":
+    def open(cls, unsafe: bool = False, hidden: Sequence[str] = ()) -> "Sandbox":
+        """A sandbox for a batch; `hidden`: the submissions and the output, which must stay out of its view."""
         lib = tempfile.mkdtemp(prefix="grading-lib-")
         os.makedirs(os.path.join(lib, "grading"))
         shutil.copy(HERE / "runner.py", os.path.join(lib, "runner.py"))
@@ -131,7 +143,11 @@ class Sandbox:
             os.chmod(directory, 0o755)
             for name in files:
                 os.chmod(os.path.join(directory, name), 0o644)
-        sandbox = cls(None if unsafe else find_bwrap(), lib, unsafe)
+        try:
+            sandbox = cls(None if unsafe else find_bwrap(), lib, unsafe, hidden)
+        except SandboxUnavailable:
+            shutil.rmtree(lib, ignore_errors=True)
+            raise
         if not unsafe:
             try:
                 sandbox._probe()
@@ -169,7 +185,7 @@ class Sandbox:
     def command(self, limits: Limits, program: List[str]) -> List[str]:
         if self.unsafe:
             return program
-        ro = _read_only_paths()
+        ro = self.read_only
         command = [self.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                    "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox",
                    "--clearenv"]

@@ -263,3 +263,14 @@ def test_diagonal_rule_accepts_only_diagonal_detectors() -> None:
     assert not diagonal_edge_kernel(np.array([[1.0, -1.0]]))[0]
     assert not diagonal_edge_kernel(np.array([[1.0, 0.0], [0.0, -1.0]]))[0]
     assert not diagonal_edge_kernel(np.zeros((2, 2)))[0]
+
+
+def test_the_sandbox_shows_no_submission_output_or_repository_folder(sandbox_works, tmp_path: Path) -> None:
+    from grading.sandbox import Sandbox, SandboxUnavailable
+    with Sandbox.open(hidden=[str(tmp_path), str(ROOT / "grades.csv")]) as sandbox:
+        for path in sandbox.read_only:
+            assert not str(tmp_path).startswith(path) and path != str(ROOT) and path != os.getcwd()
+            assert not path.startswith(str(ROOT)) or path.startswith(
+                (str(ROOT / ".venv"), str(ROOT / "book"), str(ROOT / "data")))
+    with pytest.raises(SandboxUnavailable, match="inside"):
+        Sandbox.open(hidden=[os.path.join(sys.prefix, "submissions")])

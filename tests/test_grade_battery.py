@@ -157,35 +157,40 @@ if os.fork() == 0:
 """
 FIND_AND_RUN = """
 import glob, json, os, pathlib
-found = []
-for pattern in ["/proc/*/cmdline"]:
-    for path in glob.glob(pattern):
-        try:
-            found += [a for a in open(path, "rb").read().decode(errors="ignore").split("\\0") if a]
-        except OSError:
-            pass
-roots = [pathlib.Path("/"), pathlib.Path.cwd(), pathlib.Path.home()] + [pathlib.Path(a) for a in found if a.startswith("/")]
+places = set()
+for path in glob.glob("/proc/*/cmdline") + glob.glob("/proc/*/cwd") + glob.glob("/proc/*/environ"):
+    try:
+        text = os.readlink(path) if path.endswith("cwd") else open(path, "rb").read().decode(errors="ignore")
+    except OSError:
+        continue
+    for word in text.replace("=", "\\0").split("\\0"):
+        if word.startswith("/"):
+            places.update(str(p) for p in [pathlib.Path(word)] + list(pathlib.Path(word).parents)[:-1])
 try:
     import book
-    roots.append(pathlib.Path(book.__file__).resolve().parents[1])
+    places.add(str(pathlib.Path(book.__file__).resolve().parents[1]))
 except Exception:
     pass
+places.update(["/tmp", "/work", "/root", "/home", os.getcwd(), os.path.expanduser("~")])
 stolen = {}
-for root in roots:
-    for path in list(root.glob("**/*99_battery*.ipynb"))[:50] + list(root.glob("**/solutions/*.ipynb"))[:50]:
-        try:
-            cells = json.loads(path.read_text())["cells"]
-        except Exception:
-            continue
-        for cell in cells:
-            if cell.get("cell_type") == "code":
-                try:
-                    exec("".join(cell["source"]), globals())
-                except Exception:
-                    pass
-    for path in list(root.glob("**/autograder/*.json"))[:50]:
-        stolen[str(path)] = path.read_text()
-print("found", len(stolen))
+for root in sorted(places, key=len)[:200]:
+    root = pathlib.Path(root)
+    for pattern in ["*99_battery*.ipynb", "*/*99_battery*.ipynb", "*/*/*99_battery*.ipynb", "solutions/*.ipynb",
+                    "grading/autograder/*.json", "*/*.csv", "*.csv"]:
+        for path in list(root.glob(pattern))[:20]:
+            try:
+                text = path.read_text()
+            except Exception:
+                continue
+            stolen[str(path)] = text
+            if path.suffix == ".ipynb":
+                for cell in json.loads(text).get("cells", []):
+                    if cell.get("cell_type") == "code":
+                        try:
+                            exec("".join(cell["source"]), globals())
+                        except Exception:
+                            pass
+print("found", sorted(stolen))
 """
 ENVIRON = f"""
 import glob, os
@@ -287,6 +292,12 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
                                                                                           "grad")},
                                                             "double": ("failed", 1)}),
         "patch_everything": (notebook(BLANK, after=(PATCHES,)), {q: (None, 0) for q in POINTS}),
+        "patch_tolist": (notebook(corr2d="def corr2d(X, K):\n    return torch.zeros(2, 2)",
+                                  after=("torch.Tensor.tolist = lambda self: [19.0, 25.0, 37.0, 43.0]",)),
+                         {**full, "corr2d": ("failed", 0)}),
+        "unpickle_by_name": (notebook(corr2d="import pickle\nconv = pickle.loads(b'ctorch.nn.functional\\nconv2d\\n.')\n"
+                                             "def corr2d(X, K):\n    return conv(X[None, None], K[None, None])[0, 0]"),
+                             {**REVIEW_ALL_FORBIDDING, "corr2d": ("failed", 0)}),
         "read_environment": (notebook(double=ENVIRON), {**full, "double": ("error", 0)}),
         # Escaping the run, or stopping the batch.
         "outlive": (notebook(after=(OUTLIVE.replace("{targets!r}", repr(repository_targets)),)),
