@@ -29,7 +29,7 @@ from test_grade import ROOT, csv_rows, grade_command
 
 pytestmark = pytest.mark.slow
 EXERCISE = "99_battery"
-TIMEOUT = 20
+TIMEOUT = 40
 SECRET = f"grader-secret-{uuid.uuid4().hex[:12]}"
 MARKER = f"battery-outlive-{uuid.uuid4().hex[:12]}"
 
