@@ -57,14 +57,14 @@ _REVIEW_ATTRIBUTES = {"system", "popen", "fork", "forkpty", "kill", "killpg", "f
                       "compile", "compiler", "hub", "load_inline", "resolve_name", "locate"}
 _ALLOWED_DUNDERS = {"__init__", "__name__", "__doc__", "__len__", "__call__", "__repr__", "__str__"}
 
-# otter's set-up and check cells: the runner skips them, so the scan does too (shared definition).
-_SCAFFOLD = re.compile(r"^(import otter|grader\s*=\s*otter\.Notebook\(.*\)|grader\.\w+\(.*\))$")
+# otter's set-up and check cells: the runner skips them (it gets this pattern in its job), so the scan does too.
+SCAFFOLD = re.compile(r"^(import otter|grader\s*=\s*otter\.Notebook\(.*\)|grader\.\w+\(.*\))$")
 
 
 def is_scaffold(source: str) -> bool:
     """otter's init and check cells, which the runner does not execute."""
     lines = [line.strip() for line in source.splitlines() if line.strip() and not line.strip().startswith("#")]
-    return bool(lines) and all(_SCAFFOLD.match(line) for line in lines)
+    return bool(lines) and all(SCAFFOLD.match(line) for line in lines)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from grading.forbidden import AUTOGRAD_OPS, FORBIDDEN_OPS
+from grading.forbidden import AUTOGRAD_OPS, FORBIDDEN_OPS, SCAFFOLD
 from grading.material import ROOT
 
 HERE = Path(__file__).resolve().parent
@@ -231,7 +231,7 @@ class Sandbox:
                "memory_bytes": limits.memory_mb << 20, "threads": limits.threads,
                "lib": LIB if not self.unsafe else self.lib,
                "processes": limits.processes if self.root_mode and not self.unsafe else 0,
-               "forbidden_ops": FORBIDDEN_OPS, "autograd_ops": AUTOGRAD_OPS}
+               "forbidden_ops": FORBIDDEN_OPS, "autograd_ops": AUTOGRAD_OPS, "scaffold": SCAFFOLD.pattern}
         start = time.monotonic()
         timed_out = False
         process = None

@@ -213,15 +213,17 @@ def test_the_scan_leaves_honest_code_alone(source: str) -> None:
     assert scan_cell(source) == []
 
 
-def test_runner_and_scan_agree_on_otter_cells() -> None:
-    """The runner skips otter's cells and the scan ignores them: both must mean the same cells."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("runner", ROOT / "grading" / "runner.py")
-    runner = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(runner)
-    for source in ['import otter\ngrader = otter.Notebook("x.ipynb")', 'grader.check("q1")',
-                   'grader.check("q1")\nimport scipy.signal', "# a comment only", "x = 1"]:
-        assert runner._is_scaffold(source) == is_scaffold(source)
+@pytest.mark.parametrize("source, skipped", [
+    ('import otter\ngrader = otter.Notebook("x.ipynb")', True), ('# Initialize Otter\nimport otter', True),
+    ('grader.check("q1")', True), ('grader.check("q1")\nimport scipy.signal', False), ("x = 1", False),
+])
+def test_otter_cells_are_skipped_by_runner_and_scan_alike(source: str, skipped: bool) -> None:
+    """The runner gets the scan's own pattern in its job, so both skip exactly otter's plumbing."""
+    assert is_scaffold(source) is skipped
+    if skipped:
+        assert scan_cell(source) == []
+    elif "scipy" in source:
+        assert [f.kind for f in scan_cell(source)] == ["forbidden"]
 
 
 # ---------------------------------------------------------------------------------------------------------------
