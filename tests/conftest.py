@@ -1,7 +1,12 @@
 """Shared fixtures: the repository root, the built site served on loopback, and headless Chromium.
 
+Hypothesis runs under the profile named by $HYPOTHESIS_PROFILE: `full` (the default, `make test`) or `check`
+(`make check`, the fast loop), which draws a tenth of the examples; see `contracts.examples`.
+
 Browser tests drive Debian's Chromium through Playwright (`executable_path`, never a downloaded browser) and block
 every request that does not go to this machine, so a page that needs the network fails its test.
+
+Test modules share this file's constants with `from conftest import ROOT` (pytest puts tests/ on the path).
 """
 from __future__ import annotations
 
@@ -13,6 +18,9 @@ from pathlib import Path
 from typing import Iterator, List
 
 import pytest
+from hypothesis import settings
+
+from contracts import PROFILE, PROFILES
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
@@ -20,6 +28,11 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LOCAL_PREFIXES = ("http://127.0.0.1", "http://localhost", "data:", "blob:", "about:")
+
+# No deadline: on a loaded machine one example can take seconds without anything being wrong.
+for _name in PROFILES:
+    settings.register_profile(_name, deadline=None)
+settings.load_profile(PROFILE)
 
 
 @pytest.fixture(scope="module")

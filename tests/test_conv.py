@@ -1,4 +1,4 @@
-"""`book.conv` against PyTorch, NumPy, SciPy and d2l: the seeds' worked examples, then property tests.
+"""`book.conv` against PyTorch, NumPy, SciPy and d2l: the notes' worked examples, then property tests.
 
 The property tests draw arbitrary argument combinations, many of them invalid on purpose, and check both halves of
 the contract: torch refuses a call exactly when `book.conv` raises a one-line `ValueError`, and when torch accepts
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from typing import Callable, Dict, List, Optional
+from typing import Dict
 
 import numpy as np
 import pytest
@@ -19,11 +19,7 @@ from hypothesis import assume, event, given, settings, strategies as st
 
 from book import conv
 from book.bench.__main__ import main as bench_main
-
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
-                                                                  reason="no CUDA device on this machine"))]
-TORCH_REFUSES = (RuntimeError, ValueError)
-
+from contracts import DEVICES, as_pair, assert_same_outcome, examples, one_mistake, outcome, spatial
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -43,41 +39,13 @@ def assert_close_sums(actual: torch.Tensor, expected: torch.Tensor, terms: int) 
     torch.testing.assert_close(actual, expected, rtol=max(1.3e-6, tolerance), atol=max(1e-5, tolerance))
 
 
-def outcome(fn: Callable[..., torch.Tensor], **kwargs):
-    """What `fn(**kwargs)` gives: its result, or the exception it raised."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch warns about 'same' with even kernels; that is not a refusal
-        try:
-            return fn(**kwargs)
-        except TORCH_REFUSES as error:
-            return error
-
-
-def assert_same_outcome(ours: Callable[..., torch.Tensor], theirs: Callable[..., torch.Tensor], **kwargs) -> None:
-    """torch refuses <=> we raise a one-line ValueError; when torch accepts, the results are equal."""
-    expected = outcome(theirs, **kwargs)
-    if isinstance(expected, Exception):
-        event("torch refuses")
-        with pytest.raises(ValueError) as raised:
-            ours(**kwargs)
-        assert "\n" not in str(raised.value), "error messages are one line"
-    else:
-        event("torch accepts")
-        torch.testing.assert_close(ours(**kwargs), expected)
-
-
 def randn(generator_seed: int, *shape: int, dtype=torch.float64, device="cpu") -> torch.Tensor:
     generator = torch.Generator().manual_seed(generator_seed)
     return torch.randn(shape, generator=generator, dtype=dtype).to(device)
 
 
-def spatial(values: st.SearchStrategy[int]) -> st.SearchStrategy:
-    """An int or an (h, w) pair, as every spatial argument of torch accepts."""
-    return st.one_of(values, st.tuples(values, values))
-
-
 # ---------------------------------------------------------------------------------------------------------------
-# The seeds' worked examples
+# The notes' worked examples
 # ---------------------------------------------------------------------------------------------------------------
 
 def test_corr2d_worked_example():
@@ -186,11 +154,6 @@ def test_invalid_arguments_raise_a_value_error_naming_them(call, names):
 # Property tests: conv2d
 # ---------------------------------------------------------------------------------------------------------------
 
-def one_mistake(draw, mistakes: List[str], wild: bool) -> Optional[str]:
-    """Which argument to get wrong (None half the time) when `wild`; one at a time, so no refusal hides another."""
-    return draw(st.sampled_from([None] * len(mistakes) + mistakes)) if wild else None
-
-
 CONV2D_MISTAKES = ["groups", "in_channels", "out_channels", "input_dims", "weight_dims", "padding", "stride",
                    "dilation", "bias", "weight_dtype"]
 
@@ -234,10 +197,6 @@ def other(dtype: torch.dtype, wrong: bool) -> torch.dtype:
     return ({torch.float64: torch.float32, torch.float32: torch.float64}[dtype]) if wrong else dtype
 
 
-def as_pair(value):
-    return value if isinstance(value, tuple) else (value, value)
-
-
 def fits(size, kernel, padding, dilation) -> bool:
     """Whether the (dilated) kernel fits in the padded input, as torch requires."""
     if padding == "same":
@@ -246,14 +205,14 @@ def fits(size, kernel, padding, dilation) -> bool:
     return all(n + 2 * p >= d * (k - 1) + 1 for n, p, d, k in zip(size, pads, as_pair(dilation), kernel))
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500))
 @given(call=conv2d_calls())
 def test_conv2d_refuses_exactly_what_torch_refuses_and_otherwise_equals_it(call):
     assert_same_outcome(conv.conv2d, F.conv2d, **call)
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(data=st.data())
 def test_conv2d_float32_matches_torch_within_summation_tolerance(device, data):
     call = data.draw(conv2d_calls(wild=False, dtype=torch.float32, device=device))
@@ -304,14 +263,14 @@ def conv_transpose2d_calls(draw, wild: bool = True, dtype=torch.float64, device:
                 stride=stride, padding=padding, output_padding=output_padding, groups=groups, dilation=dilation)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000))
 @given(call=conv_transpose2d_calls())
 def test_conv_transpose2d_refuses_exactly_what_torch_refuses_and_otherwise_equals_it(call):
     assert_same_outcome(conv.conv_transpose2d, F.conv_transpose2d, **call)
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150))
 @given(data=st.data())
 def test_conv_transpose2d_float32_matches_torch_within_summation_tolerance(device, data):
     call = data.draw(conv_transpose2d_calls(wild=False, dtype=torch.float32, device=device))
@@ -321,7 +280,7 @@ def test_conv_transpose2d_float32_matches_torch_within_summation_tolerance(devic
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400))
 @given(data=st.data())
 def test_conv2d_backward_equals_autograd(device, data):
     call = data.draw(conv2d_calls(wild=False, grouped=False, device=device))
@@ -347,7 +306,7 @@ def test_conv2d_backward_equals_autograd(device, data):
 # Property tests: the textbook loops and true convolution
 # ---------------------------------------------------------------------------------------------------------------
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(h=st.integers(1, 6), w=st.integers(1, 6), kh=st.integers(1, 6), kw=st.integers(1, 6),
        c_in=st.integers(1, 3), c_out=st.integers(1, 3), seed=st.integers(0, 2 ** 32 - 1))
 def test_textbook_loops_equal_torch(h, w, kh, kw, c_in, c_out, seed):
@@ -368,7 +327,7 @@ def test_corr2d_equals_d2l():
         torch.testing.assert_close(conv.corr2d(X, K), d2l.corr2d(X, K))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(n=st.integers(1, 9), m=st.integers(1, 9), mode=st.sampled_from(["full", "same", "valid"]),
        seed=st.integers(0, 2 ** 32 - 1))
 def test_convolve1d_equals_numpy(n, m, mode, seed):
@@ -377,7 +336,7 @@ def test_convolve1d_equals_numpy(n, m, mode, seed):
     torch.testing.assert_close(conv.convolve1d(x, w, mode), expected)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400))
 @given(shape=st.tuples(st.integers(1, 6), st.integers(1, 6)), kernel=st.tuples(st.integers(1, 6), st.integers(1, 6)),
        mode=st.sampled_from(["full", "same", "valid"]), seed=st.integers(0, 2 ** 32 - 1))
 def test_convolve2d_refuses_exactly_what_scipy_refuses_and_otherwise_equals_it(shape, kernel, mode, seed):
