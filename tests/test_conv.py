@@ -106,6 +106,24 @@ def test_convolution_flips_the_kernel_and_correlation_does_not():
     torch.testing.assert_close(conv.convolve2d(X, K, "valid"), conv.corr2d(X, K.flip(0, 1)))
 
 
+def test_spread_inserts_stride_minus_one_zeros_as_torch_s_transposed_convolution_does():
+    X = torch.arange(1.0, 5.0).reshape(1, 1, 2, 2)
+    expected = torch.tensor([[1.0, 0.0, 0.0, 2.0], [0.0] * 4, [3.0, 0.0, 0.0, 4.0]])
+    torch.testing.assert_close(conv.spread(X, (2, 3))[0, 0], expected)
+    one = torch.ones(1, 1, 1, 1)   # a 1x1 kernel of one: the transposed convolution only spreads its input
+    torch.testing.assert_close(conv.spread(X, (2, 3)), F.conv_transpose2d(X, one, stride=(2, 3)))
+    assert conv.spread(X, (1, 1)) is X
+
+
+def test_batched_adds_a_batch_axis_to_chw_only():
+    X = torch.zeros(2, 3, 4)
+    assert conv.batched(X, "f")[0].shape == (1, 2, 3, 4) and conv.batched(X, "f")[1] is True
+    batch = X[None]
+    assert conv.batched(batch, "f")[0] is batch and conv.batched(batch, "f")[1] is False
+    with pytest.raises(ValueError, match=r"f expects a 3D \(C, H, W\) or 4D"):
+        conv.batched(X[0], "f")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Invalid arguments: the message names the argument
 # ---------------------------------------------------------------------------------------------------------------
