@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository root, the built site served on loopback, and headless Chromium.
+"""Shared fixtures: the repository root, MNIST, the built site served on loopback, and headless Chromium.
 
 Hypothesis runs under the profile named by $HYPOTHESIS_PROFILE: `full` (the default, `make test`) or `check`
 (`make check`, the fast loop), which draws a tenth of the examples; see `contracts.examples`.
@@ -50,6 +50,26 @@ def one_torch_thread() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The folder holding the four MNIST files (`book.data.raw_dir()`); tests that need them skip when absent."""
+    from book import data
+
+    raw = data.raw_dir()
+    missing = [name for name in data.FILES if not (raw / name).is_file()]
+    if missing:
+        pytest.skip(f"the MNIST files are not in {raw}: run `python -m book.data fetch` (make test does)")
+    return raw
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_dir: Path):
+    """MNIST loaded once for the whole session (`book.data.load_mnist()`); read it, never change it."""
+    from book import data
+
+    return data.load_mnist()
 
 
 @pytest.fixture(scope="session")
