@@ -21,6 +21,7 @@ import pytest
 from book.grade.checks import to_plain
 from book.grade.compare import MalformedValue, compare, decode, diagonal_edge_kernel
 
+pytestmark = pytest.mark.grading
 ROOT = Path(__file__).resolve().parents[1]
 MATERIAL = ROOT / "grading" / "autograder"
 EXERCISES = sorted(p.stem for p in (ROOT / "exercises").glob("*.ipynb"))

@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+pytestmark = pytest.mark.grading
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = sorted(p.stem for p in (ROOT / "grading" / "source").glob("*.py"))
 

@@ -49,6 +49,7 @@ def small(mnist: data.MNIST) -> data.MNIST:
     return mnist.subset(train=2000, test=500, seed=1)
 
 
+@pytest.mark.slow  # trains
 def test_a_short_run_learns(small: data.MNIST) -> None:
     history = train.fit(train.lenet(), small, epochs=3, batch_size=64, lr=0.1, device="cpu",
                         progress=False, plot=False, verbose=False)
@@ -59,6 +60,7 @@ def test_a_short_run_learns(small: data.MNIST) -> None:
     assert history.seconds_to(0.0) == history.seconds[0] and history.seconds_to(1.01) is None
 
 
+@pytest.mark.slow  # trains
 def test_the_same_seed_gives_the_same_run(small: data.MNIST) -> None:
     runs = [train.fit(train.net2(), small, epochs=1, batch_size=64, lr=0.05, seed=seed, device="cpu",
                       progress=False, plot=False, verbose=False) for seed in (7, 7, 8)]
@@ -66,6 +68,7 @@ def test_the_same_seed_gives_the_same_run(small: data.MNIST) -> None:
     assert runs[0].train_loss != runs[2].train_loss
 
 
+@pytest.mark.slow  # trains
 def test_a_constant_learning_rate_run_and_evaluate_agree(small: data.MNIST) -> None:
     model = train.mlp()
     history = train.fit(model, small, epochs=1, batch_size=64, lr=0.01, momentum=0.5, weight_decay=0.0,
