@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Callable, List, Optional, Tuple, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 import pytest
 import torch
-from hypothesis import event, strategies as st
+from hypothesis import event, given, settings, strategies as st
 
 # `full` (the default) draws every example a test asks for; `check` (make check, the fast loop) a tenth of them.
 PROFILES = ("full", "check")
@@ -57,6 +57,19 @@ def assert_same_outcome(ours: Callable[..., torch.Tensor], theirs: Callable[...,
     else:
         event("torch accepts")
         torch.testing.assert_close(ours(**kwargs), expected)
+
+
+def same_outcome_test(cases: Dict[str, Tuple[Callable[..., torch.Tensor], Callable[..., torch.Tensor],
+                                             st.SearchStrategy]], full_examples: int) -> Callable:
+    """The contract as a property test, one case `name: (ours, theirs, calls)` at a time: on calls drawn from
+    `calls`, `assert_same_outcome(ours, theirs, **call)`. Assign the result to a `test_...` name in a test module."""
+    @pytest.mark.parametrize("case", list(cases))   # also gives every case its own Hypothesis database key
+    @settings(max_examples=examples(full_examples))
+    @given(data=st.data())
+    def test(case: str, data: st.DataObject) -> None:
+        ours, theirs, calls = cases[case]
+        assert_same_outcome(ours, theirs, **data.draw(calls, label="call"))
+    return test
 
 
 def as_pair(value: Union[int, Tuple[int, int]]) -> Tuple[int, int]:

@@ -19,7 +19,7 @@ from hypothesis import assume, event, given, settings, strategies as st
 
 from book import conv
 from book.bench.__main__ import main as bench_main
-from contracts import DEVICES, as_pair, assert_same_outcome, examples, one_mistake, outcome, spatial
+from contracts import DEVICES, as_pair, examples, one_mistake, outcome, same_outcome_test, spatial
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -223,24 +223,13 @@ def fits(size, kernel, padding, dilation) -> bool:
     return all(n + 2 * p >= d * (k - 1) + 1 for n, p, d, k in zip(size, pads, as_pair(dilation), kernel))
 
 
-@settings(max_examples=examples(1500))
-@given(call=conv2d_calls())
-def test_conv2d_refuses_exactly_what_torch_refuses_and_otherwise_equals_it(call):
-    assert_same_outcome(conv.conv2d, F.conv2d, **call)
-
-
-@pytest.mark.parametrize("device", DEVICES)
-@settings(max_examples=examples(300))
-@given(data=st.data())
-def test_conv2d_float32_matches_torch_within_summation_tolerance(device, data):
-    call = data.draw(conv2d_calls(wild=False, dtype=torch.float32, device=device))
-    weight = call["weight"]
-    terms = weight[0].numel() + 1
-    assert_close_sums(conv.conv2d(**call), F.conv2d(**call), terms)
+def conv2d_terms(call: Dict[str, object]) -> int:
+    """Products summed into one output of `conv2d`: one per weight of an output channel, plus the bias."""
+    return call["weight"][0].numel() + 1
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Property tests: conv_transpose2d and conv2d_backward
+# Property tests: conv_transpose2d, both against torch, and conv2d_backward
 # ---------------------------------------------------------------------------------------------------------------
 
 CONV_TRANSPOSE2D_MISTAKES = ["groups", "in_channels", "stride", "dilation", "padding", "output_padding", "bias",
@@ -281,20 +270,28 @@ def conv_transpose2d_calls(draw, wild: bool = True, dtype=torch.float64, device:
                 stride=stride, padding=padding, output_padding=output_padding, groups=groups, dilation=dilation)
 
 
-@settings(max_examples=examples(1000))
-@given(call=conv_transpose2d_calls())
-def test_conv_transpose2d_refuses_exactly_what_torch_refuses_and_otherwise_equals_it(call):
-    assert_same_outcome(conv.conv_transpose2d, F.conv_transpose2d, **call)
+def conv_transpose2d_terms(call: Dict[str, object]) -> int:
+    """Products summed into one output of `conv_transpose2d`: an input channel group's kernels, plus the bias."""
+    weight = call["weight"]
+    return weight.shape[0] // call["groups"] * weight.shape[2] * weight.shape[3] + 1
+
+
+test_refuses_exactly_what_torch_refuses_and_otherwise_equals_it = same_outcome_test({
+    "conv2d": (conv.conv2d, F.conv2d, conv2d_calls()),
+    "conv_transpose2d": (conv.conv_transpose2d, F.conv_transpose2d, conv_transpose2d_calls()),
+}, full_examples=1250)
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@settings(max_examples=examples(150))
+@pytest.mark.parametrize("ours, theirs, calls, terms", [
+    (conv.conv2d, F.conv2d, conv2d_calls, conv2d_terms),
+    (conv.conv_transpose2d, F.conv_transpose2d, conv_transpose2d_calls, conv_transpose2d_terms),
+], ids=["conv2d", "conv_transpose2d"])
+@settings(max_examples=examples(225))
 @given(data=st.data())
-def test_conv_transpose2d_float32_matches_torch_within_summation_tolerance(device, data):
-    call = data.draw(conv_transpose2d_calls(wild=False, dtype=torch.float32, device=device))
-    weight = call["weight"]
-    terms = weight.shape[0] // call["groups"] * weight.shape[2] * weight.shape[3] + 1
-    assert_close_sums(conv.conv_transpose2d(**call), F.conv_transpose2d(**call), terms)
+def test_float32_matches_torch_within_summation_tolerance(device, ours, theirs, calls, terms, data):
+    call = data.draw(calls(wild=False, dtype=torch.float32, device=device), label="call")
+    assert_close_sums(ours(**call), theirs(**call), terms(call))
 
 
 @pytest.mark.parametrize("device", DEVICES)

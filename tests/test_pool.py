@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from hypothesis import assume, event, given, settings, strategies as st
 
 from book import pool
-from contracts import DEVICES, assert_same_outcome, examples, one_mistake, spatial
+from contracts import DEVICES, examples, one_mistake, same_outcome_test, spatial
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -135,16 +135,10 @@ def pool_calls(draw, wild: bool = True, max_pool: bool = True, dtype=torch.float
     return call
 
 
-@settings(max_examples=examples(1200))
-@given(call=pool_calls())
-def test_max_pool2d_refuses_exactly_what_torch_refuses_and_otherwise_equals_it(call):
-    assert_same_outcome(pool.max_pool2d, F.max_pool2d, **call)
-
-
-@settings(max_examples=examples(1200))
-@given(call=pool_calls(max_pool=False))
-def test_avg_pool2d_refuses_exactly_what_torch_refuses_and_otherwise_equals_it(call):
-    assert_same_outcome(pool.avg_pool2d, F.avg_pool2d, **call)
+test_refuses_exactly_what_torch_refuses_and_otherwise_equals_it = same_outcome_test({
+    "max_pool2d": (pool.max_pool2d, F.max_pool2d, pool_calls()),
+    "avg_pool2d": (pool.avg_pool2d, F.avg_pool2d, pool_calls(max_pool=False)),
+}, full_examples=1200)
 
 
 @pytest.mark.parametrize("device", DEVICES)
