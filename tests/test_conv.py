@@ -371,9 +371,12 @@ def test_convolve2d_refuses_exactly_what_scipy_refuses_and_otherwise_equals_it(s
 # ---------------------------------------------------------------------------------------------------------------
 
 def test_conv_benchmark_quick_run_prints_a_table_and_json(capsys):
-    assert bench_main(["conv", "--quick", "--device", "cpu", "--repeat", "1"]) == 0
+    threads = torch.get_num_threads()
+    assert bench_main(["conv", "--quick", "--device", "cpu", "--repeat", "1", "--threads", str(threads + 1)]) == 0
+    assert torch.get_num_threads() == threads, "--threads holds for the benchmark's run only"
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("layer")
     report = json.loads(lines[-1])
     assert {"median_ratio_vs_torch", "max_ratio_vs_torch", "device", "torch_threads", "layers"} <= report.keys()
     assert report["device"] == "cpu" and report["max_ratio_vs_torch"] >= report["median_ratio_vs_torch"] > 0
+    assert report["torch_threads"] == threads + 1
