@@ -20,7 +20,7 @@ from typing import Iterator, List
 import pytest
 from hypothesis import settings
 
-from contracts import PROFILE, PROFILES
+from contracts import CHECK_FRACTION, PROFILE
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
@@ -29,9 +29,10 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LOCAL_PREFIXES = ("http://127.0.0.1", "http://localhost", "data:", "blob:", "about:")
 
-# No deadline: on a loaded machine one example can take seconds without anything being wrong.
-for _name in PROFILES:
-    settings.register_profile(_name, deadline=None)
+# No deadline: on a loaded machine one example can take seconds without anything being wrong. A test with no
+# max_examples of its own draws Hypothesis's default 100, or a tenth of that under `check`.
+settings.register_profile("full", deadline=None)
+settings.register_profile("check", deadline=None, max_examples=100 // CHECK_FRACTION)
 settings.load_profile(PROFILE)
 
 
