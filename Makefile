@@ -1,4 +1,5 @@
-# The book's entry points. `make book` builds everything from nothing; `make test` runs the whole suite.
+# The book's entry points. `make book` builds everything from nothing; `make test` runs the whole suite;
+# `make check` is the fast day-to-day loop.
 # Every target is idempotent: a second run with nothing changed reinstalls nothing and re-executes nothing.
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -6,10 +7,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help setup data book instructor test lab browsers publish clean
+.PHONY: help setup data book instructor check test lab browsers publish clean
 
 help:
 	@echo "make book        set up .venv, fetch MNIST, execute every chapter and build the site into _build/html"
+	@echo "make check       the fast loop (about a minute): unit and property tests with fewer Hypothesis examples;"
+	@echo "                 no notebook runs, no browser, no grading, no training"
 	@echo "make test        run the whole test suite (sets up whatever it needs first)"
 	@echo "make lab         open the book in JupyterLab with live widgets"
 	@echo "make instructor  build the site with solutions into _build/instructor/_build/html"
@@ -47,6 +50,12 @@ browsers:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "note: chromium not found and not installable here (needs root and apt-get): browser tests will skip"; fi
 
+# The fast loop: no site build, no notebook execution, no browser, no grader, no training. Tests that need the MNIST
+# files skip when `make data` has not fetched them.
+check: setup
+	HYPOTHESIS_PROFILE=check $(PY) -m pytest -m "not slow and not browser and not grading and not built" -q
+
+# The build executes every chapter once (cached); the tests read its executed copies instead of running them again.
 test: setup data browsers book instructor
 	$(PY) -m pytest
 

@@ -6,6 +6,7 @@
 * `conv_transpose2d` inserts zeros between the inputs, pads, and correlates with the rotated kernel.
 * `conv2d_backward` computes both gradients of a convolution from the textbook formulas.
 * `convolve1d`/`convolve2d` are true (kernel-flipping) convolutions, like `numpy.convolve`/`scipy.signal.convolve2d`.
+* `windows`, `batched` and `spread` are the building blocks that `book.pool` and `book.viz` share.
 
 None of them calls torch's own convolution, unfold/fold or pooling: padding is `F.pad`, windows are strided views.
 """
@@ -21,7 +22,7 @@ from book.shapes import conv_transpose_output_size
 
 __all__ = [
     "corr2d", "corr2d_multi_in", "corr2d_multi_in_out", "corr2d_multi_in_out_1x1",
-    "windows", "conv2d", "conv_transpose2d", "conv2d_backward", "convolve1d", "convolve2d",
+    "windows", "batched", "spread", "conv2d", "conv_transpose2d", "conv2d_backward", "convolve1d", "convolve2d",
 ]
 
 
@@ -73,7 +74,7 @@ def windows(X: torch.Tensor, kernel_size: Pair, stride: Pair = (1, 1), dilation:
     return X.as_strided((n, c, kh, kw, out_h, out_w), (s_n, s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w))
 
 
-def _batched(input: torch.Tensor, name: str) -> Tuple[torch.Tensor, bool]:
+def batched(input: torch.Tensor, name: str) -> Tuple[torch.Tensor, bool]:
     """Accept NCHW or unbatched CHW, as torch does; return NCHW and whether a batch axis was added."""
     if input.dim() == 3:
         return input.unsqueeze(0), True
@@ -115,7 +116,7 @@ def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tenso
     The input is padded, every window is laid out as a column (im2col), and one batched matrix product with the
     flattened kernels gives all outputs at once, already in NCHW order.
     """
-    X, unbatched = _batched(input, "conv2d")
+    X, unbatched = batched(input, "conv2d")
     c_out, c_in_per_group, kh, kw = weight.shape if weight.dim() == 4 else (0, 0, 0, 0)
     _check_weight(X, weight, bias, groups, 1, c_out, "conv2d")
     s = positive_pair(stride, "stride")
@@ -137,7 +138,7 @@ def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tenso
     return Y.squeeze(0) if unbatched else Y
 
 
-def _spread(X: torch.Tensor, stride: Pair) -> torch.Tensor:
+def spread(X: torch.Tensor, stride: Pair) -> torch.Tensor:
     """Insert stride-1 zeros between neighbouring elements of the last two axes (the 'dilated input')."""
     sh, sw = stride
     if (sh, sw) == (1, 1):
@@ -161,7 +162,7 @@ def _full_correlation(X: torch.Tensor, kernel: torch.Tensor, stride: Pair, paddi
     kh, kw = kernel.shape[-2:]
     edge_h, edge_w = dilation[0] * (kh - 1) - padding[0], dilation[1] * (kw - 1) - padding[1]
     # A negative amount crops: padding larger than d(k-1) removes rows from the full result.
-    X = F.pad(_spread(X, stride), (edge_w, edge_w + output_padding[1], edge_h, edge_h + output_padding[0]))
+    X = F.pad(spread(X, stride), (edge_w, edge_w + output_padding[1], edge_h, edge_h + output_padding[0]))
     return conv2d(X, kernel, dilation=dilation, groups=groups)
 
 
@@ -172,7 +173,7 @@ def conv_transpose2d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[t
 
     `weight` has torch's transposed layout (C_in, C_out/groups, kh, kw).
     """
-    X, unbatched = _batched(input, "conv_transpose2d")
+    X, unbatched = batched(input, "conv_transpose2d")
     c_out = weight.shape[1] * groups if weight.dim() == 4 else 0
     _check_weight(X, weight, bias, groups, 0, c_out, "conv_transpose2d")
     # Refuses what torch refuses: bad stride/dilation/padding, output_padding >= max(stride, dilation), no output.
@@ -194,7 +195,7 @@ def conv2d_backward(X: torch.Tensor, W: torch.Tensor, grad_out: torch.Tensor, st
     * dL/dX is the full convolution of dL/dY (zeros inserted for the stride) with the 180-degree-rotated kernel,
       cropped by the padding; rows the forward pass never read (stride leftovers) get zero gradient.
     """
-    X4, unbatched = _batched(X, "conv2d_backward")
+    X4, unbatched = batched(X, "conv2d_backward")
     G = grad_out.unsqueeze(0) if unbatched else grad_out
     s = positive_pair(stride, "stride")
     d = positive_pair(dilation, "dilation")

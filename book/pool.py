@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from book._args import IntPair, non_negative_pair, pool_stride, positive_pair
-from book.conv import _batched, windows
+from book.conv import batched, windows
 from book.shapes import pool_output_size
 
 __all__ = ["pool2d", "max_pool2d", "avg_pool2d"]
@@ -47,7 +47,7 @@ def _pool_geometry(X: torch.Tensor, kernel_size: IntPair, stride: Optional[IntPa
 def max_pool2d(input: torch.Tensor, kernel_size: IntPair, stride: Optional[IntPair] = None, padding: IntPair = 0,
                dilation: IntPair = 1, ceil_mode: bool = False) -> torch.Tensor:
     """`torch.nn.functional.max_pool2d`: the largest value in each window; padding never wins."""
-    X, unbatched = _batched(input, "max_pool2d")
+    X, unbatched = batched(input, "max_pool2d")
     k, s, p, d, extra = _pool_geometry(X, kernel_size, stride, padding, dilation, ceil_mode)
     lowest = -torch.inf if X.is_floating_point() else torch.iinfo(X.dtype).min
     padded = F.pad(X, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]), value=lowest)
@@ -62,7 +62,7 @@ def avg_pool2d(input: torch.Tensor, kernel_size: IntPair, stride: Optional[IntPa
 
     Cells of the zero padding count when `count_include_pad`; the ceil_mode overhang beyond the padding never does.
     """
-    X, unbatched = _batched(input, "avg_pool2d")
+    X, unbatched = batched(input, "avg_pool2d")
     if not X.is_floating_point():
         raise ValueError(f"avg_pool2d needs a floating-point input, got {X.dtype}; convert it with .float()")
     if divisor_override == 0:

@@ -1,7 +1,12 @@
-"""Shared fixtures: the repository root, the built site served on loopback, and headless Chromium.
+"""Shared fixtures: the repository root, MNIST, the built site served on loopback, and headless Chromium.
+
+Hypothesis runs under the profile named by $HYPOTHESIS_PROFILE: `full` (the default, `make test`) or `check`
+(`make check`, the fast loop), which draws a tenth of the examples; see `contracts.examples`.
 
 Browser tests drive Debian's Chromium through Playwright (`executable_path`, never a downloaded browser) and block
 every request that does not go to this machine, so a page that needs the network fails its test.
+
+Test modules share this file's constants with `from conftest import ROOT` (pytest puts tests/ on the path).
 """
 from __future__ import annotations
 
@@ -13,6 +18,9 @@ from pathlib import Path
 from typing import Iterator, List
 
 import pytest
+from hypothesis import settings
+
+from contracts import CHECK_FRACTION, PROFILE
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
@@ -20,6 +28,12 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LOCAL_PREFIXES = ("http://127.0.0.1", "http://localhost", "data:", "blob:", "about:")
+
+# No deadline: on a loaded machine one example can take seconds without anything being wrong. A test with no
+# max_examples of its own draws Hypothesis's default 100, or a tenth of that under `check`.
+settings.register_profile("full", deadline=None)
+settings.register_profile("check", deadline=None, max_examples=100 // CHECK_FRACTION)
+settings.load_profile(PROFILE)
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +51,26 @@ def one_torch_thread() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The folder holding the four MNIST files (`book.data.raw_dir()`); tests that need them skip when absent."""
+    from book import data
+
+    raw = data.raw_dir()
+    missing = [name for name in data.FILES if not (raw / name).is_file()]
+    if missing:
+        pytest.skip(f"the MNIST files are not in {raw}: run `python -m book.data fetch` (make test does)")
+    return raw
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_dir: Path):
+    """MNIST loaded once for the whole session (`book.data.load_mnist()`); read it, never change it."""
+    from book import data
+
+    return data.load_mnist()
 
 
 @pytest.fixture(scope="session")

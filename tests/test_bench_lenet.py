@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from book import data
 from book.bench import lenet
 
 KEYS = {"device", "test_acc", "seconds", "seconds_to_99", "baseline_test_acc", "baseline_seconds",
@@ -14,9 +12,7 @@ KEYS = {"device", "test_acc", "seconds", "seconds_to_99", "baseline_test_acc", "
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(any(not (data.raw_dir(Path(__file__).resolve().parents[1] / "data") / n).is_file()
-                        for n in data.FILES),
-                    reason="the MNIST files are missing: run `python -m book.data fetch`")
+@pytest.mark.usefixtures("mnist_dir")   # skips when the MNIST files are missing
 def test_quick_run_prints_a_summary_then_one_json_line(capsys) -> None:
     assert lenet.main(["--quick", "--device", "cpu"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()

@@ -1,4 +1,4 @@
-"""`book.conv` against PyTorch, NumPy, SciPy and d2l: the seeds' worked examples, then property tests.
+"""`book.conv` against PyTorch, NumPy, SciPy and d2l: the notes' worked examples, then property tests.
 
 The property tests draw arbitrary argument combinations, many of them invalid on purpose, and check both halves of
 the contract: torch refuses a call exactly when `book.conv` raises a one-line `ValueError`, and when torch accepts
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from typing import Callable, Dict, List, Optional
+from typing import Dict
 
 import numpy as np
 import pytest
@@ -19,11 +19,7 @@ from hypothesis import assume, event, given, settings, strategies as st
 
 from book import conv
 from book.bench.__main__ import main as bench_main
-
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
-                                                                  reason="no CUDA device on this machine"))]
-TORCH_REFUSES = (RuntimeError, ValueError)
-
+from contracts import DEVICES, as_pair, examples, one_mistake, outcome, same_outcome_test, spatial
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -43,41 +39,13 @@ def assert_close_sums(actual: torch.Tensor, expected: torch.Tensor, terms: int) 
     torch.testing.assert_close(actual, expected, rtol=max(1.3e-6, tolerance), atol=max(1e-5, tolerance))
 
 
-def outcome(fn: Callable[..., torch.Tensor], **kwargs):
-    """What `fn(**kwargs)` gives: its result, or the exception it raised."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch warns about 'same' with even kernels; that is not a refusal
-        try:
-            return fn(**kwargs)
-        except TORCH_REFUSES as error:
-            return error
-
-
-def assert_same_outcome(ours: Callable[..., torch.Tensor], theirs: Callable[..., torch.Tensor], **kwargs) -> None:
-    """torch refuses <=> we raise a one-line ValueError; when torch accepts, the results are equal."""
-    expected = outcome(theirs, **kwargs)
-    if isinstance(expected, Exception):
-        event("torch refuses")
-        with pytest.raises(ValueError) as raised:
-            ours(**kwargs)
-        assert "\n" not in str(raised.value), "error messages are one line"
-    else:
-        event("torch accepts")
-        torch.testing.assert_close(ours(**kwargs), expected)
-
-
 def randn(generator_seed: int, *shape: int, dtype=torch.float64, device="cpu") -> torch.Tensor:
     generator = torch.Generator().manual_seed(generator_seed)
     return torch.randn(shape, generator=generator, dtype=dtype).to(device)
 
 
-def spatial(values: st.SearchStrategy[int]) -> st.SearchStrategy:
-    """An int or an (h, w) pair, as every spatial argument of torch accepts."""
-    return st.one_of(values, st.tuples(values, values))
-
-
 # ---------------------------------------------------------------------------------------------------------------
-# The seeds' worked examples
+# The notes' worked examples
 # ---------------------------------------------------------------------------------------------------------------
 
 def test_corr2d_worked_example():
@@ -138,6 +106,24 @@ def test_convolution_flips_the_kernel_and_correlation_does_not():
     torch.testing.assert_close(conv.convolve2d(X, K, "valid"), conv.corr2d(X, K.flip(0, 1)))
 
 
+def test_spread_inserts_stride_minus_one_zeros_as_torch_s_transposed_convolution_does():
+    X = torch.arange(1.0, 5.0).reshape(1, 1, 2, 2)
+    expected = torch.tensor([[1.0, 0.0, 0.0, 2.0], [0.0] * 4, [3.0, 0.0, 0.0, 4.0]])
+    torch.testing.assert_close(conv.spread(X, (2, 3))[0, 0], expected)
+    one = torch.ones(1, 1, 1, 1)   # a 1x1 kernel of one: the transposed convolution only spreads its input
+    torch.testing.assert_close(conv.spread(X, (2, 3)), F.conv_transpose2d(X, one, stride=(2, 3)))
+    assert conv.spread(X, (1, 1)) is X
+
+
+def test_batched_adds_a_batch_axis_to_chw_only():
+    X = torch.zeros(2, 3, 4)
+    assert conv.batched(X, "f")[0].shape == (1, 2, 3, 4) and conv.batched(X, "f")[1] is True
+    batch = X[None]
+    assert conv.batched(batch, "f")[0] is batch and conv.batched(batch, "f")[1] is False
+    with pytest.raises(ValueError, match=r"f expects a 3D \(C, H, W\) or 4D"):
+        conv.batched(X[0], "f")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Invalid arguments: the message names the argument
 # ---------------------------------------------------------------------------------------------------------------
@@ -186,11 +172,6 @@ def test_invalid_arguments_raise_a_value_error_naming_them(call, names):
 # Property tests: conv2d
 # ---------------------------------------------------------------------------------------------------------------
 
-def one_mistake(draw, mistakes: List[str], wild: bool) -> Optional[str]:
-    """Which argument to get wrong (None half the time) when `wild`; one at a time, so no refusal hides another."""
-    return draw(st.sampled_from([None] * len(mistakes) + mistakes)) if wild else None
-
-
 CONV2D_MISTAKES = ["groups", "in_channels", "out_channels", "input_dims", "weight_dims", "padding", "stride",
                    "dilation", "bias", "weight_dtype"]
 
@@ -234,10 +215,6 @@ def other(dtype: torch.dtype, wrong: bool) -> torch.dtype:
     return ({torch.float64: torch.float32, torch.float32: torch.float64}[dtype]) if wrong else dtype
 
 
-def as_pair(value):
-    return value if isinstance(value, tuple) else (value, value)
-
-
 def fits(size, kernel, padding, dilation) -> bool:
     """Whether the (dilated) kernel fits in the padded input, as torch requires."""
     if padding == "same":
@@ -246,24 +223,13 @@ def fits(size, kernel, padding, dilation) -> bool:
     return all(n + 2 * p >= d * (k - 1) + 1 for n, p, d, k in zip(size, pads, as_pair(dilation), kernel))
 
 
-@settings(max_examples=1500, deadline=None)
-@given(call=conv2d_calls())
-def test_conv2d_refuses_exactly_what_torch_refuses_and_otherwise_equals_it(call):
-    assert_same_outcome(conv.conv2d, F.conv2d, **call)
-
-
-@pytest.mark.parametrize("device", DEVICES)
-@settings(max_examples=300, deadline=None)
-@given(data=st.data())
-def test_conv2d_float32_matches_torch_within_summation_tolerance(device, data):
-    call = data.draw(conv2d_calls(wild=False, dtype=torch.float32, device=device))
-    weight = call["weight"]
-    terms = weight[0].numel() + 1
-    assert_close_sums(conv.conv2d(**call), F.conv2d(**call), terms)
+def conv2d_terms(call: Dict[str, object]) -> int:
+    """Products summed into one output of `conv2d`: one per weight of an output channel, plus the bias."""
+    return call["weight"][0].numel() + 1
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Property tests: conv_transpose2d and conv2d_backward
+# Property tests: conv_transpose2d, both against torch, and conv2d_backward
 # ---------------------------------------------------------------------------------------------------------------
 
 CONV_TRANSPOSE2D_MISTAKES = ["groups", "in_channels", "stride", "dilation", "padding", "output_padding", "bias",
@@ -304,24 +270,32 @@ def conv_transpose2d_calls(draw, wild: bool = True, dtype=torch.float64, device:
                 stride=stride, padding=padding, output_padding=output_padding, groups=groups, dilation=dilation)
 
 
-@settings(max_examples=1000, deadline=None)
-@given(call=conv_transpose2d_calls())
-def test_conv_transpose2d_refuses_exactly_what_torch_refuses_and_otherwise_equals_it(call):
-    assert_same_outcome(conv.conv_transpose2d, F.conv_transpose2d, **call)
-
-
-@pytest.mark.parametrize("device", DEVICES)
-@settings(max_examples=150, deadline=None)
-@given(data=st.data())
-def test_conv_transpose2d_float32_matches_torch_within_summation_tolerance(device, data):
-    call = data.draw(conv_transpose2d_calls(wild=False, dtype=torch.float32, device=device))
+def conv_transpose2d_terms(call: Dict[str, object]) -> int:
+    """Products summed into one output of `conv_transpose2d`: an input channel group's kernels, plus the bias."""
     weight = call["weight"]
-    terms = weight.shape[0] // call["groups"] * weight.shape[2] * weight.shape[3] + 1
-    assert_close_sums(conv.conv_transpose2d(**call), F.conv_transpose2d(**call), terms)
+    return weight.shape[0] // call["groups"] * weight.shape[2] * weight.shape[3] + 1
+
+
+test_refuses_exactly_what_torch_refuses_and_otherwise_equals_it = same_outcome_test({
+    "conv2d": (conv.conv2d, F.conv2d, conv2d_calls()),
+    "conv_transpose2d": (conv.conv_transpose2d, F.conv_transpose2d, conv_transpose2d_calls()),
+}, full_examples=1250)
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@settings(max_examples=400, deadline=None)
+@pytest.mark.parametrize("ours, theirs, calls, terms", [
+    (conv.conv2d, F.conv2d, conv2d_calls, conv2d_terms),
+    (conv.conv_transpose2d, F.conv_transpose2d, conv_transpose2d_calls, conv_transpose2d_terms),
+], ids=["conv2d", "conv_transpose2d"])
+@settings(max_examples=examples(225))
+@given(data=st.data())
+def test_float32_matches_torch_within_summation_tolerance(device, ours, theirs, calls, terms, data):
+    call = data.draw(calls(wild=False, dtype=torch.float32, device=device), label="call")
+    assert_close_sums(ours(**call), theirs(**call), terms(call))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@settings(max_examples=examples(400))
 @given(data=st.data())
 def test_conv2d_backward_equals_autograd(device, data):
     call = data.draw(conv2d_calls(wild=False, grouped=False, device=device))
@@ -347,7 +321,7 @@ def test_conv2d_backward_equals_autograd(device, data):
 # Property tests: the textbook loops and true convolution
 # ---------------------------------------------------------------------------------------------------------------
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(h=st.integers(1, 6), w=st.integers(1, 6), kh=st.integers(1, 6), kw=st.integers(1, 6),
        c_in=st.integers(1, 3), c_out=st.integers(1, 3), seed=st.integers(0, 2 ** 32 - 1))
 def test_textbook_loops_equal_torch(h, w, kh, kw, c_in, c_out, seed):
@@ -368,7 +342,7 @@ def test_corr2d_equals_d2l():
         torch.testing.assert_close(conv.corr2d(X, K), d2l.corr2d(X, K))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(n=st.integers(1, 9), m=st.integers(1, 9), mode=st.sampled_from(["full", "same", "valid"]),
        seed=st.integers(0, 2 ** 32 - 1))
 def test_convolve1d_equals_numpy(n, m, mode, seed):
@@ -377,7 +351,7 @@ def test_convolve1d_equals_numpy(n, m, mode, seed):
     torch.testing.assert_close(conv.convolve1d(x, w, mode), expected)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400))
 @given(shape=st.tuples(st.integers(1, 6), st.integers(1, 6)), kernel=st.tuples(st.integers(1, 6), st.integers(1, 6)),
        mode=st.sampled_from(["full", "same", "valid"]), seed=st.integers(0, 2 ** 32 - 1))
 def test_convolve2d_refuses_exactly_what_scipy_refuses_and_otherwise_equals_it(shape, kernel, mode, seed):
@@ -397,9 +371,12 @@ def test_convolve2d_refuses_exactly_what_scipy_refuses_and_otherwise_equals_it(s
 # ---------------------------------------------------------------------------------------------------------------
 
 def test_conv_benchmark_quick_run_prints_a_table_and_json(capsys):
-    assert bench_main(["conv", "--quick", "--device", "cpu", "--repeat", "1"]) == 0
+    threads = torch.get_num_threads()
+    assert bench_main(["conv", "--quick", "--device", "cpu", "--repeat", "1", "--threads", str(threads + 1)]) == 0
+    assert torch.get_num_threads() == threads, "--threads holds for the benchmark's run only"
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("layer")
     report = json.loads(lines[-1])
     assert {"median_ratio_vs_torch", "max_ratio_vs_torch", "device", "torch_threads", "layers"} <= report.keys()
     assert report["device"] == "cpu" and report["max_ratio_vs_torch"] >= report["median_ratio_vs_torch"] > 0
+    assert report["torch_threads"] == threads + 1

@@ -1,5 +1,5 @@
 """`book.cost` against brute force: multiply-adds counted one by one in a direct convolution loop, bytes counted on
-the tensors of a real `nn.Conv2d`, and the seeds' worked example."""
+the tensors of a real `nn.Conv2d`, and the notes' worked example."""
 from __future__ import annotations
 
 from typing import Dict, Tuple
@@ -11,10 +11,7 @@ from hypothesis import given, settings, strategies as st
 from torch import nn
 
 from book.cost import conv2d_flops, conv2d_memory
-
-
-def as_pair(value) -> Tuple[int, int]:
-    return tuple(value) if isinstance(value, tuple) else (value, value)
+from contracts import as_pair, examples
 
 
 def counted_conv2d(X: torch.Tensor, W: torch.Tensor, stride, padding, dilation, groups) -> Tuple[torch.Tensor, int]:
@@ -43,7 +40,7 @@ def counted_conv2d(X: torch.Tensor, W: torch.Tensor, stride, padding, dilation, 
     return Y, count
 
 
-def test_seed_example_a_billion_multiply_adds():
+def test_notes_example_a_billion_multiply_adds():
     """c_i = c_o = 100, a 5x5 kernel and a 64x64 output: 100 * 100 * 25 * 4096 = 1.024e9 multiply-adds."""
     flops = conv2d_flops(100, 100, 5, 68)
     assert flops.forward == 1_024_000_000 == conv2d_flops(100, 100, 5, 64, padding=2).forward
@@ -51,7 +48,7 @@ def test_seed_example_a_billion_multiply_adds():
     assert flops.backward == 2 * flops.forward and flops.total == 3 * flops.forward
 
 
-def test_memory_of_the_seed_layer():
+def test_memory_of_the_notes_layer():
     """64x64 float32 images through 100 -> 100 channels with a 5x5 kernel and padding 2."""
     memory = conv2d_memory(100, 100, 5, 64, padding=2)
     assert memory.parameters == (100 * 100 * 25 + 100) * 4
@@ -88,7 +85,7 @@ def layers(draw) -> Dict[str, object]:
                 groups=groups, batch_size=draw(st.integers(1, 2)))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150))
 @given(layer=layers(), seed=st.integers(0, 2 ** 32 - 1))
 def test_forward_flops_equal_the_multiply_adds_of_the_direct_loop(layer, seed):
     generator = torch.Generator().manual_seed(seed)
@@ -108,7 +105,7 @@ def test_forward_flops_equal_the_multiply_adds_of_the_direct_loop(layer, seed):
     assert conv2d_flops(**layer).forward == count
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150))
 @given(layer=layers(), bias=st.booleans(), dtype=st.sampled_from([torch.float32, torch.float64]))
 def test_memory_equals_the_bytes_of_a_real_layer(layer, bias, dtype):
     batch_size, input_size = layer["batch_size"], layer["input_size"]

@@ -22,7 +22,9 @@ from grading.compare import MalformedValue, compare, decode, diagonal_edge_kerne
 from grading.forbidden import is_scaffold, scan_cell
 from grading.report import COLUMNS, Row, safe_text, write_csv
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
+
+pytestmark = pytest.mark.grading
 MATERIAL = ROOT / "grading" / "autograder"
 EXERCISES = sorted(p.stem for p in (ROOT / "exercises").glob("*.ipynb"))
 

@@ -25,9 +25,10 @@ import pytest
 
 from grading.checks import to_plain
 
-from test_grade import ROOT, csv_rows, grade_command
+from conftest import ROOT
+from test_grade import csv_rows, grade_command
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.grading]
 EXERCISE = "99_battery"
 TIMEOUT = 40
 SECRET = f"grader-secret-{uuid.uuid4().hex[:12]}"

@@ -14,7 +14,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT
+
+pytestmark = pytest.mark.grading
 SOURCES = sorted(p.stem for p in (ROOT / "grading" / "source").glob("*.py"))
 
 

@@ -1,4 +1,4 @@
-"""`book.pool` against PyTorch: the seeds' worked examples, hand-computed ceil_mode edge cases, property tests.
+"""`book.pool` against PyTorch: the notes' worked examples, hand-computed ceil_mode edge cases, property tests.
 
 The property tests draw arbitrary pooling calls, half of them with one argument wrong, and check that torch refuses a
 call exactly when `book.pool` raises a one-line `ValueError`, and that accepted calls give equal results (float64,
@@ -6,7 +6,7 @@ call exactly when `book.pool` raises a one-line `ValueError`, and that accepted 
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional
+from typing import Dict
 
 import pytest
 import torch
@@ -14,26 +14,9 @@ import torch.nn.functional as F
 from hypothesis import assume, event, given, settings, strategies as st
 
 from book import pool
-
-DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(),
-                                                                  reason="no CUDA device on this machine"))]
-
+from contracts import DEVICES, examples, one_mistake, same_outcome_test, spatial
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-def assert_same_outcome(ours: Callable[..., torch.Tensor], theirs: Callable[..., torch.Tensor], **kwargs) -> None:
-    """torch refuses <=> we raise a one-line ValueError; when torch accepts, the results are equal."""
-    try:
-        expected = theirs(**kwargs)
-    except (RuntimeError, ValueError, IndexError):  # avg_pool2d on a 2D input fails with an IndexError
-        event("torch refuses")
-        with pytest.raises(ValueError) as raised:
-            ours(**kwargs)
-        assert "\n" not in str(raised.value), "error messages are one line"
-        return
-    event("torch accepts")
-    torch.testing.assert_close(ours(**kwargs), expected)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -115,16 +98,6 @@ def test_invalid_arguments_raise_a_value_error_naming_them(call, name):
 # Property tests
 # ---------------------------------------------------------------------------------------------------------------
 
-def spatial(values: st.SearchStrategy[int]) -> st.SearchStrategy:
-    """An int or an (h, w) pair, as every spatial argument of torch accepts."""
-    return st.one_of(values, st.tuples(values, values))
-
-
-def one_mistake(draw, mistakes: List[str], wild: bool) -> Optional[str]:
-    """Which argument to get wrong (None half the time) when `wild`; one at a time, so no refusal hides another."""
-    return draw(st.sampled_from([None] * len(mistakes) + mistakes)) if wild else None
-
-
 POOL_MISTAKES = ["kernel_size", "stride", "padding", "dilation", "input_dims"]
 
 
@@ -162,20 +135,14 @@ def pool_calls(draw, wild: bool = True, max_pool: bool = True, dtype=torch.float
     return call
 
 
-@settings(max_examples=1200, deadline=None)
-@given(call=pool_calls())
-def test_max_pool2d_refuses_exactly_what_torch_refuses_and_otherwise_equals_it(call):
-    assert_same_outcome(pool.max_pool2d, F.max_pool2d, **call)
-
-
-@settings(max_examples=1200, deadline=None)
-@given(call=pool_calls(max_pool=False))
-def test_avg_pool2d_refuses_exactly_what_torch_refuses_and_otherwise_equals_it(call):
-    assert_same_outcome(pool.avg_pool2d, F.avg_pool2d, **call)
+test_refuses_exactly_what_torch_refuses_and_otherwise_equals_it = same_outcome_test({
+    "max_pool2d": (pool.max_pool2d, F.max_pool2d, pool_calls()),
+    "avg_pool2d": (pool.avg_pool2d, F.avg_pool2d, pool_calls(max_pool=False)),
+}, full_examples=1200)
 
 
 @pytest.mark.parametrize("device", DEVICES)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(data=st.data())
 def test_float32_pooling_matches_torch(device, data):
     """Max pooling picks an element, so it is exact; an average of at most 16 terms stays within float32 defaults."""
@@ -190,7 +157,7 @@ def test_float32_pooling_matches_torch(device, data):
     torch.testing.assert_close(pool.avg_pool2d(**avg_call), F.avg_pool2d(**avg_call))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(h=st.integers(1, 6), w=st.integers(1, 6), ph=st.integers(1, 6), pw=st.integers(1, 6),
        mode=st.sampled_from(["max", "avg"]), seed=st.integers(0, 2 ** 32 - 1))
 def test_pool2d_loop_equals_torch_with_stride_1(h, w, ph, pw, mode, seed):

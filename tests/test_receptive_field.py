@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 from torch import nn
 
 from book.shapes import ReceptiveField, receptive_field
+from contracts import examples
 
 INPUT_SIZE = 320  # more than twice the largest field the strategies below can build (1 + 3*3*(1+2+4+8) = 136)
 
@@ -70,14 +71,14 @@ def layer_stacks(draw) -> List[nn.Module]:
     return layers
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80))
 @given(layer_stacks())
 def test_receptive_field_matches_autograd_measurement(layers: List[nn.Module]) -> None:
     size, jump = measure(nn.Sequential(*layers))
     assert receptive_field(layers) == ReceptiveField(size, jump)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50))
 @given(st.lists(st.tuples(st.integers(1, 5), st.integers(1, 3), st.integers(1, 3)), min_size=1, max_size=4))
 def test_tuples_mean_the_same_as_modules(layers: List[Tuple[int, int, int]]) -> None:
     as_ints = receptive_field(layers)

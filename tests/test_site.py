@@ -20,8 +20,10 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "_build" / "html"
+from conftest import ROOT, SITE
+
+pytestmark = pytest.mark.built
+
 INSTRUCTOR_SITE = ROOT / "_build" / "instructor" / "_build" / "html"
 NON_PAGE_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static"}
 SLIDER_PAGE = "chapters/03_padding_stride_dilation.html"

@@ -1,17 +1,12 @@
 """book.train: the models' shapes, a short run that learns, seeded reproducibility, and the device choice."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 from torch import nn
 
 from book import data, train
 from book.shapes import trace
-
-has_mnist = all((data.raw_dir(Path(__file__).resolve().parents[1] / "data") / n).is_file() for n in data.FILES)
-needs_mnist = pytest.mark.skipif(not has_mnist, reason="the MNIST files are missing: run `python -m book.data fetch`")
 
 
 @pytest.mark.parametrize("make, parameters", [(lambda: train.lenet(), 61_706),
@@ -50,13 +45,11 @@ def test_batches_cover_every_example_once_in_shuffled_order() -> None:
 
 
 @pytest.fixture(scope="module")
-def small() -> data.MNIST:
-    if not has_mnist:
-        pytest.skip("the MNIST files are missing: run `python -m book.data fetch`")
-    return data.load_mnist().subset(train=2000, test=500, seed=1)
+def small(mnist: data.MNIST) -> data.MNIST:
+    return mnist.subset(train=2000, test=500, seed=1)
 
 
-@needs_mnist
+@pytest.mark.slow  # trains
 def test_a_short_run_learns(small: data.MNIST) -> None:
     history = train.fit(train.lenet(), small, epochs=3, batch_size=64, lr=0.1, device="cpu",
                         progress=False, plot=False, verbose=False)
@@ -67,7 +60,7 @@ def test_a_short_run_learns(small: data.MNIST) -> None:
     assert history.seconds_to(0.0) == history.seconds[0] and history.seconds_to(1.01) is None
 
 
-@needs_mnist
+@pytest.mark.slow  # trains
 def test_the_same_seed_gives_the_same_run(small: data.MNIST) -> None:
     runs = [train.fit(train.net2(), small, epochs=1, batch_size=64, lr=0.05, seed=seed, device="cpu",
                       progress=False, plot=False, verbose=False) for seed in (7, 7, 8)]
@@ -75,7 +68,7 @@ def test_the_same_seed_gives_the_same_run(small: data.MNIST) -> None:
     assert runs[0].train_loss != runs[2].train_loss
 
 
-@needs_mnist
+@pytest.mark.slow  # trains
 def test_a_constant_learning_rate_run_and_evaluate_agree(small: data.MNIST) -> None:
     model = train.mlp()
     history = train.fit(model, small, epochs=1, batch_size=64, lr=0.01, momentum=0.5, weight_decay=0.0,

@@ -17,6 +17,8 @@ import torch
 from book.viz import kernel_slider
 from book.viz.draw import Picture
 
+pytestmark = pytest.mark.browser
+
 PLAYERS = {
     "correlation": dict(padding=1, stride=2),
     "channels": dict(X=torch.randint(0, 5, (2, 4, 4), generator=torch.Generator().manual_seed(1)),

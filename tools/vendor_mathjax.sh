@@ -18,7 +18,11 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 echo "vendoring $PACKAGE into $DEST"
-(cd "$work" && npm pack "$PACKAGE" --silent >/dev/null)
+# A stalled registry connection would otherwise hang the build.
+if ! (cd "$work" && timeout "${NPM_TIMEOUT:-300}" npm pack "$PACKAGE" --silent >/dev/null); then
+  echo "error: \`npm pack $PACKAGE\` failed or took over ${NPM_TIMEOUT:-300} s; check that the npm registry is reachable and run make again" >&2
+  exit 1
+fi
 tar -xzf "$work"/mathjax-*.tgz -C "$work"
 # es5/ holds the browser build: the combined tex-chtml component plus the fonts and extensions it loads on demand.
 cp "$work/package/LICENSE" "$work/package/es5/"

@@ -125,16 +125,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--quick", action="store_true", help="two small layers, three repeats: a smoke test")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     layers, repeat = (QUICK_LAYERS, min(args.repeat, 3)) if args.quick else (LAYERS, args.repeat)
 
-    rows = [time_layer(layer, device, repeat) for layer in layers]
+    threads = torch.get_num_threads()   # --threads holds for this run only, also when main is called in-process
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        rows = [time_layer(layer, device, repeat) for layer in layers]
+        torch_threads = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(threads)
     _print_table(rows)
     ratios = [r["ratio"] for r in rows]
     print(json.dumps({
-        "benchmark": "conv", "device": str(device), "torch_threads": torch.get_num_threads(),
+        "benchmark": "conv", "device": str(device), "torch_threads": torch_threads,
         "torch_version": torch.__version__, "repeat": repeat, "layers": rows,
         "median_ratio_vs_torch": statistics.median(ratios), "max_ratio_vs_torch": max(ratios),
     }))

@@ -243,8 +243,8 @@ def _transposed_frames(X, K, s, p, d, op) -> Frames:
     # (+ output_padding bottom/right); a negative amount crops, exactly as F.pad does inside book.conv.
     edge_h, edge_w = d[0] * (k[0] - 1) - p[0], d[1] * (k[1] - 1) - p[1]
     pads = (edge_w, edge_w + op[1], edge_h, edge_h + op[0])
-    canvas = F.pad(conv._spread(X.unsqueeze(0), s), pads)[0]
-    spread_numbers = conv._spread(_cell_numbers(tuple(X.shape[1:])) - ZERO, s) + ZERO   # inserted cells become ZERO
+    canvas = F.pad(conv.spread(X.unsqueeze(0), s), pads)[0]
+    spread_numbers = conv.spread(_cell_numbers(tuple(X.shape[1:])) - ZERO, s) + ZERO   # inserted cells become ZERO
     source = F.pad(spread_numbers, pads, value=PAD)[0, 0]
     contributions = conv.conv2d(canvas, applied.unsqueeze(1), dilation=d, groups=X.shape[0])
     return Frames("transposed", s, p, d, op, k, X, K, applied, canvas, source, output, contributions,
