@@ -184,6 +184,7 @@ def test_random_layer(conv2d_matmul):
     K = torch.arange(5 * 3 * 3 * 2.0).reshape(5, 3, 3, 2).cos()
     with no_library():
         check(conv2d_matmul(X, K))
+        check(conv2d_matmul(X, K[:2, :, :2, :]))   # a 6 x 5 output
 
 
 # %% [raw]
