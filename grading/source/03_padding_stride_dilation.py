@@ -81,6 +81,7 @@ def test_uneven_padding(conv_output_size):
     from book.grade.checks import check, no_library
     with no_library():
         check([conv_output_size(7, 3, (0, 1), 2), conv_output_size(10, 4, (2, 1), 3, 2),
+               conv_output_size(7, 3, (0, 1)), conv_output_size(10, 4, (2, 1), 1, 2), conv_output_size(6, 3, (1, 0)),
                conv_output_size(4, 6, (1, 1)), conv_output_size(5, 2, (0, 0), 5)])
 
 

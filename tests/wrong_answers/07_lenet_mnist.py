@@ -18,6 +18,12 @@ def lenet_parameter_count(c1=6, c2=16, h1=120, h2=84, classes=10, image_size=28)
     convolutions = (c1 * 25 + c1) + (c2 * c1 * 25 + c2)
     return convolutions + (c2 * side * side * h1 + h1) + (h1 * h2 + h2) + (h2 * classes + classes)
 ''',
+        "pooling rounds up": '''
+def lenet_parameter_count(c1=6, c2=16, h1=120, h2=84, classes=10, image_size=28):
+    side = -(-(-(-image_size // 2) - 4) // 2)
+    convolutions = (c1 * 25 + c1) + (c2 * c1 * 25 + c2)
+    return convolutions + (c2 * side * side * h1 + h1) + (h1 * h2 + h2) + (h2 * classes + classes)
+''',
         "second convolution sees one input channel": '''
 def lenet_parameter_count(c1=6, c2=16, h1=120, h2=84, classes=10, image_size=28):
     side = (image_size // 2 - 4) // 2
