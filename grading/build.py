@@ -35,6 +35,8 @@ from grading.material import ROOT, exercise_from_material
 from grading.sandbox import Limits, Sandbox, SandboxUnavailable
 
 SOURCES = ROOT / "grading" / "source"
+STARTERS = SOURCES / "_starter"
+STARTER_LINE = re.compile(r"^# STARTER (\w+)$", flags=re.M)
 EXERCISES = ROOT / "exercises"
 SOLUTIONS = ROOT / "solutions"
 AUTOGRADER = ROOT / "grading" / "autograder"
@@ -78,10 +80,20 @@ def _otter_assign(name: str, source_notebook: nbformat.NotebookNode) -> Tuple[nb
 
 def _read_source(path: Path) -> nbformat.NotebookNode:
     import jupytext
-    notebook = jupytext.reads(path.read_text(), fmt="py:percent")
+    notebook = jupytext.reads(with_starters(path.read_text()), fmt="py:percent")
     notebook.metadata = {"kernelspec": dict(KERNELSPEC)}
     notebook.cells.insert(0, nbformat.v4.new_raw_cell(OTTER_CONFIG))
     return notebook
+
+
+def with_starters(source: str) -> str:
+    """Replace each line `# STARTER name` by `grading/source/_starter/name.py`: starter code written once."""
+    def starter(match: re.Match) -> str:
+        path = STARTERS / f"{match.group(1)}.py"
+        if not path.is_file():
+            raise BuildError(f"no starter {match.group(1)!r}: expected {path.relative_to(ROOT)}")
+        return path.read_text().strip("\n")
+    return STARTER_LINE.sub(starter, source)
 
 
 def _parse_tests(question: str, test_file: str) -> Tuple[float, List[dict]]:

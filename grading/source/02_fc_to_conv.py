@@ -1,8 +1,9 @@
 # %% [markdown]
 # # Exercises: from fully connected layers to convolutions
 #
-# These exercises go with the chapter *From fully connected layers to convolutions*. Each question ends with a
-# check cell: run it for immediate feedback from the public tests. Your notebook is graded later with more
+# These exercises go with [chapter 2, *From fully connected layers to
+# convolutions*](../chapters/02_fc_to_conv.ipynb). Each question ends with a check cell: run it for immediate
+# feedback from the public tests. Your notebook is graded later with more
 # (hidden) tests, so make your functions correct in general, not just on the examples shown.
 #
 # Where a question asks you to write an operation yourself, do not call torch's convolution, `unfold` or pooling
@@ -12,6 +13,9 @@
 # %%
 import torch
 from torch import nn
+
+
+# STARTER corr2d
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -142,11 +146,193 @@ def test_matches_the_convolution(conv_as_matrix):
 
 # %% [raw]
 # # BEGIN QUESTION
+# name: diagonal_kernel
+# points: 2
+
+# %% [markdown]
+# ## 3. A kernel that sees diagonal edges
+#
+# The kernel `[[1, -1]]` finds vertical edges. Design a kernel `diagonal_kernel` (a 2D float tensor, at most
+# $5 \times 5$) such that `corr2d(X, diagonal_kernel)` is
+#
+# * exactly zero on a constant image, on an image with only a vertical edge and on one with only a horizontal edge;
+# * non-zero all along a diagonal edge, in both directions (`\` and `/`).
+#
+# Hint: what must the entries of the kernel add up to along each row and each column?
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+diagonal_kernel = torch.tensor([[1.0, -1.0], [-1.0, 1.0]])  # SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_flat_and_straight_edges(diagonal_kernel):
+    import torch
+    from grading.checks import check
+    X = torch.zeros((8, 8))
+    X[:, 4:] = 1.0
+    K = torch.as_tensor(diagonal_kernel, dtype=torch.float32)
+    response = torch.stack([torch.nn.functional.conv2d(image[None, None], K[None, None])[0, 0].abs().max()
+                            for image in (X, X.T, torch.ones(8, 8))])
+    check(response, [0.0, 0.0, 0.0], atol=1e-6)
+
+
+# %%
+# HIDDEN
+def test_diagonal_edges(diagonal_kernel):
+    from grading.checks import check
+    check(diagonal_kernel, rule="diagonal_edge_kernel")
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: receptive_field
+# points: 2
+
+# %% [markdown]
+# ## 4. Receptive field
+#
+# A stack of convolution (or pooling) layers is given as a list of `(kernel_size, stride)` pairs, first layer
+# first, square kernels, no dilation. Write `receptive_field(layers)` that returns the side, in input pixels, of
+# the receptive field of one unit of the last layer (an int; an empty stack sees one pixel). Derive it yourself:
+# do not call `book.shapes.receptive_field`.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def receptive_field(layers):
+    # BEGIN SOLUTION
+    size, jump = 1, 1
+    for kernel_size, stride in layers:
+        size += (kernel_size - 1) * jump
+        jump *= stride
+    return size
+    # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_stride_one(receptive_field):
+    from grading.checks import check, no_library
+    with no_library():
+        check([receptive_field([(3, 1)]), receptive_field([(3, 1), (3, 1)])], [3, 5])
+
+
+# %%
+# HIDDEN
+def test_strides_and_pooling(receptive_field):
+    from grading.checks import check, no_library
+    stacks = [[(3, 2), (3, 1)], [(3, 2)] * 3, [(5, 1), (2, 2), (5, 1), (2, 2)], [(7, 2), (3, 2), (1, 1), (3, 1)],
+              [(1, 1)], [], [(2, 2), (3, 3), (4, 1)], [(11, 4), (3, 2), (5, 1)]]
+    with no_library():
+        check([receptive_field(stack) for stack in stacks])
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+# %% [raw]
+# # BEGIN QUESTION
+# name: stacked_kernels
+# points: 3
+
+# %% [markdown]
+# ## 5. Two kernels in a row are one bigger kernel
+#
+# Cross-correlating with `K1` and then with `K2` (no padding, stride 1, nothing in between) is the same as one
+# cross-correlation with a single kernel `K`. Write `compose_kernels(K1, K2)` that returns that `K`. What is its
+# shape? Show that your answer is right: `corr2d(corr2d(X, K1), K2)` must equal `corr2d(X, K)` for any `X`.
+#
+# Then think about the converse (not graded): can every $3 \times 3$ kernel be split into two $2 \times 2$ ones?
+# Count the numbers you would get to choose on each side.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def compose_kernels(K1, K2):
+    # BEGIN SOLUTION
+    (a_h, a_w), (b_h, b_w) = K1.shape, K2.shape
+    K = torch.zeros((a_h + b_h - 1, a_w + b_w - 1), dtype=torch.result_type(K1, K2))
+    for i in range(b_h):
+        for j in range(b_w):
+            K[i:i + a_h, j:j + a_w] += K2[i, j] * K1
+    return K
+    # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_difference_then_sum(compose_kernels):
+    import torch
+    from grading.checks import check, no_library
+    with no_library():
+        check(compose_kernels(torch.tensor([[1.0, -1.0]]), torch.tensor([[1.0, 1.0]])), [[1.0, 0.0, -1.0]])
+
+
+# %%
+# HIDDEN
+def test_rectangular_kernels(compose_kernels):
+    import torch
+    from grading.checks import check, no_library
+    K1 = torch.tensor([[1.0, 2.0, -1.0], [0.5, 0.0, 3.0]])
+    K2 = torch.tensor([[2.0, -1.0], [1.0, 0.25], [0.0, 4.0]])
+    with no_library():
+        check(compose_kernels(K1, K2))
+        check(compose_kernels(K2, K1))
+
+
+# %%
+# HIDDEN
+def test_equivalence_on_an_image(compose_kernels, corr2d):
+    import torch
+    from grading.checks import check, no_library
+    X = torch.arange(80.0).reshape(8, 10).sin()
+    K1, K2 = torch.tensor([[1.0, -2.0], [0.5, 1.0]]), torch.tensor([[3.0, 0.0, -1.0]])
+    with no_library():
+        K = compose_kernels(K1, K2)
+    check(corr2d(X, K))
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
 # name: learn_kernel
 # points: 2
 
 # %% [markdown]
-# ## 3. Learning a kernel from examples
+# ## 6. Learning a kernel from examples
 #
 # Given an input `X` and the output `Y = corr2d(X, K_true)` of an unknown kernel of shape `kernel_shape`, recover
 # the kernel by gradient descent on the squared error. Write `learn_kernel(X, Y, kernel_shape)` that returns the
@@ -157,16 +343,15 @@ def test_matches_the_convolution(conv_as_matrix):
 # # BEGIN SOLUTION
 
 # %%
-def learn_kernel(X, Y, kernel_shape, steps=300, lr=0.1):
+def learn_kernel(X, Y, kernel_shape, steps=300, lr=0.5):
     # BEGIN SOLUTION
     K = torch.zeros(kernel_shape, requires_grad=True)
-    optimizer = torch.optim.Adam([K], lr=lr)
     for _ in range(steps):
-        optimizer.zero_grad()
         prediction = torch.nn.functional.conv2d(X[None, None], K[None, None])[0, 0]
         loss = ((prediction - Y) ** 2).mean()
-        loss.backward()
-        optimizer.step()
+        grad, = torch.autograd.grad(loss, K)
+        with torch.no_grad():   # plain gradient descent, as in the chapter
+            K -= lr * grad
     return K.detach()
     # END SOLUTION
 

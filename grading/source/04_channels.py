@@ -1,8 +1,8 @@
 # %% [markdown]
 # # Exercises: multiple input and output channels
 #
-# These exercises go with the chapter *Multiple input and output channels*. Each question ends with a check cell:
-# run it for immediate feedback from the public tests. Your notebook is graded later with more (hidden) tests, so
+# These exercises go with [chapter 4, *Multiple input and output channels*](../chapters/04_channels.ipynb). Each
+# question ends with a check cell: run it for immediate feedback from the public tests. Your notebook is graded later with more (hidden) tests, so
 # make your functions correct in general, not just on the examples shown.
 #
 # Write each operation and formula yourself: inside your answers do not call torch's convolution, `unfold` or
@@ -13,14 +13,7 @@
 import torch
 
 
-def corr2d(X, K):
-    """The single-channel cross-correlation of exercise 1, for you to build on."""
-    h, w = K.shape
-    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1), dtype=torch.result_type(X, K))
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
-    return Y
+# STARTER corr2d
 
 
 # %% [raw]
@@ -31,9 +24,9 @@ def corr2d(X, K):
 # %% [markdown]
 # ## 1. Several input and output channels
 #
-# Write `corr2d_multi_in_out(X, K)` for an input `X` of shape $(c_i, h, w)$ and a kernel `K` of shape
-# $(c_o, c_i, k_h, k_w)$: output channel $o$ is the sum over input channels $c$ of `corr2d(X[c], K[o, c])`.
-# The result has shape $(c_o, h - k_h + 1, w - k_w + 1)$ and the dtype of the inputs.
+# Write `corr2d_multi_in_out(X, K)`, the chapter's cross-correlation of an input `X` of shape $(c_i, h, w)$ with
+# a kernel `K` of shape $(c_o, c_i, k_h, k_w)$ (no padding, stride 1, no bias): one output channel per kernel
+# `K[o]`, each combining every input channel. Use `corr2d` for the single-channel work; keep the dtype.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -94,25 +87,82 @@ def test_integers_one_output_channel(corr2d_multi_in_out):
 
 # %% [raw]
 # # BEGIN QUESTION
+# name: conv_layer
+# points: 2
+
+# %% [markdown]
+# ## 2. What `nn.Conv2d` computes on a batch
+#
+# Write `conv2d_layer(X, weight, bias)` for a batch `X` of shape $(N, c_i, h, w)$, a `weight` of shape
+# $(c_o, c_i, k_h, k_w)$ and a `bias` of shape $(c_o,)$: the output of an `nn.Conv2d` holding those tensors
+# (stride 1, no padding), of shape $(N, c_o, \ldots)$. You may build on `corr2d_multi_in_out`.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def conv2d_layer(X, weight, bias):
+    # BEGIN SOLUTION
+    return torch.stack([corr2d_multi_in_out(x, weight) for x in X]) + bias.reshape(-1, 1, 1)
+    # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_one_example(conv2d_layer):
+    import torch
+    from grading.checks import check, no_library
+    X = torch.arange(18.0).reshape(1, 2, 3, 3)
+    weight = torch.ones(3, 2, 2, 2)
+    with no_library():
+        Y = conv2d_layer(X, weight, torch.tensor([0.5, -1.0, 2.0]))
+    check(Y[0, :, 0, 0], [52.5, 51.0, 54.0])
+    check(tuple(Y.shape), (1, 3, 2, 2))
+
+
+# %%
+# HIDDEN
+def test_batch_channels_rectangles(conv2d_layer):
+    import torch
+    from grading.checks import check, no_library
+    X = torch.arange(3 * 2 * 4 * 5, dtype=torch.float64).reshape(3, 2, 4, 5).sin()
+    weight = torch.arange(4 * 2 * 2 * 3, dtype=torch.float64).reshape(4, 2, 2, 3).cos()
+    bias = torch.tensor([1.0, -2.0, 0.5, 3.0], dtype=torch.float64)
+    with no_library():
+        check(conv2d_layer(X, weight, bias))
+        check(conv2d_layer(X[:, :1], weight[:1, :1], bias[:1]))
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
 # name: cost_and_memory
 # points: 3
 
 # %% [markdown]
-# ## 2. What a convolution layer costs
+# ## 3. What a convolution layer costs
 #
-# A layer with $c_i$ input channels of size $h \times w$, $c_o$ kernels of size $c_i \times k_h \times k_w$,
-# padding $p$ on every side and stride $s$ has an $m_h \times m_w$ output (the formula of the previous chapter).
-# Per example, count:
+# A layer has $c_i$ input channels of size $h \times w$, $c_o$ output channels, $k_h \times k_w$ kernels, one
+# bias per output channel, and `padding` and `stride` as in `nn.Conv2d` (ints or pairs). For one example, count:
 #
-# * `forward_macs`: multiply-adds of the forward pass, $c_o\, c_i\, k_h\, k_w\, m_h\, m_w$ (ignore the bias);
-# * `backward_macs`: the backward pass computes two gradients, $\partial L/\partial X$ and
-#   $\partial L/\partial K$, each as costly as the forward pass;
-# * `parameters`: weights and one bias per output channel;
-# * `forward_memory`: values held by the forward pass: parameters + input + output;
-# * `backward_memory`: the backward pass adds a gradient of the same size for each of those.
+# * `multiplications` and `additions` in the forward pass (every product, and every addition needed to sum the
+#   products of one output value and add its bias);
+# * `parameters`: the learned numbers;
+# * `forward_memory`: numbers held by the forward pass: the parameters, the (unpadded) input and the output;
+# * `backward_memory`: the backward pass also holds one gradient for each of those.
 #
-# Write `conv_cost(c_i, c_o, k_h, k_w, h, w, padding=0, stride=1)` returning a dict with these five keys
-# (ints, counting values, not bytes).
+# Write `conv_cost(c_i, c_o, k_h, k_w, h, w, padding=0, stride=1)` returning a dict with these five keys (ints,
+# counting numbers, not bytes).
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -120,12 +170,15 @@ def test_integers_one_output_channel(corr2d_multi_in_out):
 # %%
 def conv_cost(c_i, c_o, k_h, k_w, h, w, padding=0, stride=1):
     # BEGIN SOLUTION
-    m_h = (h + 2 * padding - k_h) // stride + 1
-    m_w = (w + 2 * padding - k_w) // stride + 1
-    forward = c_o * c_i * k_h * k_w * m_h * m_w
-    parameters = c_o * c_i * k_h * k_w + c_o
-    memory = parameters + c_i * h * w + c_o * m_h * m_w
-    return {"forward_macs": forward, "backward_macs": 2 * forward, "parameters": parameters,
+    (p_h, p_w) = (padding, padding) if isinstance(padding, int) else padding
+    (s_h, s_w) = (stride, stride) if isinstance(stride, int) else stride
+    m_h = (h + 2 * p_h - k_h) // s_h + 1
+    m_w = (w + 2 * p_w - k_w) // s_w + 1
+    outputs = c_o * m_h * m_w
+    per_output = c_i * k_h * k_w
+    parameters = c_o * per_output + c_o
+    memory = parameters + c_i * h * w + outputs
+    return {"multiplications": outputs * per_output, "additions": outputs * per_output, "parameters": parameters,
             "forward_memory": memory, "backward_memory": 2 * memory}
     # END SOLUTION
 
@@ -141,7 +194,7 @@ def test_small_layer(conv_cost):
     from grading.checks import check, no_library
     with no_library():
         cost = conv_cost(2, 3, 2, 2, 3, 3)
-    check(cost, {"forward_macs": 96, "backward_macs": 192, "parameters": 27, "forward_memory": 57,
+    check(cost, {"multiplications": 96, "additions": 96, "parameters": 27, "forward_memory": 57,
                  "backward_memory": 114})
 
 
@@ -155,6 +208,16 @@ def test_padding_and_stride(conv_cost):
         check(conv_cost(1, 6, 5, 5, 28, 28, padding=2))
 
 
+# %%
+# HIDDEN
+def test_pairs_and_uneven_strides(conv_cost):
+    from grading.checks import check, no_library
+    with no_library():
+        check(conv_cost(8, 4, 3, 2, 11, 10, padding=(1, 0), stride=(2, 3)))
+        check(conv_cost(5, 7, 4, 4, 9, 9, padding=(0, 2), stride=(3, 1)))
+        check(conv_cost(2, 2, 6, 6, 6, 6))   # kernel as large as the input
+
+
 # %% [raw]
 # # END TESTS
 
@@ -163,23 +226,29 @@ def test_padding_and_stride(conv_cost):
 
 # %% [raw]
 # # BEGIN QUESTION
-# name: doubling_channels
+# name: doubling
 # points: 2
 
 # %% [markdown]
-# ## 3. Doubling the channels
+# ## 4. Doubling the channels, doubling the padding
 #
-# Double both $c_i$ and $c_o$ and keep everything else. By what factor do the forward multiply-adds, the input
-# memory and the output memory grow? Set the three variables below to those factors (numbers). Then think: what
-# happens to the cost if you double the padding instead? (Not graded.)
+# Take a layer with `c` input and `c` output channels, square `k` by `k` kernels, a square `n` by `n` input,
+# padding `padding` and stride 1. Write `doubling_factors(c, k, n, padding)` returning a dict with two numbers:
+# the factor by which the forward multiplications grow when both channel counts double (`"channels"`), and when
+# the padding doubles instead (`"padding"`), everything else unchanged.
 
 # %% [raw]
 # # BEGIN SOLUTION
 
 # %%
-forward_macs_factor = 4  # SOLUTION
-input_memory_factor = 2  # SOLUTION
-output_memory_factor = 2  # SOLUTION
+def doubling_factors(c, k, n, padding):
+    # BEGIN SOLUTION
+    def multiplications(channels, pad):
+        return conv_cost(channels, channels, k, k, n, n, padding=pad)["multiplications"]
+    base = multiplications(c, padding)
+    return {"channels": multiplications(2 * c, padding) / base, "padding": multiplications(c, 2 * padding) / base}
+    # END SOLUTION
+
 
 # %% [raw]
 # # END SOLUTION
@@ -188,17 +257,23 @@ output_memory_factor = 2  # SOLUTION
 # # BEGIN TESTS
 
 # %%
-def test_answers_are_numbers(forward_macs_factor, input_memory_factor, output_memory_factor):
-    from grading.checks import check
-    factors = (forward_macs_factor, input_memory_factor, output_memory_factor)
-    check([type(v) in (int, float) and v > 0 for v in factors], [True, True, True])
+def test_returns_two_factors(doubling_factors):
+    from grading.checks import check, no_library
+    with no_library():
+        factors = doubling_factors(16, 3, 32, 1)
+    check(sorted(factors), ["channels", "padding"])
+    check(factors["padding"] > 1, True)
 
 
 # %%
 # HIDDEN
-def test_factors(forward_macs_factor, input_memory_factor, output_memory_factor):
-    from grading.checks import check
-    check([forward_macs_factor, input_memory_factor, output_memory_factor])
+def test_factors(doubling_factors):
+    from grading.checks import check, no_library
+    with no_library():
+        check(doubling_factors(16, 3, 32, 1))
+        check(doubling_factors(3, 5, 28, 2))
+        check(doubling_factors(7, 7, 7, 0))
+        check(doubling_factors(1, 1, 10, 3))
 
 
 # %% [raw]

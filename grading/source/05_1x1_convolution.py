@@ -1,9 +1,9 @@
 # %% [markdown]
 # # Exercises: 1x1 convolution and convolution as matrix multiplication
 #
-# These exercises go with the chapter *1x1 convolution*. Each question ends with a check cell: run it for
-# immediate feedback from the public tests. Your notebook is graded later with more (hidden) tests, so make your
-# functions correct in general, not just on the examples shown.
+# These exercises go with [chapter 5, *The 1x1 convolution*](../chapters/05_1x1_convolution.ipynb). Each
+# question ends with a check cell: run it for immediate feedback from the public tests. Your notebook is graded
+# later with more (hidden) tests, so make your functions correct in general, not just on the examples shown.
 #
 # Write each operation yourself, with indexing, reshapes and `torch.matmul`: inside your answers do not call
 # torch's convolution, `unfold`/`fold` or pooling functions or the book's helpers (`book.conv`, `book.pool`,
@@ -184,6 +184,123 @@ def test_random_layer(conv2d_matmul):
     K = torch.arange(5 * 3 * 3 * 2.0).reshape(5, 3, 3, 2).cos()
     with no_library():
         check(conv2d_matmul(X, K))
+        check(conv2d_matmul(X, K[:2, :, :2, :]))   # a 6 x 5 output
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: bottleneck
+# points: 2
+
+# %% [markdown]
+# ## 4. What a 1x1 convolution saves
+#
+# Compare two designs on an `n` by `n` map with `c` channels, every convolution with a bias, stride 1, and the
+# $3 \times 3$ ones padded so that the map keeps its size:
+#
+# * `"plain"`: one $3 \times 3$ convolution from `c` to `c` channels;
+# * `"bottleneck"`: a $1 \times 1$ convolution from `c` to `c_mid` channels, a $3 \times 3$ one from `c_mid` to
+#   `c_mid`, and a $1 \times 1$ one from `c_mid` back to `c` (activations have no parameters and cost nothing here).
+#
+# Write `bottleneck_cost(c, c_mid, n)` returning `{"plain": (parameters, multiply_adds), "bottleneck":
+# (parameters, multiply_adds)}` for one example (ints; multiply-adds of the forward pass, bias additions not
+# counted).
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def bottleneck_cost(c, c_mid, n):
+    # BEGIN SOLUTION
+    def conv(c_in, c_out, k):
+        return c_out * c_in * k * k + c_out, c_out * c_in * k * k * n * n
+    layers = [conv(c, c_mid, 1), conv(c_mid, c_mid, 3), conv(c_mid, c, 1)]
+    return {"plain": conv(c, c, 3), "bottleneck": tuple(sum(part) for part in zip(*layers))}
+    # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_tiny_block(bottleneck_cost):
+    from grading.checks import check, no_library
+    with no_library():
+        cost = bottleneck_cost(2, 1, 3)
+    check(cost["plain"], (38, 324))
+
+
+# %%
+# HIDDEN
+def test_resnet_sizes(bottleneck_cost):
+    from grading.checks import check, no_library
+    with no_library():
+        check(bottleneck_cost(256, 64, 56))
+        check(bottleneck_cost(2, 1, 3))
+        check(bottleneck_cost(64, 16, 1))
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: rounding
+# points: 1
+
+# %% [markdown]
+# ## 5. Why the loop and the matrix product differ in the last bits
+#
+# In the chapter, the channel loop `Y1` and the matrix product `Y2` agree within $10^{-6}$ but are not
+# bit-identical. Set `why_they_differ` to the letter of the true explanation:
+#
+# * `"a"`: the matrix product skips some channels to save time;
+# * `"b"`: floating-point addition rounds every partial sum, so adding the same terms in another order can give a
+#   slightly different result;
+# * `"c"`: the matrix product converts the inputs to float16;
+# * `"d"`: `torch.randn` draws different numbers for each call.
+#
+# Then, computing in float32 (`torch.float32` tensors), set `dropped` to the value of $(10^8 + 1) - 10^8$ and
+# `kept` to the value of $(10^8 - 10^8) + 1$ (two floats).
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+why_they_differ = "b"  # SOLUTION
+dropped = ((torch.tensor(1e8) + torch.tensor(1.0)) - torch.tensor(1e8)).item()  # SOLUTION
+kept = ((torch.tensor(1e8) - torch.tensor(1e8)) + torch.tensor(1.0)).item()  # SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_answer_types(why_they_differ, dropped, kept):
+    from grading.checks import check
+    check([why_they_differ in ("a", "b", "c", "d"), type(dropped) in (int, float), type(kept) in (int, float)],
+          [True, True, True])
+
+
+# %%
+# HIDDEN
+def test_answers(why_they_differ, dropped, kept):
+    from grading.checks import check
+    check([why_they_differ, float(dropped), float(kept)], atol=0, rtol=0)
 
 
 # %% [raw]

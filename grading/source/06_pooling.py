@@ -1,12 +1,12 @@
 # %% [markdown]
 # # Exercises: pooling, and gradients through a convolution
 #
-# These exercises go with the chapter *Pooling*. Each question ends with a check cell: run it for immediate
-# feedback from the public tests. Your notebook is graded later with more (hidden) tests, so make your functions
+# These exercises go with [chapter 6, *Pooling*](../chapters/06_pooling.ipynb). Each question ends with a check
+# cell: run it for immediate feedback from the public tests. Your notebook is graded later with more (hidden) tests, so make your functions
 # correct in general, not just on the examples shown.
 #
 # Write each operation yourself: inside your answers do not call torch's pooling, convolution or `unfold`
-# functions, autograd (in question 3) or the book's helpers (`book.conv`, `book.pool`, `book.shapes`,
+# functions, autograd (in questions 3 to 5) or the book's helpers (`book.conv`, `book.pool`, `book.shapes`,
 # `book.cost`). The grader detects those calls and the test fails. `torch.nn.functional.pad` is allowed.
 
 # %%
@@ -14,14 +14,7 @@ import torch
 import torch.nn.functional as F
 
 
-def corr2d(X, K):
-    """The single-channel cross-correlation of exercise 1, for you to build on."""
-    h, w = K.shape
-    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1), dtype=torch.result_type(X, K))
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
-    return Y
+# STARTER corr2d
 
 
 # %% [raw]
@@ -32,9 +25,10 @@ def corr2d(X, K):
 # %% [markdown]
 # ## 1. Maximum and average pooling
 #
-# Write `pool2d(X, pool_size, mode="max")` for a matrix `X` and `pool_size` $(p_h, p_w)$: each output element is
-# the maximum (`mode="max"`) or the mean (`mode="avg"`) of a $p_h \times p_w$ window, moving one step at a time,
-# without padding.
+# Write `pool2d(X, pool_size, mode="max")` for `X` of shape $(\ldots, h, w)$ (a matrix, or with channel and
+# batch axes in front) and `pool_size` $(p_h, p_w)$: each output element is the maximum (`mode="max"`) or the mean
+# (`mode="avg"`) of a $p_h \times p_w$ window, moving one step at a time, without padding, each channel of each
+# example on its own, as `nn.MaxPool2d` and `nn.AvgPool2d` do.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -43,11 +37,11 @@ def corr2d(X, K):
 def pool2d(X, pool_size, mode="max"):
     # BEGIN SOLUTION
     p_h, p_w = pool_size
-    Y = torch.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1), dtype=X.dtype)
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            window = X[i:i + p_h, j:j + p_w]
-            Y[i, j] = window.max() if mode == "max" else window.mean()
+    Y = torch.zeros((*X.shape[:-2], X.shape[-2] - p_h + 1, X.shape[-1] - p_w + 1), dtype=X.dtype)
+    for i in range(Y.shape[-2]):
+        for j in range(Y.shape[-1]):
+            window = X[..., i:i + p_h, j:j + p_w]
+            Y[..., i, j] = window.amax(dim=(-2, -1)) if mode == "max" else window.mean(dim=(-2, -1))
     return Y
     # END SOLUTION
 
@@ -78,6 +72,19 @@ def test_rectangular_windows(pool2d):
         check(pool2d(X, (2, 3)))
         check(pool2d(X, (3, 1), "avg"))
         check(pool2d(-X, (1, 4), "max"))
+        check(pool2d(X, (6, 7)))                         # window as large as the input
+
+
+# %%
+# HIDDEN
+def test_channels_and_batches(pool2d):
+    import torch
+    from grading.checks import check, no_library
+    X = torch.arange(2 * 3 * 4 * 5.0).reshape(2, 3, 4, 5).cos()
+    with no_library():
+        check(pool2d(X[0], (2, 2)))
+        check(pool2d(X, (3, 2), "avg"))
+        check(pool2d(torch.arange(60).reshape(3, 4, 5) % 7, (2, 3)))
 
 
 # %% [raw]
@@ -168,18 +175,140 @@ def test_max_ignores_the_padding(pool2d_padded):
 
 # %% [raw]
 # # BEGIN QUESTION
+# name: max_pool_backward
+# points: 3
+
+# %% [markdown]
+# ## 3. Backpropagation through max pooling
+#
+# Let $Y$ = max pooling of a matrix `X` with a square window of side `kernel_size` and a `stride` (default: the
+# window size), no padding, and let `G` $= \partial L / \partial Y$. Write `max_pool2d_backward(X, G, kernel_size,
+# stride=None)` returning $\partial L / \partial X$ (same shape as `X`) without autograd. You may assume that no
+# window holds its maximum twice.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def max_pool2d_backward(X, G, kernel_size, stride=None):
+    # BEGIN SOLUTION
+    k, s = kernel_size, kernel_size if stride is None else stride
+    grad = torch.zeros_like(X, dtype=G.dtype)
+    for i in range(G.shape[0]):
+        for j in range(G.shape[1]):
+            window = X[i * s:i * s + k, j * s:j * s + k]
+            a, b = divmod(int(window.argmax()), k)
+            grad[i * s + a, j * s + b] += G[i, j]   # overlapping windows can pick the same element
+    return grad
+    # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_two_by_two(max_pool2d_backward):
+    import torch
+    from grading.checks import check, no_library
+    X = torch.tensor([[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 8.0, 6.0], [7.0, 0.5, 1.5, 2.5], [0.25, 6.5, 9.0, 3.5]])
+    with no_library(autograd=True):
+        grad = max_pool2d_backward(X, torch.tensor([[1.0, 2.0], [3.0, 4.0]]), 2)
+    check(grad, [[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0], [3.0, 0.0, 0.0, 0.0], [0.0, 0.0, 4.0, 0.0]])
+
+
+# %%
+# HIDDEN
+def test_overlapping_windows(max_pool2d_backward):
+    import torch
+    from grading.checks import check, no_library
+    X = (torch.arange(42.0) * 7 % 43).reshape(6, 7)     # distinct values, maxima not in one corner
+    G3 = torch.arange(1.0, 13.0).reshape(3, 4).cos()
+    with no_library(autograd=True):
+        check(max_pool2d_backward(X, torch.arange(1.0, 21.0).reshape(4, 5), 3, stride=1))
+        check(max_pool2d_backward(X, torch.tensor([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]]), 3, stride=2))
+        check(max_pool2d_backward(X[:, :6], torch.tensor([[2.0, -1.0], [0.25, 3.0]]), 3))
+        check(max_pool2d_backward(X[:5, :6], G3[:2, :3], 2, stride=2))
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: avg_pool_backward
+# points: 2
+
+# %% [markdown]
+# ## 4. Backpropagation through average pooling
+#
+# Same set-up with average pooling: write `avg_pool2d_backward(input_shape, G, kernel_size, stride=None)`
+# returning $\partial L / \partial X$ for an input of shape `input_shape` (it does not depend on the values of `X`).
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def avg_pool2d_backward(input_shape, G, kernel_size, stride=None):
+    # BEGIN SOLUTION
+    k, s = kernel_size, kernel_size if stride is None else stride
+    grad = torch.zeros(input_shape, dtype=G.dtype)
+    for i in range(G.shape[0]):
+        for j in range(G.shape[1]):
+            grad[i * s:i * s + k, j * s:j * s + k] += G[i, j] / (k * k)
+    return grad
+    # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_spread_evenly(avg_pool2d_backward):
+    import torch
+    from grading.checks import check, no_library
+    with no_library(autograd=True):
+        grad = avg_pool2d_backward((2, 4), torch.tensor([[4.0, 8.0]]), 2)
+    check(grad, [[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0]])
+
+
+# %%
+# HIDDEN
+def test_overlaps_and_leftovers(avg_pool2d_backward):
+    import torch
+    from grading.checks import check, no_library
+    with no_library(autograd=True):
+        check(avg_pool2d_backward((5, 6), torch.arange(1.0, 13.0).reshape(3, 4).sin(), 3, stride=1))
+        check(avg_pool2d_backward((7, 7), torch.tensor([[1.0, -2.0], [3.0, 0.5]]), 3))
+        check(avg_pool2d_backward((6, 6), torch.arange(4.0).reshape(2, 2), 4, stride=2))
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
 # name: conv_gradient
 # points: 3
 
 # %% [markdown]
-# ## 3. The gradient of a convolution layer
+# ## 5. The gradient of a convolution layer
 #
 # Let $Y = $ `corr2d(X, K)` and let $G = \partial L / \partial Y$ come from the layers above. Write
-# `corr2d_backward(X, K, G)` returning the pair $(\partial L/\partial X,\ \partial L/\partial K)$ without autograd:
-#
-# * $\partial L/\partial K_{a,b} = \sum_{i,j} G_{i,j}\, X_{i+a,\,j+b}$, a cross-correlation of $X$ with $G$;
-# * $\partial L/\partial X_{p,q} = \sum_{i,j} G_{i,j}\, K_{p-i,\,q-j}$ (terms with indices outside $K$ are zero),
-#   a "full" cross-correlation of the zero-padded $G$ with the kernel rotated by 180 degrees.
+# `corr2d_backward(X, K, G)` returning the pair $(\partial L/\partial X,\ \partial L/\partial K)$ without autograd,
+# each the shape of what it is the gradient of. Derive both from how each element of `X` and of `K` contributes to
+# the elements of $Y$; each turns out to be a cross-correlation you can compute with `corr2d`.
 #
 # Check your answer against autograd in a cell of your own.
 
@@ -227,6 +356,18 @@ def test_rectangular_layer(corr2d_backward):
         grad_X, grad_K = corr2d_backward(X, K, G)
     check(grad_X)
     check(grad_K)
+
+
+# %%
+# HIDDEN
+def test_integers_and_a_kernel_as_large_as_the_input(corr2d_backward):
+    import torch
+    from grading.checks import check, no_library
+    X = torch.arange(12).reshape(3, 4) % 5 - 2
+    K = torch.tensor([[1, -1, 2, 0], [3, 0, -2, 1], [0, 1, 1, -1]])
+    with no_library(autograd=True):
+        check(corr2d_backward(X, K, torch.tensor([[3]])))
+        check(corr2d_backward(X, K[:2, :3], torch.tensor([[1, -2], [0, 4]])))
 
 
 # %% [raw]

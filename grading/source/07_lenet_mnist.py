@@ -1,13 +1,15 @@
 # %% [markdown]
 # # Exercises: LeNet on MNIST
 #
-# These exercises go with the chapter *LeNet on MNIST*. Each question ends with a check cell: run it for
-# immediate feedback from the public tests. Your notebook is graded later with more (hidden) tests, so make your
-# functions correct in general, not just on the examples shown.
+# These exercises go with [chapter 7, *LeNet on MNIST*](../chapters/07_lenet_mnist.ipynb). Each question ends with
+# a check cell: run it for immediate feedback from the public tests. Your notebook is graded later with more
+# (hidden) tests, so make your functions correct in general, not just on the examples shown.
 #
-# LeNet, as in the chapter: `Conv2d(1, 6, 5, padding=2)`, sigmoid, `AvgPool2d(2, stride=2)`, `Conv2d(6, 16, 5)`,
-# sigmoid, `AvgPool2d(2, stride=2)`, `Flatten`, `Linear(16*5*5, 120)`, sigmoid, `Linear(120, 84)`, sigmoid,
-# `Linear(84, 10)`, for $28 \times 28$ images.
+# LeNet, as the chapter trains it (`book.train.lenet()`, the modern form): `Conv2d(1, 6, 5, padding=2)`, ReLU,
+# `MaxPool2d(2, stride=2)`, `Conv2d(6, 16, 5)`, ReLU, `MaxPool2d(2, stride=2)`, `Flatten`, `Linear(16*5*5, 120)`,
+# ReLU, `Linear(120, 84)`, ReLU, `Linear(84, 10)`, for $28 \times 28$ images. (The 1998 form has sigmoids and
+# average pooling in the same places.) Compute the answers of questions 1 to 3 from the layers' arguments, without
+# building or running a network, and without the book's helpers (`book.shapes`, `book.cost`).
 
 # %%
 import torch
@@ -60,7 +62,7 @@ print(f"MLP test accuracy: {mlp_accuracy:.3f}")
 # Write `lenet_parameter_count(c1=6, c2=16, h1=120, h2=84, classes=10, image_size=28)`: the number of parameters
 # (weights and biases) of LeNet with `c1` and `c2` channels in its two convolutions, hidden layers of `h1` and
 # `h2` units, `classes` outputs, for square images of side `image_size` (the first `Linear` layer's input size
-# depends on it). Compute it from the formulas, without building or running the network.
+# depends on it).
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -95,6 +97,7 @@ def test_other_widths_and_sizes(lenet_parameter_count):
     with no_library():
         check(lenet_parameter_count(8, 20, 100, 50, 10, 32))
         check(lenet_parameter_count(c1=4, c2=8, image_size=40))
+        check(lenet_parameter_count(image_size=30))
         check(lenet_parameter_count(classes=26))
 
 
@@ -114,7 +117,7 @@ def test_other_widths_and_sizes(lenet_parameter_count):
 #
 # Write `lenet_shapes(image_size=28)` that returns the output shape of each of LeNet's twelve layers for one
 # square image of side `image_size`, without the batch axis: a list of twelve tuples, `(channels, height, width)`
-# for the layers up to the second pooling, then `(features,)`. Compute them from the formulas.
+# for the layers up to the second pooling, then `(features,)`.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -153,8 +156,63 @@ def test_larger_images(lenet_shapes):
     from grading.checks import check, no_library
     with no_library():
         check(lenet_shapes(32))
-        check(lenet_shapes(36))
+        check(lenet_shapes(30))   # odd sizes after the first pooling: floor, not ceil
+        check(lenet_shapes(33))
         check(lenet_shapes())
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: batch_shape
+# points: 2
+
+# %% [markdown]
+# ## 3. A batch through a convolution and a pooling layer
+#
+# A batch of shape `input_shape` $= (N, C, H, W)$ goes through `nn.Conv2d(C, out_channels, kernel_size,
+# padding=padding)` (stride 1) and then `nn.MaxPool2d(pool)` (stride `pool`, floor mode). Write
+# `conv_pool_shape(input_shape, out_channels, kernel_size, padding, pool)` returning the output shape as a tuple
+# of four ints.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding, pool):
+    # BEGIN SOLUTION
+    n, _, h, w = input_shape
+    h, w = h + 2 * padding - kernel_size + 1, w + 2 * padding - kernel_size + 1
+    return (n, out_channels, h // pool, w // pool)
+    # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_notes_example(conv_pool_shape):
+    from grading.checks import check, no_library
+    with no_library():
+        check(conv_pool_shape((7, 3, 60, 60), 10, 3, 1, 2), (7, 10, 30, 30))
+
+
+# %%
+# HIDDEN
+def test_other_batches(conv_pool_shape):
+    from grading.checks import check, no_library
+    cases = [((7, 3, 60, 60), 10, 3, 1, 2), ((1, 1, 28, 28), 6, 5, 2, 2), ((32, 6, 14, 14), 16, 5, 0, 2),
+             ((5, 3, 61, 47), 8, 4, 0, 3), ((2, 16, 9, 12), 4, 3, 2, 2), ((3, 2, 8, 8), 5, 8, 0, 1)]
+    with no_library():
+        check([conv_pool_shape(*case) for case in cases])
 
 
 # %% [raw]
@@ -169,7 +227,7 @@ def test_larger_images(lenet_shapes):
 # points: 3
 
 # %% [markdown]
-# ## 3. A small CNN that beats the MLP
+# ## 4. A small CNN that beats the MLP
 #
 # Build a convolutional network `cnn` (it must contain at least one `nn.Conv2d`) and train it with `train` on
 # `small.train_images`, so that its accuracy on `small.test_images` beats `mlp_accuracy`. Keep it small: the

@@ -1,0 +1,102 @@
+"""The hidden tests test: every catalogued wrong answer loses marks on its question, and only there.
+
+`tests/wrong_answers/NN_name.py` lists, per question of exercise NN, answers that students really write (a kernel
+not flipped, an off-by-one size, ceil for floor, padding counted once, the wrong axis summed, a bias forgotten, ...),
+each as the full source of the question's answer cell. For each variant this test copies the worked solution,
+replaces that one cell, and grades all of an exercise's variants in one batch of the real grader. A variant must
+score less than full marks on its question and full marks on every other question, except the questions that
+`AFFECTS` says reuse its answer (exercise 1's `convolve2d` calls the student's `corr2d`).
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import runpy
+from pathlib import Path
+from typing import Dict, List, Set
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+from grading.grade import grade
+from grading.material import load_exercises
+from grading.sandbox import Limits
+
+pytestmark = pytest.mark.grading
+CATALOGUE = Path(__file__).with_name("wrong_answers")
+EXERCISES = sorted(p.stem for p in CATALOGUE.glob("[0-9][0-9]_*.py"))
+
+
+def _catalogue(name: str) -> dict:
+    return runpy.run_path(str(CATALOGUE / f"{name}.py"))
+
+
+def _defined(source: str) -> Set[str]:
+    """The names a cell defines at top level (functions, classes, assignments)."""
+    names: Set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for target in node.targets for t in ast.walk(target) if isinstance(t, ast.Name)}
+    return names
+
+
+def _with_answer(solution: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
+    """The solution with the one code cell that defines what `source` defines replaced by `source`."""
+    wanted = _defined(source)
+    cells = [c for c in solution.cells if c.cell_type == "code" and _defined(c.source) & wanted]
+    assert len(cells) == 1, f"the variant defines {sorted(wanted)}, found in {len(cells)} solution cells"
+    assert _defined(cells[0].source) == wanted, \
+        f"the variant must redefine all of {sorted(_defined(cells[0].source))}, it defines {sorted(wanted)}"
+    notebook = copy.deepcopy(solution)
+    notebook.cells[solution.cells.index(cells[0])].source = source
+    return notebook
+
+
+def test_every_exercise_has_a_catalogue_covering_every_question() -> None:
+    material = load_exercises()
+    assert EXERCISES == sorted(material)
+    for name in EXERCISES:
+        catalogue = _catalogue(name)
+        questions = [q.name for q in material[name].questions]
+        assert sorted(catalogue["WRONG"]) == sorted(questions), name
+        assert all(len(variants) >= 2 for variants in catalogue["WRONG"].values()), name
+        assert set(catalogue.get("AFFECTS", {})) <= set(questions), name
+
+
+def test_variants_replace_exactly_one_answer_cell() -> None:
+    for name in EXERCISES:
+        solution = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4)
+        for variants in _catalogue(name)["WRONG"].values():
+            for source in variants.values():
+                _with_answer(solution, source)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXERCISES)
+def test_wrong_answers_lose_marks_on_their_question_only(sandbox_works, name: str, tmp_path: Path) -> None:
+    catalogue = _catalogue(name)
+    affects: Dict[str, List[str]] = catalogue.get("AFFECTS", {})
+    solution = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4)
+    variants = {}
+    for question, answers in catalogue["WRONG"].items():
+        for index, (label, source) in enumerate(answers.items()):
+            path = tmp_path / f"{question}-{index:02d}" / f"{name}.ipynb"   # one notebook per variant
+            path.parent.mkdir()
+            nbformat.write(_with_answer(solution, source), path)
+            variants[str(path)] = (question, label)
+    rows = grade([str(tmp_path)], Limits(timeout=60.0), jobs=2)   # one batch for the whole exercise
+    by_variant: Dict[str, Dict[str, object]] = {}
+    for row in rows:
+        by_variant.setdefault(row.submission, {})[row.question] = row
+    escaped = []
+    for path, (question, label) in variants.items():
+        mine = by_variant[path]
+        if mine[question].points >= mine[question].max_points:
+            escaped.append(f"{question} / {label!r}: full marks")
+        for other, row in mine.items():
+            if other != question and other not in affects.get(question, []) and row.points < row.max_points:
+                escaped.append(f"{question} / {label!r}: also cost {other} ({row.status}: {row.message[:120]})")
+    assert not escaped, "\n".join(escaped)

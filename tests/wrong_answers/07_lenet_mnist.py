@@ -1,0 +1,102 @@
+"""Wrong answers students write to exercise 7 (LeNet on MNIST)."""
+
+WRONG = {
+    "parameter_count": {
+        "no biases": '''
+def lenet_parameter_count(c1=6, c2=16, h1=120, h2=84, classes=10, image_size=28):
+    side = (image_size // 2 - 4) // 2
+    return c1 * 25 + c2 * c1 * 25 + c2 * side * side * h1 + h1 * h2 + h2 * classes
+''',
+        "first Linear layer fixed at 16*5*5 inputs": '''
+def lenet_parameter_count(c1=6, c2=16, h1=120, h2=84, classes=10, image_size=28):
+    convolutions = (c1 * 25 + c1) + (c2 * c1 * 25 + c2)
+    return convolutions + (400 * h1 + h1) + (h1 * h2 + h2) + (h2 * classes + classes)
+''',
+        "first convolution's padding forgotten": '''
+def lenet_parameter_count(c1=6, c2=16, h1=120, h2=84, classes=10, image_size=28):
+    side = ((image_size - 4) // 2 - 4) // 2
+    convolutions = (c1 * 25 + c1) + (c2 * c1 * 25 + c2)
+    return convolutions + (c2 * side * side * h1 + h1) + (h1 * h2 + h2) + (h2 * classes + classes)
+''',
+        "pooling rounds up": '''
+def lenet_parameter_count(c1=6, c2=16, h1=120, h2=84, classes=10, image_size=28):
+    side = -(-(-(-image_size // 2) - 4) // 2)
+    convolutions = (c1 * 25 + c1) + (c2 * c1 * 25 + c2)
+    return convolutions + (c2 * side * side * h1 + h1) + (h1 * h2 + h2) + (h2 * classes + classes)
+''',
+        "second convolution sees one input channel": '''
+def lenet_parameter_count(c1=6, c2=16, h1=120, h2=84, classes=10, image_size=28):
+    side = (image_size // 2 - 4) // 2
+    convolutions = (c1 * 25 + c1) + (c2 * 25 + c2)
+    return convolutions + (c2 * side * side * h1 + h1) + (h1 * h2 + h2) + (h2 * classes + classes)
+''',
+    },
+    "output_shapes": {
+        "first convolution's padding forgotten": '''
+def lenet_shapes(image_size=28):
+    n1 = image_size - 4
+    n2 = n1 // 2
+    n3 = n2 - 4
+    n4 = n3 // 2
+    return [(6, n1, n1), (6, n1, n1), (6, n2, n2), (16, n3, n3), (16, n3, n3), (16, n4, n4),
+            (16 * n4 * n4,), (120,), (120,), (84,), (84,), (10,)]
+''',
+        "copied from the public example (fixed 28 x 28)": '''
+def lenet_shapes(image_size=28):
+    return [(6, 28, 28), (6, 28, 28), (6, 14, 14), (16, 10, 10), (16, 10, 10), (16, 5, 5),
+            (400,), (120,), (120,), (84,), (84,), (10,)]
+''',
+        "pooling rounds up": '''
+def lenet_shapes(image_size=28):
+    n1 = image_size
+    n2 = -(-n1 // 2)
+    n3 = n2 - 4
+    n4 = -(-n3 // 2)
+    return [(6, n1, n1), (6, n1, n1), (6, n2, n2), (16, n3, n3), (16, n3, n3), (16, n4, n4),
+            (16 * n4 * n4,), (120,), (120,), (84,), (84,), (10,)]
+''',
+    },
+    "batch_shape": {
+        "batch axis dropped": '''
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding, pool):
+    n, _, h, w = input_shape
+    h, w = h + 2 * padding - kernel_size + 1, w + 2 * padding - kernel_size + 1
+    return (out_channels, h // pool, w // pool)
+''',
+        "input channels kept": '''
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding, pool):
+    n, c, h, w = input_shape
+    h, w = h + 2 * padding - kernel_size + 1, w + 2 * padding - kernel_size + 1
+    return (n, c, h // pool, w // pool)
+''',
+        "padding counted once": '''
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding, pool):
+    n, _, h, w = input_shape
+    h, w = h + padding - kernel_size + 1, w + padding - kernel_size + 1
+    return (n, out_channels, h // pool, w // pool)
+''',
+        "pooling rounds up": '''
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding, pool):
+    n, _, h, w = input_shape
+    h, w = h + 2 * padding - kernel_size + 1, w + 2 * padding - kernel_size + 1
+    return (n, out_channels, -(-h // pool), -(-w // pool))
+''',
+        "'same' size assumed, whatever the padding": '''
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding, pool):
+    n, _, h, w = input_shape
+    return (n, out_channels, h // pool, w // pool)
+''',
+    },
+    "beat_the_mlp": {
+        "no convolution (another MLP)": '''
+torch.manual_seed(0)
+cnn = nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 128), nn.ReLU(), nn.Linear(128, 10))
+train(cnn, small.train_images, small.train_labels)
+''',
+        "never trained": '''
+torch.manual_seed(0)
+cnn = nn.Sequential(nn.Conv2d(1, 8, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                    nn.Conv2d(8, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 5 * 5, 10))
+''',
+    },
+}
