@@ -295,13 +295,14 @@ class Notebook:
     def findings(self, question, parameters: Iterable[str]) -> List[Finding]:
         """Forbidden (and review) findings in the code a question's answer can reach.
 
-        That code is the question's own cells, every top-level statement that defines or changes a name those
-        reach (`parameters`: the names the question's tests call), and so on transitively: a helper defined in
-        another cell counts, a network trained for another question does not.
+        That code is every top-level statement that defines or changes a name the question's tests call
+        (`parameters`), every statement that defines or changes a name those read, and so on transitively: a
+        helper defined in another cell counts, a network trained for another question in the same cell does not.
         """
-        own = set(question.cell_ids)
-        todo = [p for p, (index, _) in enumerate(self.statements) if self.cells[index - 1].get("id") in own]
-        todo += [p for name in parameters for p in self.binders.get(name, [])]
+        todo = [p for name in parameters for p in self.binders.get(name, [])]
+        if not parameters:   # a test that reads the whole namespace: the question's own cells are its answer
+            own = set(question.cell_ids)
+            todo = [p for p, (index, _) in enumerate(self.statements) if self.cells[index - 1].get("id") in own]
         seen: Set[int] = set()
         found: List[Finding] = []
         while todo:

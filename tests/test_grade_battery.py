@@ -307,6 +307,9 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
                                          "(signal.SIGTERM, signal.SIGSTOP):\n        try:\n            os.kill(pid, s)\n"
                                          "        except OSError:\n            pass",)), REVIEW_ALL_FORBIDDING),
         "kill_everything": (notebook(after=("import os\nos.kill(-1, 9)",)), REVIEW_ALL_FORBIDDING),
+        # Honest code that merely sits beside an answer: a layer built in corr2d's cell that corr2d never uses.
+        "library_beside_the_answer": (notebook(corr2d=HONEST["bat-corr2d"] + "\n\nlayer = torch.nn.Conv2d(1, 1, 2)"),
+                                      full),
         # Plain trouble the runner survives.
         "endless_loop": (notebook(after=("import time\nwhile True:\n    try:\n        time.sleep(10)\n"
                                          "    except BaseException:\n        pass",)),
