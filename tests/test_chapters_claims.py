@@ -119,6 +119,13 @@ def test_notes_cost_estimate_ten_peta_eighteen_hours_fourteen_minutes() -> None:
     assert 13.5 <= forward / 12e12 / 60 < 14.5
 
 
+def test_chapter_4_glues_the_cost_estimate_instead_of_typing_it() -> None:
+    prose = "\n".join(_markdown(ROOT / "chapters" / "04_channels.ipynb"))
+    for name in ("ch4_forward_peta", "ch4_notes_cpu_hours", "ch4_notes_gpu_minutes", "ch4_measured_hours"):
+        assert f"{{glue:text}}`{name}" in prose
+    assert not re.search(r"\b(18|19) ?h(ours)?\b|\b14 ?min", prose)
+
+
 def test_im2col_from_window_views_equals_unfold_and_gives_the_convolution() -> None:
     torch.manual_seed(0)
     X, K = torch.rand(2, 3, 5, 6, dtype=torch.float64), torch.rand(4, 3, 2, 3, dtype=torch.float64)
