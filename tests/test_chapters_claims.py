@@ -1,0 +1,187 @@
+"""The claims chapters 1-6 make in prose, recomputed, and the textbook structure every chapter shares.
+
+A chapter's prose states rules ("the full result has n + k - 1 entries", "output_padding rows get zero gradient
+only when ...") that its cells illustrate on one example. These tests check each rule on many cases, so an edit
+that breaks the rule, or prose that drifts from it, is caught without executing the notebooks. The structural
+tests read the committed notebooks: learning objectives, check-your-understanding answers, an exercise link,
+every figure referenced by number, no heading buried inside a cell.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import List
+
+import nbformat
+import pytest
+import torch
+import torch.nn.functional as F
+
+from book.conv import conv_transpose2d, convolve1d, convolve2d, windows
+from book.cost import conv2d_flops
+from book.shapes import conv_output_size, conv_transpose_output_size
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "chapters").glob("0[1-6]_*.ipynb"))
+APPENDICES = sorted((ROOT / "chapters").glob("appendix_*.ipynb"))
+
+
+def _markdown(path: Path) -> List[str]:
+    return [cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown"]
+
+
+def _id(path: Path) -> str:
+    return path.stem
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Computed claims
+# ---------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n, k", [(1, 1), (7, 3), (3, 7), (10, 4)])
+def test_full_convolution_has_n_plus_k_minus_1_entries(n: int, k: int) -> None:
+    assert len(convolve1d(torch.rand(n) + 0.1, torch.rand(k) + 0.1)) == n + k - 1
+
+
+def test_chapter_1_echo_example_has_zero_entries_among_its_n_plus_k_minus_1() -> None:
+    """1:c9 once said the convolution 'is non-zero for n+k-1 values of t'; its own example has zeros."""
+    y = convolve1d(torch.tensor([1.0, 0, 0, 2, 0, 0, 0]), torch.tensor([1.0, 0.5, 0.25]))
+    assert len(y) == 9 and int((y == 0).sum()) > 0
+
+
+def test_rot180_identity_of_wide_cross_correlation_follows_from_commuting_wide_convolution() -> None:
+    torch.manual_seed(0)
+    X, K = torch.rand(6, 7, dtype=torch.float64), torch.rand(3, 2, dtype=torch.float64)
+
+    def rot(A: torch.Tensor) -> torch.Tensor:
+        return torch.rot90(A, 2)
+
+    def wide_corr(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+        return convolve2d(A, rot(B), mode="full")
+
+    torch.testing.assert_close(convolve2d(rot(K), rot(X)), convolve2d(rot(X), rot(K)))
+    torch.testing.assert_close(wide_corr(rot(K), X), wide_corr(rot(X), K))
+    torch.testing.assert_close(wide_corr(X, K), rot(wide_corr(K, X)))
+
+
+def _rows_without_gradient(n: int, k: int, stride: int, padding: int) -> int:
+    x = torch.ones(1, 1, n, n, dtype=torch.float64, requires_grad=True)
+    F.conv2d(x, torch.ones(1, 1, k, k, dtype=torch.float64), stride=stride, padding=padding).sum().backward()
+    read = x.grad[0, 0].sum(dim=1) > 0
+    return n - 1 - int(torch.nonzero(read).max())
+
+
+@pytest.mark.parametrize("n", range(5, 13))
+@pytest.mark.parametrize("k, stride, padding", [(3, 2, 1), (3, 3, 0), (3, 3, 1), (2, 3, 0), (5, 4, 2), (1, 2, 0)])
+def test_output_padding_restores_the_floor_remainder_and_only_rows_beyond_the_padding_get_zero_gradient(
+        n: int, k: int, stride: int, padding: int) -> None:
+    """The rule chapter 6 states (it replaced 3:c43's 'they get zero gradient')."""
+    remainder = (n + 2 * padding - k) % stride
+    m = conv_output_size(n, k, stride=stride, padding=padding)
+    assert conv_transpose_output_size(m, k, stride=stride, padding=padding, output_padding=remainder) == n
+    assert _rows_without_gradient(n, k, stride, padding) == max(0, remainder - padding)
+
+
+def test_chapter_6_example_row_supplied_by_output_padding_gets_a_gradient() -> None:
+    x = torch.rand(2, 3, 10, 10, dtype=torch.float64, requires_grad=True)
+    w = torch.rand(4, 3, 3, 3, dtype=torch.float64)
+    y = F.conv2d(x, w, stride=2, padding=1)
+    grad_y = torch.rand_like(y)
+    y.backward(grad_y)
+    torch.testing.assert_close(x.grad, conv_transpose2d(grad_y, w, stride=2, padding=1, output_padding=1))
+    assert x.grad[..., -1, :].abs().max() > 0
+
+
+def test_transposed_convolution_restores_the_shape_not_the_values() -> None:
+    torch.manual_seed(0)
+    x, w = torch.rand(1, 1, 8, 8, dtype=torch.float64), torch.rand(1, 1, 3, 3, dtype=torch.float64)
+    back = conv_transpose2d(F.conv2d(x, w, padding=1), w, padding=1)
+    assert back.shape == x.shape and not torch.allclose(back, x)
+
+
+def test_floor_mode_pooling_drops_the_right_shifted_edge_instead_of_moving_it() -> None:
+    """6:c27: shifting the band image right puts an edge in a column no stride-2 window reads."""
+    image = torch.ones(6, 8)
+    image[:, 2:6] = 0
+    edges = (torch.roll(image, 1, dims=1)[:, :-1] - torch.roll(image, 1, dims=1)[:, 1:]).abs()  # corr2d with [1, -1]
+    columns = torch.nonzero(edges[0]).flatten().tolist()
+    width = edges.shape[1]
+    read = 2 * (width // 2)
+    assert width % 2 == 1 and columns[-1] >= read
+    pooled = F.max_pool2d(edges[None], 2, stride=2)[0]
+    assert int((pooled[0] > 0).sum()) == len([c for c in columns if c < read])
+
+
+def test_notes_cost_estimate_ten_peta_eighteen_hours_fourteen_minutes() -> None:
+    forward = 10 * 1_000_000 * conv2d_flops(100, 100, 5, 64, padding=2).forward
+    assert round(forward / 1e15) == 10
+    assert 18 <= forward / 0.15e12 / 3600 < 19.5
+    assert 13.5 <= forward / 12e12 / 60 < 14.5
+
+
+def test_chapter_4_glues_the_cost_estimate_instead_of_typing_it() -> None:
+    prose = "\n".join(_markdown(ROOT / "chapters" / "04_channels.ipynb"))
+    for name in ("ch4_forward_peta", "ch4_notes_cpu_hours", "ch4_notes_gpu_minutes", "ch4_measured_hours"):
+        assert f"{{glue:text}}`{name}" in prose
+    assert not re.search(r"\b(18|19) ?h(ours)?\b|\b14 ?min", prose)
+
+
+def test_im2col_from_window_views_equals_unfold_and_gives_the_convolution() -> None:
+    torch.manual_seed(0)
+    X, K = torch.rand(2, 3, 5, 6, dtype=torch.float64), torch.rand(4, 3, 2, 3, dtype=torch.float64)
+    views = windows(X, (2, 3))
+    columns = views.reshape(2, 3 * 2 * 3, -1)
+    torch.testing.assert_close(columns, F.unfold(X, (2, 3)))
+    Y = (K.reshape(4, -1) @ columns).reshape(2, 4, *views.shape[-2:])
+    torch.testing.assert_close(Y, F.conv2d(X, K))
+
+
+def test_depthwise_channel_multiplier() -> None:
+    layer = torch.nn.Conv2d(32, 64, 3, groups=32)
+    assert tuple(layer.weight.shape) == (64, 1, 3, 3) and layer.weight.numel() == 576
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Structure shared by every chapter
+# ---------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_chapter_opens_with_objectives_and_ends_with_questions_and_its_exercises(path: Path) -> None:
+    cells = _markdown(path)
+    assert "Learning objectives and prerequisites" in cells[1], f"{path.name}: no objectives right after the title"
+    questions = [cell for cell in cells if cell.startswith("## Check your understanding")]
+    assert questions and questions[0].count(":class: dropdown") >= 2, f"{path.name}: no revealable questions"
+    assert cells[-1].startswith("## Exercises") and f"{{doc}}`../exercises/{path.stem}`" in cells[-1]
+
+
+@pytest.mark.parametrize("path", CHAPTERS + APPENDICES, ids=_id)
+def test_no_heading_is_buried_inside_a_cell(path: Path) -> None:
+    buried = [cell.splitlines()[0] for cell in _markdown(path)
+              if any(re.match(r"#{1,6} ", line) for line in cell.splitlines()[1:])]
+    assert not buried, f"{path.name}: cells with a heading after their first line: {buried}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS + APPENDICES, ids=_id)
+def test_every_figure_is_named_captioned_and_referenced(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    for cell in notebook.cells:
+        figure = cell.metadata.get("mystnb", {}).get("figure")
+        if figure:
+            assert figure.get("caption") and figure.get("name"), f"{path.name}: figure without caption or name"
+            assert f"{{numref}}`{figure['name']}`" in text, f"{path.name}: {figure['name']} is never referenced"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=_id)
+def test_one_notation(path: Path) -> None:
+    """Padding per side, the kernel is K (the fully connected weights are the sans-serif W and V), windows are k."""
+    text = "\n".join(_markdown(path))
+    for wrong in (r"\mathbf V", r"\mathbf{V}", r"\mathbf W", r"\mathbf{W}", "p_h p_w", r"p_h \times p_w",
+                  "total padding", "in total (top plus bottom)"):
+        assert wrong not in text, f"{path.name}: {wrong!r}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "chapters").glob("*.ipynb")), ids=_id)
+def test_chapters_use_only_public_torch_api(path: Path) -> None:
+    code = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
+    assert not re.search(r"torch(\.\w+)*\._(?!_)\w", code), f"{path.name} imports a private torch module"
