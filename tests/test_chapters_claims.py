@@ -17,11 +17,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from conftest import ROOT
 from book.conv import conv_transpose2d, convolve1d, convolve2d, windows
 from book.cost import conv2d_flops
 from book.shapes import conv_output_size, conv_transpose_output_size
 
-ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("0[1-6]_*.ipynb"))
 APPENDICES = sorted((ROOT / "chapters").glob("appendix_*.ipynb"))
 
