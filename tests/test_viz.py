@@ -19,7 +19,7 @@ import torch.nn.functional as F
 import book
 from book.viz import MODES, draw, kernel_slider, render_player, slide_frames
 from book.viz.draw import Picture, size_text
-from book.viz.frames import PAD, ZERO, format_number
+from book.viz.frames import PAD, ZERO, format_number, one_thread
 
 def _torch_output(mode, X, K, kernel_size, s, p, d, op):
     """What PyTorch itself computes for these settings (the reference the animation must match)."""
@@ -189,6 +189,17 @@ def test_stride_larger_than_kernel_marks_unread_cells():
     frames = slide_frames(torch.ones(5, 5), torch.ones(1, 1), stride=3)
     unread = frames.unread_cells()
     assert unread.sum() == 25 - 4 and not unread[0, 0] and not unread[3, 3] and unread[1, 1]
+
+
+def test_one_thread_restores_the_thread_count_on_every_path():
+    before = torch.get_num_threads()
+    with pytest.raises(ZeroDivisionError):
+        with one_thread():
+            assert torch.get_num_threads() == 1
+            1 / 0
+    assert torch.get_num_threads() == before
+    slide_frames(torch.ones(3, 3), torch.ones(2, 2))
+    assert torch.get_num_threads() == before
 
 
 def test_format_number():

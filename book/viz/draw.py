@@ -10,6 +10,7 @@ page with no kernel and no network, and no arithmetic or layout is written twice
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import itertools
@@ -105,9 +106,7 @@ class Picture:
         base = [int(i) for i in frames.windows[:, 0]]
         first = frames.windows[0].tolist()
         self.offsets = [((b % wc - base[0] % wc) * u, (b // wc - base[0] // wc) * u) for b in base]
-        self.cells = [(x * u, y * u) for y, x in map(frames.output_position, range(frames.steps))]
-        self.equations = ["\n".join(frames.equation(step)) for step in range(frames.steps)]
-        self.labels = [_step_text(frames, step) for step in range(frames.steps)]
+        self.cells = [(x * u, y * u) for y, x in (divmod(step, ow) for step in range(frames.steps))]
         kernel_label = "kernel rotated 180°" if frames.mode in ("convolution", "transposed") else "kernel"
         multi = frames.channels > 1
         weights = [format_numbers(k) for k in frames.applied_kernel] if frames.applied_kernel is not None else []
@@ -130,23 +129,32 @@ class Picture:
             if c < frames.output.shape[0]:
                 caption = "output" + (" (sum of channels)" if not frames.is_pooling and multi else
                                       f", channel {c}" if multi else "")
-                row.append((_panel_open(caption, ow, oh, u), format_numbers(frames.output[c]), _PANEL_CLOSE))
+                row.append((_panel_open(caption, ow, oh, u), _OutputCells(ow, u, format_numbers(frames.output[c])),
+                            _PANEL_CLOSE))
             self._rows.append(row)
+
+    @functools.cached_property
+    def equations(self) -> List[str]:
+        """Every step's arithmetic (the live widget, showing one step at a time, never needs them all)."""
+        return ["\n".join(self.frames.equation(step)) for step in range(self.frames.steps)]
+
+    @functools.cached_property
+    def labels(self) -> List[str]:
+        return [_step_text(self.frames, step) for step in range(self.frames.steps)]
 
     def fragments(self, step: int = 0) -> List[str]:
         """The picture at `step` as HTML fragments, in order (the player shares equal fragments between settings)."""
         step = self.frames._checked(step)
         move = 'transform="' + _translate(*self.offsets[step]) + '"'
-        ow = self.frames.output_size[1]
         parts = []
         for row in self._rows:
             parts.append('<div class="ks-row">')
             for panel in row:
-                if len(panel) == 3 and isinstance(panel[1], list):       # output: cells depend on the step
-                    parts += [panel[0], _output_cells(ow, len(panel[1]), self.u, panel[1], step,
-                                                      self.cells[step]), panel[2]]
+                if len(panel) == 3 and isinstance(panel[1], _OutputCells):       # output: cells depend on the step
+                    parts += [panel[0], panel[1].at(step, self.cells[step]), panel[2]]
                 else:
-                    parts += [fragment.replace('<g class="ks-w', f'<g {move} class="ks-w') for fragment in panel]
+                    parts += [fragment.replace('<g class="ks-w', f'<g {move} class="ks-w', 1)
+                              if fragment.startswith('<g class="ks-w') else fragment for fragment in panel]
             parts.append("</div>")
         return [p for p in parts if p]
 
@@ -158,7 +166,7 @@ class Picture:
         return (f'<div class="ks-title">{html.escape(self.frames.describe())}</div>'
                 f'<div class="ks-size">{html.escape(size_text(self.frames))}</div>'
                 f'<div class="ks-pic">{self.svg(step)}</div>'
-                f'<div class="ks-eq">{html.escape(self.equations[step])}</div>')
+                f'<div class="ks-eq">{html.escape(chr(10).join(self.frames.equation(step)))}</div>')
 
     def legend(self) -> str:
         return legend(set(self.kinds))
@@ -166,7 +174,7 @@ class Picture:
     def html(self, step: int) -> str:
         """The picture, the arithmetic and the step counter at `step`, as an HTML fragment with its own style."""
         return (f'<style>{STYLE}</style><div class="ks">{self.body(step)}{self.legend()}'
-                f'<div class="ks-foot"><span class="ks-step">{self.labels[step]}</span></div></div>')
+                f'<div class="ks-foot"><span class="ks-step">{_step_text(self.frames, step)}</span></div></div>')
 
 
 def legend(kinds: set) -> str:
@@ -188,15 +196,21 @@ def _window_over(taps: Sequence[int], width: int, u: int, weights: Optional[Sequ
     return f'<g class="ks-w">{outline}{marks}</g>'
 
 
-def _output_cells(width: int, count: int, u: int, texts: Sequence[str], step: int, at: Tuple[int, int]) -> str:
-    """The output grid at `step`: numbers before `step` shown ("v"), `step`'s on the current cell (moved to `at`),
-    later ones hidden (present, so that a step changes classes only)."""
-    numbers = []
-    for i, text in enumerate(texts):
-        css = ' class="v"' if i < step else ' class="on"' if i == step else ""
-        numbers.append(f'<text x="{i % width * u + u / 2:g}" y="{i // width * u + u / 2:g}"{css}>{text}</text>')
-    return (f'<g class="ks-out">{_squares(width, u, range(count), "o")}'
-            f'<rect class="cur ks-c" transform="{_translate(*at)}" width="{u}" height="{u}"/>{"".join(numbers)}</g>')
+class _OutputCells:
+    """The output grid at any step: numbers before the step shown ("v"), the step's own on the current cell, later
+    ones hidden (present, so that a step changes classes only). Each cell's three forms are formatted once."""
+
+    def __init__(self, width: int, u: int, texts: Sequence[str]) -> None:
+        heads = [f'<text x="{i % width * u + u / 2:g}" y="{i // width * u + u / 2:g}"' for i in range(len(texts))]
+        self.shown = [f'{head} class="v">{text}</text>' for head, text in zip(heads, texts)]
+        self.current = [f'{head} class="on">{text}</text>' for head, text in zip(heads, texts)]
+        self.hidden = [f"{head}>{text}</text>" for head, text in zip(heads, texts)]
+        self.cells = '<g class="ks-out">' + _squares(width, u, range(len(texts)), "o")
+        self.u = u
+
+    def at(self, step: int, at: Tuple[int, int]) -> str:
+        mark = f'<rect class="cur ks-c" transform="{_translate(*at)}" width="{self.u}" height="{self.u}"/>'
+        return "".join([self.cells, mark, *self.shown[:step], self.current[step], *self.hidden[step + 1:], "</g>"])
 
 
 def _step_text(frames: Frames, step: int) -> str:

@@ -11,8 +11,9 @@ neighbouring inputs) and padded by dilation * (kernel - 1) - padding, as in Dumo
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -20,7 +21,8 @@ import torch.nn.functional as F
 from book import conv, pool, shapes
 from book._args import IntPair, Pair, non_negative_pair, positive_pair
 
-__all__ = ["MODES", "POOLING_MODES", "PAD", "ZERO", "Frames", "slide_frames", "format_number", "format_numbers", "as_chw"]
+__all__ = ["MODES", "POOLING_MODES", "PAD", "ZERO", "Frames", "slide_frames", "format_number", "format_numbers", "as_chw",
+           "one_thread"]
 
 MODES = ("correlation", "convolution", "max", "avg", "transposed")
 POOLING_MODES = ("max", "avg")
@@ -41,8 +43,27 @@ def format_number(value: float, decimals: int = 2) -> str:
 
 
 def format_numbers(values: torch.Tensor) -> List[str]:
-    """`format_number` of every element, row-major."""
-    return [format_number(v) for v in values.flatten().tolist()]
+    """`format_number` of every element, row-major; integer-valued tensors (the usual case) take a fast path."""
+    flat = values.flatten().tolist()
+    if all(map(float.is_integer, flat)):
+        return [str(int(v)).replace("-", "−") for v in flat]
+    return [format_number(v) for v in flat]
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread inside the block, and restore the caller's thread count on every path.
+
+    The tensors here are tiny: waking torch's worker threads costs more than the work (hundreds of ms for one
+    setting on a busy machine). `torch.set_num_threads` is process-wide, so other threads that call torch while
+    a block runs also get one thread; the block is short, and the previous count always comes back.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def as_chw(tensor: torch.Tensor, name: str) -> torch.Tensor:
@@ -106,7 +127,8 @@ class Frames:
 
     def unread_cells(self) -> torch.Tensor:
         """(Hc, Wc) bool: input cells no window ever reads (stride larger than the kernel, or floor rounding)."""
-        reads = torch.bincount(self.windows.flatten(), minlength=self.source.numel())
+        with one_thread():
+            reads = torch.bincount(self.windows.flatten(), minlength=self.source.numel())
         return (reads.reshape(self.source.shape) == 0) & (self.source >= 0)
 
     def equation(self, step: int) -> List[str]:
@@ -182,7 +204,8 @@ def slide_frames(X: torch.Tensor, K: Optional[torch.Tensor] = None, *, mode: str
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
-    return _slide_frames(X, K, mode, kernel_size, stride, padding, dilation, output_padding)
+    with one_thread():
+        return _slide_frames(X, K, mode, kernel_size, stride, padding, dilation, output_padding)
 
 
 def _slide_frames(X, K, mode, kernel_size, stride, padding, dilation, output_padding) -> Frames:
