@@ -494,3 +494,15 @@ def test_two_players_on_one_page_get_different_ids():
     frames = slide_frames(torch.ones(3, 3), torch.ones(2, 2))
     ids = {re.search(r'id="(ks-[^"]+)"', render_player(frames)).group(1) for _ in range(2)}
     assert len(ids) == 2
+
+
+def test_built_pages_keep_their_players_within_the_budget(root):
+    """Player data per page: 1 MB on a chapter page, 3 MB on the playground (`python -m book.bench widget` prints
+    the figures)."""
+    from book.bench.widget import page_player_bytes, page_target
+    pages = page_player_bytes(root / "_build" / "html")
+    if not pages:
+        pytest.skip("the site is not built: run `make book` first")
+    assert "chapters/playground.html" in pages and "chapters/03_padding_stride_dilation.html" in pages
+    over = {page: info["bytes"] for page, info in pages.items() if info["bytes"] > page_target(page)}
+    assert not over, f"pages over their player budget: {over}"

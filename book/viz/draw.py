@@ -76,7 +76,7 @@ def _numbers(width: int, u: int, texts: Sequence[str], shown: Optional[Sequence[
 def _panel_open(caption: str, columns: int, rows: int, u: int) -> str:
     w, h = columns * u, rows * u
     return (f'<figure class="ks-panel"><figcaption>{html.escape(caption)}</figcaption>'
-            f'<svg viewBox="-2 -2 {w + 4} {h + 4}" width="{w + 4}" height="{h + 4}" '
+            f'<svg class="ks-svg" viewBox="-2 -2 {w + 4} {h + 4}" width="{w + 4}" height="{h + 4}" '
             f'style="font-size:{max(12, round(u * 0.4))}px" role="img" aria-label="{html.escape(caption)}">')
 
 

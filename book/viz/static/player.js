@@ -13,7 +13,7 @@ function setting(){var i=0;for(var c=0;c<sels.length;c++)i+=sels[c].selectedInde
 function choose(){
  setPlaying(false);S=setting();$('.ks-title').textContent=S.t;$('.ks-size').textContent=S.z;
  for(var c=0;c<sels.length;c++)sels[c].disabled=S.off.indexOf(c)>=0;
- if(D.kc>=0)root.querySelector('[data-c="'+D.kc+'"]').textContent=S.kl;
+ if(D.kc>=0){root.querySelector('[data-c="'+D.kc+'"]').textContent=S.kl;sels[D.kc].setAttribute('aria-label',S.kl);}
  var html='';if(S.m!==undefined)html=S.m;else for(var j=0;j<S.p.length;j++)html+=D.f[S.p[j]];
  pic.innerHTML=html;moving=pic.querySelectorAll('.ks-w');cur=pic.querySelectorAll('.ks-c');
  outs=pic.querySelectorAll('.ks-out');
