@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from book._ipython import in_kernel
+
 __all__ = ["default_device", "lenet", "net2", "mlp", "History", "Animator", "batches", "evaluate", "predict", "fit"]
 
 Device = Union[str, torch.device]
@@ -89,12 +91,7 @@ class History:
 
 
 def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and "IPKernelApp" in shell.config
+    return in_kernel()
 
 
 class Animator:

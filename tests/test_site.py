@@ -286,6 +286,6 @@ def test_chapter_3_shows_the_kernel_sliding_animation(page, site_url: str) -> No
     player.scroll_into_view_if_needed()
     box = player.bounding_box()
     assert box is not None and box["width"] > 200 and box["height"] > 100, f"the animation is too small: {box}"
-    assert player.locator("svg.ks-svg").is_visible(), "the animation has no drawing"
+    assert player.locator("svg.ks-svg").first.is_visible(), "the animation has no drawing"
     assert player.locator("[data-act=play]").is_visible(), "the animation has no play button"
     assert not page.problems, str(page.problems)

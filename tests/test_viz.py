@@ -2,6 +2,9 @@
 animation is self-contained and small."""
 from __future__ import annotations
 
+import asyncio
+import html
+import importlib
 import json
 import random
 import re
@@ -14,11 +17,9 @@ import torch
 import torch.nn.functional as F
 
 import book
-from book.viz import MODES, kernel_slider, render_player, slide_frames
-from book.viz.frames import PAD, ZERO, format_number
-
-SIZE_CAP = 1_000_000
-
+from book.viz import MODES, draw, kernel_slider, render_player, slide_frames
+from book.viz.draw import Picture, size_text
+from book.viz.frames import PAD, ZERO, format_number, one_thread
 
 def _torch_output(mode, X, K, kernel_size, s, p, d, op):
     """What PyTorch itself computes for these settings (the reference the animation must match)."""
@@ -190,8 +191,21 @@ def test_stride_larger_than_kernel_marks_unread_cells():
     assert unread.sum() == 25 - 4 and not unread[0, 0] and not unread[3, 3] and unread[1, 1]
 
 
+def test_one_thread_restores_the_thread_count_on_every_path():
+    before = torch.get_num_threads()
+    with pytest.raises(ZeroDivisionError):
+        with one_thread():
+            assert torch.get_num_threads() == 1
+            1 / 0
+    assert torch.get_num_threads() == before
+    slide_frames(torch.ones(3, 3), torch.ones(2, 2))
+    assert torch.get_num_threads() == before
+
+
 def test_format_number():
     assert [format_number(v) for v in (19.0, -3.0, 0.5, 1 / 3, -float("inf"))] == ["19", "−3", "0.5", "0.33", "−∞"]
+    # Regression: once "1." and "−0.": rounding to two decimals can leave neither a fraction nor a sign.
+    assert [format_number(v) for v in (1.001, -0.001, -0.004, 2.999)] == ["1", "0", "0", "3"]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -226,7 +240,7 @@ def test_controls_update_state_and_shape_agrees_with_book_shapes_and_torch():
                          ("input_size", "kernel_size", "padding", "stride", "dilation"))
         if slider.frames is None:
             assert slider.message and slider.message in slider.view.value.replace("&#x27;", "'")
-            assert slider.step.disabled and slider.play.disabled
+            assert slider.step.disabled and slider.play.disabled and slider.buttons["next"].disabled
             continue
         X = torch.zeros(1, 1, n, n)
         if mode in ("max", "avg"):
@@ -242,19 +256,48 @@ def test_controls_update_state_and_shape_agrees_with_book_shapes_and_torch():
         assert _shown_output_size(slider.view.value) == (expected, expected)
         assert slider.frames.mode == mode and slider.frames.padding == (p, p) and slider.frames.stride == (s, s)
         assert slider.frames.input.shape[1:] == (n, n) and slider.frames.kernel_size == (k, k)
-        assert slider.step.max == slider.play.max == slider.frames.steps
+        assert slider.step.max == slider.frames.steps and not slider.play.disabled
         assert not slider.step.disabled
 
 
-def test_step_control_moves_the_window_and_play_is_linked():
+def test_step_control_and_buttons_move_the_window():
     slider = kernel_slider(padding=1)
     first = slider.view.value
     slider.step.value = 5                       # steps count from 1 in the controls, as in the picture
     assert slider.view.value != first
     assert "step 5 / 25 · output[0, 4]" in slider.view.value
-    link = slider.play_link     # a jslink: the browser moves the slider while playing, no kernel round trip
-    assert isinstance(link, widgets.widget_link.Link)
-    assert link.source == (slider.play, "value") and link.target == (slider.step, "value")
+    for act, expected in (("next", 6), ("back", 5), ("last", 25), ("next", 25), ("first", 1), ("back", 1)):
+        slider.buttons[act].click()
+        assert slider.step.value == expected, act
+
+
+def test_buttons_have_names_and_play_pauses():
+    """Buttons with words (ipywidgets.Play's icon-only buttons have no accessible name), the static player's names."""
+    slider = kernel_slider()
+    assert [b.description for b in slider.buttons.values()] == ["first step", "previous step", "play", "next step",
+                                                                "last step"]
+    assert all(b.tooltip == b.description for b in slider.buttons.values())
+    assert not slider.playing
+    slider.step.value = slider.step.max
+    slider._tick()                              # the last step: a tick stops instead of running past the end
+    assert slider.step.value == slider.step.max and not slider.playing and slider.play.description == "play"
+
+
+def test_play_steps_on_the_kernels_event_loop_to_the_end(monkeypatch):
+    monkeypatch.setattr(importlib.import_module("book.viz.widget"), "PLAY_INTERVAL_MS", 5)
+    slider = kernel_slider()
+    seen = []
+
+    async def play():
+        slider.play.click()                     # at the last step it starts again from the first
+        assert slider.playing and slider.play.description == "pause"
+        while slider.playing:
+            seen.append(slider.step.value)
+            await asyncio.sleep(0.002)
+
+    slider.step.value = slider.step.max
+    asyncio.run(asyncio.wait_for(play(), 20))
+    assert seen[0] == 1 and slider.step.value == slider.step.max and seen == sorted(seen)
 
 
 def test_resizing_keeps_the_values_that_fit():
@@ -271,6 +314,7 @@ def test_output_padding_control_only_for_transposed():
     assert slider.frames.output_size == (12, 12) and not slider.output_padding.disabled   # (5-1)·2 + 2 + 1 + 1
     slider.mode.value = "correlation"
     assert slider.output_padding.disabled and slider.frames.output_size == (2, 2)   # stride 2 kept
+    assert slider.step.max == 4 and not slider.step.disabled
 
 
 @pytest.mark.parametrize("settings, words", [
@@ -284,7 +328,9 @@ def test_invalid_settings_show_a_message_not_a_traceback(settings, words):
     slider = kernel_slider(**settings)
     assert slider.frames is None and words in slider.message
     assert "⚠" in slider.view.value and "Traceback" not in slider.view.value
-    assert words in slider.static_html() and "<script" not in slider.static_html()
+    shown = _initial_record(slider.static_html())       # the static player opens on the same message
+    assert shown["t"] == "These settings give no output:" and words in html.unescape(shown["m"])
+    assert "n" not in shown
 
 
 def test_an_invalid_control_change_shows_a_message_then_recovers():
@@ -316,6 +362,21 @@ def _player_data(page: str) -> dict:
                       .group(1).replace("<\\/", "</"))
 
 
+def _record(data: dict, values: dict, controls) -> dict:
+    """The record the player shows when its selects hold `values` (name -> value; others at their first value)."""
+    index = sum(data["mul"][i] * control.values.index(values.get(control.name, control.values[0]))
+                for i, control in enumerate(controls))
+    return data["s"][data["pick"][index]]
+
+
+def _initial_record(page: str) -> dict:
+    data = _player_data(page)
+    selected = [re.findall(r"<option( selected)?>", select) for select in re.findall(r"<select.*?</select>",
+                                                                                        data["html"])]
+    index = sum(m * [bool(o) for o in options].index(True) for m, options in zip(data["mul"], selected))
+    return data["s"][data["pick"][index]]
+
+
 def test_mime_bundle_has_widget_view_and_static_html():
     bundle = kernel_slider(padding=1)._repr_mimebundle_()
     assert "model_id" in bundle["application/vnd.jupyter.widget-view+json"]
@@ -329,28 +390,119 @@ def test_mime_bundle_has_widget_view_and_static_html():
     dict(mode="max", kernel_size=2, padding=1, input_size=4),
     dict(mode="avg", kernel_size=3, stride=2, input_size=7),
 ])
-def test_static_player_data_equal_the_frames(kwargs):
+def test_static_player_opens_on_the_live_setting_with_python_strings(kwargs):
     slider = kernel_slider(**kwargs)
     frames, page = slider.frames, slider.static_html()
-    data = _player_data(page)
-    windows = torch.tensor(data["base"])[:, None] + torch.tensor(data["offs"])[None, :]
-    assert data["n"] == frames.steps and torch.equal(windows, frames.windows)
-    assert data["out"] == [[format_number(v) for v in c.flatten().tolist()] for c in frames.output]
-    if not frames.is_pooling:
-        assert data["share"] == [[format_number(v) for v in c.flatten().tolist()] for c in frames.contributions]
+    shown = _initial_record(page)
+    picture = Picture(frames)
+    assert shown["n"] == frames.steps and shown["t"] == frames.describe() and shown["z"] == size_text(frames)
+    assert shown["e"] == ["\n".join(frames.equation(step)) for step in range(frames.steps)]
+    assert shown["l"][-1].startswith(f"step {frames.steps} / {frames.steps}")
+    # the window's offsets are the canvas moves of its first tap, in cells of the player's size
+    u = _player_cell(slider)
+    wc = frames.canvas_size[1]
+    first = [divmod(int(i), wc) for i in frames.windows[:, 0]]
+    expected = [v for (y, x) in first for v in ((x - first[0][1]) * u, (y - first[0][0]) * u)]
+    assert shown["w"] == expected
+    assert Picture(frames, u).equations == picture.equations
+
+
+def _player_cell(slider) -> int:
+    _controls, settings, _initial = slider.static_settings()
+    return draw.cell_size(max(draw.widest_grid(s.frames) for s in settings if s.frames is not None))
+
+
+def test_every_combination_of_the_controls_is_the_setting_torch_computes():
+    slider = kernel_slider(mode="correlation", input_size=4, kernel_size=3, modes=("correlation", "transposed"))
+    controls, settings, initial = slider.static_settings()
+    assert [c.name for c in controls] == ["mode", "kernel_size", "padding", "stride", "dilation", "output_padding"]
+    assert len(settings) == 2 * 2 * 3 * 2 * 2 * 2 and initial == ("correlation", 3, 0, 1, 1, 0)
+    data = _player_data(slider.static_html())
+    X = slider.frames.input
+    for setting in settings:
+        values = dict(zip([c.name for c in controls], setting.values))
+        record = _record(data, values, controls)
+        n, k = X.shape[-1], values["kernel_size"]
+        kwargs = dict(stride=values["stride"], padding=values["padding"], dilation=values["dilation"])
+        if values["mode"] == "transposed":
+            kwargs["output_padding"] = values["output_padding"]
+        try:
+            shape = (F.conv_transpose2d(torch.zeros(1, 1, n, n), torch.zeros(1, 1, k, k), **kwargs)
+                     if values["mode"] == "transposed" else
+                     F.conv2d(torch.zeros(1, 1, n, n), torch.zeros(1, 1, k, k), **kwargs)).shape[-2:]
+            if values["mode"] == "transposed" and values["output_padding"] >= max(values["stride"], values["dilation"]):
+                shape = None
+        except RuntimeError:
+            shape = None
+        if shape is None:
+            assert "m" in record and "n" not in record, values
+        else:
+            assert record["n"] == shape[0] * shape[1], values
+            assert record["t"].endswith(f"→ output {shape[0]}×{shape[1]}"), values
+            assert record["z"].endswith(f"= {shape[0]}"), values
+        off = {controls[i].name for i in record["off"]}
+        assert off == ({"output_padding"} if values["mode"] != "transposed" else set())
+
+
+def test_equal_settings_and_fragments_are_stored_once():
+    slider = kernel_slider(mode="correlation", input_size=4, modes=("correlation", "transposed"))
+    controls, settings, _ = slider.static_settings()
+    data = _player_data(slider.static_html())
+    assert len(data["f"]) == len(set(data["f"])) and len(data["s"]) < len(settings)
+    # a correlation has no output padding: both of its values pick one record, shown with the control disabled
+    pick = [_record(data, dict(mode="correlation", output_padding=op), controls) for op in (0, 1)]
+    assert pick[0] is pick[1] and [controls[i].name for i in pick[0]["off"]] == ["output_padding"]
+    assert _record(data, dict(mode="transposed", output_padding=0), controls) is not \
+        _record(data, dict(mode="transposed", output_padding=1), controls)
+
+
+def test_size_text_evaluates_the_formula():
+    frames = slide_frames(torch.ones(5, 5), torch.ones(3, 3), padding=1, stride=2)
+    assert size_text(frames) == "output size = ⌊(n + 2p − d·(k − 1) − 1) / s⌋ + 1 = ⌊(5 + 2·1 − 1·(3 − 1) − 1) / 2⌋ + 1 = 3"
+    frames = slide_frames(torch.ones(3, 3), torch.ones(3, 3), mode="transposed", padding=1, stride=2, output_padding=1)
+    assert size_text(frames).endswith("= (3 − 1)·2 − 2·1 + 1·(3 − 1) + 1 + 1 = 6")
+    frames = slide_frames(torch.ones(4, 6), torch.ones(3, 3), stride=(1, 2))
+    assert size_text(frames).splitlines()[1].startswith("output width") and size_text(frames).endswith("= 2")
+
+
+def test_mime_bundle_has_widget_view_and_static_html():
+    bundle = kernel_slider(padding=1)._repr_mimebundle_()
+    assert "model_id" in bundle["application/vnd.jupyter.widget-view+json"]
+    assert 'class="ks ks-player"' in bundle["text/html"]
+
+
+def test_player_text_stays_out_of_the_search_index():
+    """Sphinx indexes raw HTML with <script> and <style> removed: a player must leave no words or digits behind."""
+    page = kernel_slider(padding=1).static_html()
+    left = re.sub(r"<[^<]+?>", "", re.sub(r"<(script|style).*?</\1>", "", page, flags=re.S | re.I))
+    assert left.strip() == ""
 
 
 def test_static_html_is_self_contained_and_small():
-    biggest = kernel_slider(torch.randint(0, 5, (3, 16, 16)), torch.randint(0, 3, (3, 5, 5)), padding=4)
-    for slider in (kernel_slider(), biggest, kernel_slider(input_size=16, kernel_size=5, mode="transposed", stride=4)):
+    chapter_like = [kernel_slider(mode="correlation", input_size=7, kernel_size=3),
+                    kernel_slider(mode="transposed", input_size=3, kernel_size=3, stride=2),
+                    kernel_slider(torch.randint(0, 5, (3, 4, 4)), torch.randint(0, 3, (3, 2, 2)), padding=1)]
+    for slider in chapter_like:
         page = slider.static_html()
         assert not re.search(r"https?://", page)
         assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)
-        assert len(page.encode()) < SIZE_CAP
-    assert len(kernel_slider().static_html().encode()) < 60_000     # a typical chapter figure: tens of KB
+        assert len(page.encode()) < 350_000     # five such players stay within a chapter page's 1 MB
+    assert len(kernel_slider(choices={}).static_html().encode()) < 40_000     # one setting: tens of KB
 
 
 def test_two_players_on_one_page_get_different_ids():
     frames = slide_frames(torch.ones(3, 3), torch.ones(2, 2))
     ids = {re.search(r'id="(ks-[^"]+)"', render_player(frames)).group(1) for _ in range(2)}
     assert len(ids) == 2
+
+
+def test_built_pages_keep_their_players_within_the_budget(root):
+    """Player data per page: 1 MB on a chapter page, 3 MB on the playground (`python -m book.bench widget` prints
+    the figures)."""
+    from book.bench.widget import page_player_bytes, page_target
+    pages = page_player_bytes(root / "_build" / "html")
+    if not pages:
+        pytest.skip("the site is not built: run `make book` first")
+    assert "chapters/playground.html" in pages and "chapters/03_padding_stride_dilation.html" in pages
+    over = {page: info["bytes"] for page, info in pages.items() if info["bytes"] > page_target(page)}
+    assert not over, f"pages over their player budget: {over}"

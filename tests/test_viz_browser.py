@@ -1,8 +1,9 @@
-"""The static kernel_slider animation in headless Chromium: it plays, pauses and steps with no kernel and no network.
+"""The static kernel_slider player in headless Chromium: it plays, pauses, steps and changes settings with no kernel
+and no network, and it can be used from the keyboard and heard through its live regions.
 
-(1) A page written here from `static_html()`: after every step the player's picture equals `render_step` at that
-step, element by element, and the arithmetic equals `Frames.equation`. (2) The built site's chapter 3 page: every
-animation on it steps and plays. The `page` fixture blocks every non-local request and records console errors.
+(1) A page written here from `static_html()`: after every step and setting change the player's picture equals
+`Picture.svg` of that setting at that step, element by element, and its strings are Python's. (2) The built site's
+chapter 3, playground and gallery pages. The `page` fixture blocks every non-local request and records console errors.
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from book.viz import kernel_slider
-from book.viz.draw import Picture
+from book.viz import GUIDE_CASES, draw, kernel_slider
+from book.viz.draw import Picture, size_text
 
 pytestmark = pytest.mark.browser
 
@@ -26,18 +27,19 @@ PLAYERS = {
     "convolution": dict(mode="convolution", input_size=4, dilation=2, padding=1),
     "transposed": dict(mode="transposed", input_size=3, kernel_size=2, stride=2, padding=1, output_padding=1),
     "max": dict(mode="max", input_size=5, kernel_size=2, padding=1, stride=2),
-    "avg": dict(mode="avg", input_size=4, kernel_size=3, stride=1),
+    "avg": dict(mode="avg", input_size=4, kernel_size=3, stride=1, modes=("max", "avg")),
 }
 
-# Every element of the picture as (tag, classes, geometry, text): the state the player must reproduce.
+# Every element of the picture as (tag, classes, geometry, transform, text): the state the player must reproduce.
 SNAPSHOT_JS = """([rootId, reference]) => {
-  const walk = svg => Array.from(svg.querySelectorAll('*')).map(e => [
+  const walk = el => Array.from(el.querySelectorAll('*')).map(e => [
     e.tagName.toLowerCase(), Array.from(e.classList).sort().join(' '),
-    ['x', 'y', 'width', 'height'].map(a => e.hasAttribute(a) ? +e.getAttribute(a) : null).join(','),
+    ['x', 'y', 'width', 'height', 'd'].map(a => e.getAttribute(a)).join(','),
+    (e.getAttribute('transform') || '').replace(/\\s+/g, ' '),
     e.children.length ? '' : e.textContent]);
-  const live = walk(document.querySelector('#' + rootId + ' svg.ks-svg'));
+  const live = walk(document.querySelector('#' + rootId + ' .ks-pic'));
   const parsed = new DOMParser().parseFromString('<div>' + reference + '</div>', 'text/html');
-  return [live, walk(parsed.querySelector('svg.ks-svg'))];
+  return [live, walk(parsed.body.firstChild)];
 }"""
 
 
@@ -62,7 +64,7 @@ def standalone(tmp_path, serve):
     sections = "".join(f'<section data-name="{name}"><h2>{name}</h2>{slider.static_html()}</section>'
                        for name, slider in sliders.items())
     (tmp_path / "index.html").write_text(
-        f'<!doctype html><html><head><meta charset="utf-8"><title>players</title></head>'
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>players</title></head>'
         f'<body style="max-width:780px;margin:20px auto">{sections}</body></html>', encoding="utf-8")
     return f"{serve}/index.html", sliders
 
@@ -71,41 +73,135 @@ def _root(page, name: str):
     return page.locator(f'section[data-name="{name}"] .ks-player')
 
 
-def _check_step(page, name: str, frames, step: int) -> None:
+def _frames_for(slider, values: dict):
+    """The frames (or message) and the cell size the static player uses for the setting with control `values`."""
+    controls, settings, initial = slider.static_settings()
+    names = [c.name for c in controls]
+    wanted = tuple(values.get(n, v) for n, v in zip(names, initial))
+    setting = next(s for s in settings if s.values == wanted)
+    u = draw.cell_size(max(draw.widest_grid(s.frames) for s in settings if s.frames is not None))
+    return setting, u
+
+
+def _check_step(page, name: str, frames, step: int, u: int) -> None:
     root = _root(page, name)
-    root_id = root.get_attribute("id")
-    live, reference = page.evaluate(SNAPSHOT_JS, [root_id, Picture(frames).svg(step)])
-    assert live == reference, f"{name}: the player's picture at step {step} differs from render_step"
+    live, reference = page.evaluate(SNAPSHOT_JS, [root.get_attribute("id"), Picture(frames, u).svg(step)])
+    assert live == reference, f"{name}: the player's picture at step {step} differs from Picture.svg"
     assert root.locator(".ks-eq").text_content() == "\n".join(frames.equation(step))
     assert root.locator(".ks-step").text_content().startswith(f"step {step + 1} / {frames.steps}")
+    assert root.locator(".ks-title").text_content() == frames.describe()
+    assert root.locator(".ks-size").text_content() == size_text(frames)
     assert int(root.locator("input[type=range]").input_value()) == step
 
 
 @pytest.mark.parametrize("name", list(PLAYERS))
-def test_standalone_player_steps_exactly_like_render_step(page, standalone, artifacts, name):
+def test_standalone_player_steps_exactly_like_python(page, standalone, artifacts, name):
     url, sliders = standalone
     frames = sliders[name].frames
+    _setting, u = _frames_for(sliders[name], {})
     page.goto(url)
     root = _root(page, name)
     root.scroll_into_view_if_needed()
-    _check_step(page, name, frames, 0)
+    _check_step(page, name, frames, 0, u)
     before = root.screenshot(path=str(artifacts / f"viz-{name}-step0.png"))
     forward = min(3, frames.steps - 1)
     for _ in range(forward):
         root.locator("[data-act=next]").click()
-    _check_step(page, name, frames, forward)
+    _check_step(page, name, frames, forward, u)
     after = root.screenshot(path=str(artifacts / f"viz-{name}-step{forward}.png"))
     assert before != after, "stepping did not change the picture"
     root.locator("[data-act=back]").click()
-    _check_step(page, name, frames, forward - 1)
+    _check_step(page, name, frames, forward - 1, u)
     last = frames.steps - 1
     root.locator("input[type=range]").evaluate(
         f"el => {{ el.value = {last}; el.dispatchEvent(new Event('input')); }}")
-    _check_step(page, name, frames, last)
+    _check_step(page, name, frames, last, u)
     root.locator("[data-act=next]").click()          # past the end: stays on the last step
-    _check_step(page, name, frames, last)
+    _check_step(page, name, frames, last, u)
     root.locator("[data-act=first]").click()
-    _check_step(page, name, frames, 0)
+    _check_step(page, name, frames, 0, u)
+    root.locator("[data-act=last]").click()
+    _check_step(page, name, frames, last, u)
+    assert not page.problems, str(page.problems)
+
+
+def _select(root, label: str):
+    return root.get_by_label(label, exact=True)
+
+
+def test_changing_stride_and_padding_shows_that_settings_frames(page, standalone):
+    url, sliders = standalone
+    page.goto(url)
+    root = _root(page, "correlation")                # 5x5, 3x3 kernel, padding 1, stride 2: output 3x3
+    outputs = root.locator(".ks-out text")
+    assert outputs.count() == 9
+    for values in ({"stride": 1}, {"stride": 1, "padding": 0}, {"stride": 2, "padding": 2, "dilation": 2}):
+        for name, value in values.items():
+            _select(root, name).select_option(str(value))
+        setting, u = _frames_for(sliders["correlation"], {"stride": 2, "padding": 1, **values})
+        _check_step(page, "correlation", setting.frames, 0, u)
+        assert outputs.count() == setting.frames.steps
+        root.locator("[data-act=next]").click()
+        _check_step(page, "correlation", setting.frames, 1, u)
+    assert not page.problems, str(page.problems)
+
+
+def test_a_setting_torch_refuses_shows_its_explanation(page, standalone):
+    url, sliders = standalone
+    page.goto(url)
+    root = _root(page, "max")                        # window 2, padding 1; padding 2 is more than half the window
+    _select(root, "padding").select_option("2")
+    setting, _u = _frames_for(sliders["max"], {"padding": 2})
+    assert setting.frames is None and "at most half" in setting.message
+    assert root.locator(".ks-title").text_content() == "These settings give no output:"
+    assert root.locator(".ks-msg").text_content() == f"⚠ {setting.message}"
+    assert root.locator("[data-act=next]").is_disabled() and root.locator("input[type=range]").is_disabled()
+    _select(root, "window size").select_option("3")    # a window of 3 allows padding 1 but not 2 either
+    _select(root, "padding").select_option("1")
+    assert root.locator(".ks-msg").count() == 0 and root.locator(".ks-out text").count() > 0
+    assert not page.problems, str(page.problems)
+
+
+def test_mode_control_switches_between_modes(page, standalone):
+    url, sliders = standalone
+    page.goto(url)
+    root = _root(page, "avg")
+    _select(root, "mode").select_option("max")
+    setting, u = _frames_for(sliders["avg"], {"mode": "max"})
+    _check_step(page, "avg", setting.frames, 0, u)
+    assert root.locator(".ks-eq").text_content().startswith("max(")
+    assert not page.problems, str(page.problems)
+
+
+def test_keyboard_reaches_every_control_and_live_regions_announce_steps(page, standalone):
+    url, _sliders = standalone
+    page.goto(url)
+    root = _root(page, "correlation")
+    names = [b.get_attribute("aria-label") for b in root.locator("button").all()]
+    assert names == ["first step", "previous step", "play", "next step", "last step"]
+    assert root.locator(".ks-step").get_attribute("aria-live") == "polite"
+    assert root.locator(".ks-eq").get_attribute("aria-live") == "polite"
+    reached = []
+    for _ in range(20):                               # Tab from the top of the page through the first player
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("() => { const e = document.activeElement;"
+                                     " return e.getAttribute('aria-label') || e.tagName; }"))
+        if reached[-1] == "step":
+            break
+    assert reached == ["kernel size", "padding", "stride", "dilation", "first step", "previous step", "play",
+                       "next step", "last step", "step"]
+    label = root.locator(".ks-step")
+    before = label.text_content()
+    page.keyboard.press("Shift+Tab")                  # back to "last step": Enter presses it
+    page.keyboard.press("Enter")
+    assert label.text_content() != before and label.text_content().startswith("step 9 / 9")
+    page.keyboard.press("Shift+Tab")                  # "next step", then the select before the buttons
+    for _ in range(4):
+        page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "dilation"
+    page.keyboard.press("ArrowDown")                  # a select changes with the arrow keys
+    assert root.locator(".ks-title").text_content().startswith("correlation") and "dilation 2" in \
+        root.locator(".ks-title").text_content()
     assert not page.problems, str(page.problems)
 
 
@@ -114,12 +210,13 @@ def test_standalone_player_plays_to_the_end_and_pauses(page, standalone):
     page.goto(url)
     root = _root(page, "max")                           # 3x3 output: 9 steps
     frames = sliders["max"].frames
+    _setting, u = _frames_for(sliders["max"], {})
     play = root.locator("[data-act=play]")
     play.click()
     assert root.get_attribute("data-playing") == "1" and play.get_attribute("aria-label") == "pause"
     page.wait_for_function("el => el.getAttribute('data-playing') === '0'", arg=root.element_handle(),
                            timeout=30_000)
-    _check_step(page, "max", frames, frames.steps - 1)
+    _check_step(page, "max", frames, frames.steps - 1, u)
 
     other = _root(page, "correlation")
     label = other.locator(".ks-step")
@@ -136,12 +233,68 @@ def test_standalone_player_plays_to_the_end_and_pauses(page, standalone):
 
 
 CHAPTER_3 = "chapters/03_padding_stride_dilation.html"
+PLAYGROUND = "chapters/playground.html"
+GALLERY = "chapters/conv_arithmetic_gallery.html"
 
 
-def test_chapter_3_animations_play_on_the_built_site(page, site_url, root, artifacts):
-    if not (root / "_build" / "html" / CHAPTER_3).exists():
-        pytest.skip(f"{CHAPTER_3} is not in the built site: run `make book` first")
+def _built(root, page_path: str) -> None:
+    if not (root / "_build" / "html" / page_path).exists():
+        pytest.skip(f"{page_path} is not in the built site: run `make book` first")
+
+
+def test_chapter_3_animations_play_and_change_settings_on_the_built_site(page, site_url, root, artifacts):
+    _built(root, CHAPTER_3)
     _check_site_page(page, f"{site_url}/{CHAPTER_3}", artifacts, "ch03")
+    _check_stride_and_padding(page, page.locator(".ks-player").first)
+
+
+def test_playground_changes_every_setting_on_the_built_site(page, site_url, root, artifacts):
+    _built(root, PLAYGROUND)
+    _check_site_page(page, f"{site_url}/{PLAYGROUND}", artifacts, "playground")
+    player = page.locator(".ks-player").first
+    _check_stride_and_padding(page, player)
+    for label in ("mode", "input size", "kernel size", "padding", "stride", "dilation", "output padding"):
+        assert _select(player, label).count() == 1, label
+    _select(player, "mode").select_option("transposed")
+    _select(player, "output padding").select_option("1")
+    assert "output_padding 1" in player.locator(".ks-title").text_content()
+    assert "output_padding" in player.locator(".ks-size").text_content()
+    _select(player, "mode").select_option("avg")
+    _select(player, "dilation").select_option("2")
+    assert "no dilation" in player.locator(".ks-msg").text_content()     # torch's refusal, explained
+    assert _select(player, "output padding").is_disabled()
+    player.screenshot(path=str(artifacts / "viz-site-playground-refused.png"))
+    assert not page.problems, str(page.problems)
+
+
+def test_gallery_shows_every_case_of_the_guide(page, site_url, root, artifacts):
+    _built(root, GALLERY)
+    page.goto(f"{site_url}/{GALLERY}")
+    headings = [h.strip().rstrip("#").strip() for h in page.locator("h3").all_text_contents()]
+    assert headings == [case.name for case in GUIDE_CASES]
+    players = page.locator(".ks-player")
+    assert players.count() == len(GUIDE_CASES)
+    for index, case in enumerate(GUIDE_CASES):
+        player = players.nth(index)
+        expected = kernel_slider(mode=case.mode, input_size=case.input_size, kernel_size=case.kernel_size,
+                                 **case.settings).frames
+        assert player.locator(".ks-size").text_content() == size_text(expected), case.name
+        assert player.locator(".ks-title").text_content() == expected.describe(), case.name
+    page.screenshot(path=str(artifacts / "viz-site-gallery.png"), full_page=True)
+    assert not page.problems, str(page.problems)
+
+
+def _check_stride_and_padding(page, player) -> None:
+    """Changing stride, then padding, changes the output grid and the size text (the player's own numbers)."""
+    sizes, grids = [player.locator(".ks-size").text_content()], [player.locator(".ks-out text").count()]
+    for label in ("stride", "padding"):
+        select = _select(player, label)
+        options = select.locator("option").all_text_contents()
+        current = select.input_value()
+        select.select_option(next(o for o in options if o != current))
+        sizes.append(player.locator(".ks-size").text_content())
+        grids.append(player.locator(".ks-out text").count())
+    assert len(set(sizes)) == 3 and grids[1] != grids[0] and grids[2] != grids[1], (sizes, grids)
 
 
 def _check_site_page(page, url: str, artifacts: Path, tag: str) -> None:

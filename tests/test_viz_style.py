@@ -14,7 +14,8 @@ import torch
 from nbclient import NotebookClient
 
 from book.viz import show_matrix, use_book_style
-from book.viz.style import BOOK_RC, format_cell
+from book.viz.frames import format_number
+from book.viz.style import BOOK_RC
 
 
 @pytest.fixture(autouse=True)
@@ -51,11 +52,12 @@ def test_first_figure_of_an_executed_notebook_is_an_image(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("value, decimals, text", [
-    (3.0, 2, "3"), (-4.0, 2, "-4"), (0.25, 2, "0.25"), (0.5, 2, "0.5"), (-1.126, 2, "-1.13"), (1.04, 1, "1"),
+    (3.0, 2, "3"), (-4.0, 2, "−4"), (0.25, 2, "0.25"), (0.5, 2, "0.5"), (-1.126, 2, "−1.13"), (1.04, 1, "1"),
     (-0.001, 2, "0"), (-0.0, 2, "0"), (12.0, 0, "12"),
+    (1.001, 2, "1"), (1 / 3, 2, "0.33"), (19.0, 2, "19"), (-float("inf"), 2, "−∞"),   # once "1." and "−0."
 ])
-def test_format_cell(value: float, decimals: int, text: str) -> None:
-    assert format_cell(value, decimals) == text
+def test_format_number_is_the_one_formatter_of_matrices_and_players(value: float, decimals: int, text: str) -> None:
+    assert format_number(value, decimals) == text
 
 
 def test_integers_are_written_without_decimals_in_reading_order() -> None:
@@ -68,7 +70,7 @@ def test_integers_are_written_without_decimals_in_reading_order() -> None:
 def test_floats_get_few_decimals_and_arrays_and_lists_work() -> None:
     fig, (left, right) = plt.subplots(1, 2)
     assert show_matrix(np.array([[0.125, -2.0], [1 / 3, 0.0]]), left, decimals=2) is left
-    assert texts(left) == ["0.12", "-2", "0.33", "0"]
+    assert texts(left) == ["0.12", "−2", "0.33", "0"]
     show_matrix([[1.25, 7.0]], right, decimals=1)
     assert texts(right) == ["1.2", "7"]
 

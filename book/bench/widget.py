@@ -1,24 +1,31 @@
-"""`python -m book.bench widget`: how fast kernel_slider redraws after a control change, and how big its static page is.
+"""`python -m book.bench widget`: how fast kernel_slider redraws after a control change, and how big the static
+players are.
 
 For inputs up to 16x16 with a 5x5 kernel (one and three channels, every mode) it times a control change in Python,
 from setting the control's value to the new picture being in the HTML view (frames recomputed with book.conv/pool,
-SVG redrawn), and measures the bytes of the self-contained animation. It prints a table, then one JSON line.
-Targets: redraw <= 50 ms, static animation <= 1 MB.
+SVG redrawn). Then it measures the static players' bytes: the playground (every setting of its grid), and, when the
+site is built, the players of every page (what `make book` put in _build/html). It prints tables, then one JSON line.
+Targets: redraw <= 50 ms; player data <= 1 MB on a chapter page, <= 3 MB on the playground.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import time
+from pathlib import Path
 from typing import Dict, List
 
 import torch
 
-from book.viz import kernel_slider
+from book.viz import kernel_slider, playground
 
 REDRAW_TARGET_MS = 50.0
-STATIC_TARGET_BYTES = 1_000_000
+STATIC_TARGET_BYTES = 1_000_000          # the players of one chapter page
+PLAYGROUND_TARGET_BYTES = 3_000_000
+SITE = Path(__file__).resolve().parents[2] / "_build" / "html"
+_PLAYER = re.compile(r'<style>[^<]*</style><div class="ks ks-player".*?</script><script>.*?</script></div>', re.S)
 CASES = [  # (mode, input size, channels, padding, stride, dilation)
     ("correlation", 8, 1, 1, 1, 1), ("correlation", 16, 1, 2, 1, 1), ("correlation", 16, 3, 2, 1, 1),
     ("convolution", 16, 1, 2, 2, 2), ("max", 16, 1, 2, 1, 1), ("avg", 16, 1, 2, 2, 1),
@@ -46,7 +53,9 @@ def measure(repeats: int) -> List[Dict]:
         generator = torch.Generator().manual_seed(size)
         X = torch.randint(0, 5, (channels, size, size), generator=generator)
         K = None if mode in ("max", "avg") else torch.randint(0, 3, (channels, 5, 5), generator=generator)
-        slider = kernel_slider(X, K, mode=mode, kernel_size=5, padding=padding, stride=stride, dilation=dilation)
+        # choices={}: one setting, so "static KB" is the cost of one setting of this size
+        slider = kernel_slider(X, K, mode=mode, kernel_size=5, padding=padding, stride=stride, dilation=dilation,
+                               choices={})
         steps = slider.frames.steps
         rows.append({
             "mode": mode, "input": f"{channels}x{size}x{size}", "padding": padding, "stride": stride,
@@ -60,23 +69,54 @@ def measure(repeats: int) -> List[Dict]:
     return rows
 
 
+def page_player_bytes(site: Path = SITE) -> Dict[str, Dict]:
+    """Per built page with players: how many, and their bytes (style, data and script, as embedded)."""
+    pages = {}
+    for path in sorted(site.rglob("*.html")) if site.is_dir() else []:
+        players = _PLAYER.findall(path.read_text(encoding="utf-8"))
+        if players:
+            pages[path.relative_to(site).as_posix()] = {"players": len(players),
+                                                        "bytes": sum(len(p.encode()) for p in players)}
+    return pages
+
+
+def page_target(page: str) -> int:
+    return PLAYGROUND_TARGET_BYTES if page.endswith("playground.html") else STATIC_TARGET_BYTES
+
+
 def main(argv: list) -> int:
     parser = argparse.ArgumentParser(prog="python -m book.bench widget", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9, help="control changes timed per case (median reported)")
     args = parser.parse_args(argv)
     rows = measure(args.repeats)
     header = f"{'mode':<12} {'input':<8} {'p':>2} {'s':>2} {'d':>2} {'output':>7} {'setting ms':>10} " \
-             f"{'step ms':>8} {'static KB':>9}"
+             f"{'step ms':>8} {'1 setting KB':>12}"
     print(header)
     print("-" * len(header))
     for r in rows:
         print(f"{r['mode']:<12} {r['input']:<8} {r['padding']:>2} {r['stride']:>2} {r['dilation']:>2} "
-              f"{r['output']:>7} {r['setting_ms']:>10.1f} {r['step_ms']:>8.1f} {r['static_bytes'] / 1000:>9.1f}")
+              f"{r['output']:>7} {r['setting_ms']:>10.1f} {r['step_ms']:>8.1f} {r['static_bytes'] / 1000:>12.1f}")
+    start = time.perf_counter()
+    slider = playground()
+    settings = len(slider.static_settings()[1])
+    playground_bytes = len(slider.static_html().encode())
+    print(f"\nplayground: {settings} settings, {playground_bytes / 1e6:.2f} MB of player data "
+          f"(target {PLAYGROUND_TARGET_BYTES / 1e6:.0f} MB), computed in {time.perf_counter() - start:.1f} s")
+    pages = page_player_bytes()
+    if pages:
+        print(f"\n{'built page':<45} {'players':>7} {'KB':>7} {'target KB':>9}")
+        for page, info in pages.items():
+            print(f"{page:<45} {info['players']:>7} {info['bytes'] / 1000:>7.1f} {page_target(page) / 1000:>9.0f}")
+    else:
+        print(f"\n(no built site in {SITE}: run `make book` to measure each page's players)")
     max_redraw = max(max(r["setting_ms"], r["step_ms"]) for r in rows)
     static = max(r["static_bytes"] for r in rows)
     summary = {"benchmark": "widget", "max_redraw_ms": round(max_redraw, 2), "redraw_target_ms": REDRAW_TARGET_MS,
                "redraw_vs_target": round(max_redraw / REDRAW_TARGET_MS, 3), "static_bytes": static,
                "static_target_bytes": STATIC_TARGET_BYTES, "static_vs_target": round(static / STATIC_TARGET_BYTES, 3),
+               "playground_settings": settings, "playground_bytes": playground_bytes,
+               "playground_target_bytes": PLAYGROUND_TARGET_BYTES,
+               "pages": pages, "pages_within_target": all(i["bytes"] <= page_target(p) for p, i in pages.items()),
                "cases": rows}
     print(json.dumps(summary))
     return 0

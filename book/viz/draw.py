@@ -1,90 +1,49 @@
-"""Drawing the frames: one SVG picture per step, and a self-contained HTML player for pages without a kernel.
+"""Drawing the frames: the picture of one step, and a self-contained HTML player for pages without a kernel.
 
-The picture has two layers. The *grids* (cells and their numbers) never change while the kernel slides. The
-*marks* (the window's cells, its outline, the kernel weights in their corners, the filled and current output cells
-and the output numbers) move from step to step. `render_step` draws both for one step (the live widget shows it).
-`render_player` draws the same picture at step 0 and adds a small inline script that moves the marks to any step,
-using the window positions and outputs embedded as JSON; nothing is fetched, so it plays on a static page with no
-kernel and no network, and its size grows with the number of cells, not with the number of steps times cells.
+Python computes everything the reader sees. A `Picture` turns one `Frames` into HTML *fragments* (one panel per
+grid: the input as the operator sees it, the kernel, the output) plus, for every step, the window's offset in
+pixels, the written-out arithmetic and the step label. The live widget joins the fragments for the step it shows;
+the static player (`render_player`) embeds the fragments and strings of every setting its controls offer, shared
+where equal, and its script (`static/player.js`) only picks the setting the controls name and shows step t: it moves
+the window groups by the given offset and marks the output cells up to t. Nothing is fetched, so it plays on a static
+page with no kernel and no network, and no arithmetic or layout is written twice.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import itertools
 import json
+from dataclasses import dataclass, field
+from importlib import resources
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from book.viz.frames import PAD, ZERO, Frames, format_numbers
 
-__all__ = ["Picture", "render_step", "render_player", "render_message", "STYLE"]
+__all__ = ["Picture", "Setting", "render_step", "render_player", "render_message", "player_data", "STYLE",
+           "cell_size", "NO_OUTPUT"]
 
-MAX_WIDTH = 740        # the book's content column, in CSS pixels
-MAX_CELL, MIN_CELL = 40, 6
-MARGIN, LABEL, GAP = 6, 22, 30   # px around the picture, above each grid for its label, between grids
-LABEL_CHAR = 6.6                 # px per character of a 12 px label, to keep labels from running into each other
+STYLE = resources.files("book.viz").joinpath("static/player.css").read_text(encoding="utf-8")
+_PLAYER_JS = resources.files("book.viz").joinpath("static/player.js").read_text(encoding="utf-8")
 
-STYLE = """
-.ks{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#1f2933;background:#fff;
- border:1px solid #e3e8ef;border-radius:8px;padding:10px 12px;margin:6px 0;max-width:100%;box-sizing:border-box}
-.ks-title{font-size:13px;color:#52606d;margin:0 0 6px}
-.ks svg{display:block;max-width:100%;height:auto}
-.ks svg text{text-anchor:middle;dominant-baseline:central;font-variant-numeric:tabular-nums;fill:#1d3b5e}
-.ks .lbl{font-size:12px;fill:#52606d;text-anchor:start;dominant-baseline:auto}
-.ks .c-i{fill:#e6f0fb;stroke:#8fb0d6}.ks .c-u{fill:#f3f4f6;stroke:#c9ced6}
-.ks .c-p{fill:#fff;stroke:#b8c0cc;stroke-dasharray:3 2}.ks .c-z{fill:#f5f1fc;stroke:#b9a8dc;stroke-dasharray:2 2}
-.ks .c-k{fill:#ffe6ad;stroke:#cf8a12}.ks .c-o{fill:#fff;stroke:#c9d2dc}
-.ks text.q{fill:#a3abb6}.ks .ks-kernel text{fill:#5a3800;font-weight:600}
-.ks .win{fill:#ffd27a;stroke:#cf8a12}.ks text.on{fill:#3d2600;font-weight:600}
-.ks .done{fill:#d3efe6;stroke:#6bbfa5}.ks .cur{fill:#3aa886;stroke:#1f7a60}
-.ks .ks-out text{fill:#124d3d}.ks .ks-out text.on{fill:#fff;font-weight:700}
-.ks .span{fill:none;stroke:#b86f00;stroke-width:2.5}
-.ks text.wt{fill:#8a4b00;font-weight:600;text-anchor:end;dominant-baseline:auto}
-.ks-eq{font:13px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;white-space:pre-wrap;background:#f7f9fb;
- border-radius:6px;padding:6px 8px;margin-top:6px;color:#1f2933;min-height:1.5em;overflow-wrap:anywhere}
-.ks-foot{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px;color:#52606d;margin-top:6px;align-items:center}
-.ks-key{display:inline-block;width:11px;height:11px;border-radius:2px;vertical-align:-1px;margin-right:4px;border:1px solid}
-.ks-msg{background:#fff7e6;border:1px solid #f0b95b;color:#6b4100;border-radius:6px;padding:8px 10px;font-size:14px}
-.ks-bar{display:flex;gap:6px;align-items:center;margin-top:8px}
-.ks-bar button{display:inline-flex;align-items:center;justify-content:center;width:32px;height:28px;padding:0;
- border:1px solid #c9d2dc;border-radius:6px;background:#f7f9fb;color:#1f2933;cursor:pointer}
-.ks-bar button:hover{background:#e8eef5}.ks-bar button svg{width:14px;height:14px;fill:currentColor}
-.ks-bar input[type=range]{flex:1;min-width:80px;accent-color:#3aa886}
-.ks-step{font-size:12px;color:#52606d;min-width:7.5em;text-align:right;font-variant-numeric:tabular-nums}
-"""
+MAX_PANEL = 340        # px: one grid fits a phone's column (390 px less the page's margins) without shrinking
+MAX_CELL, MIN_CELL = 44, 28   # a 28 px cell still holds a 12 px "−12"
+WEIGHTS_FROM = 40      # px: below this cell size the weights in the window's corners would crowd the numbers
+NO_OUTPUT = "These settings give no output:"
 
-_KEYS = (("i", "input", "#e6f0fb", "#8fb0d6"), ("p", "padding", "#fff", "#b8c0cc"),
-         ("z", "inserted zero", "#f5f1fc", "#b9a8dc"), ("u", "never read", "#f3f4f6", "#c9ced6"),
+_KEYS = (("i", "input", "#e6f0fb", "#8fb0d6"), ("p", "padding", "#fff", "#9aa5b1"),
+         ("z", "inserted zero", "#f5f1fc", "#b9a8dc"), ("u", "never read", "#eceef1", "#c9ced6"),
          ("win", "window", "#ffd27a", "#cf8a12"), ("o", "output", "#d3efe6", "#6bbfa5"))
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Layout: where every grid sits
-# ---------------------------------------------------------------------------------------------------------------
+def cell_size(columns: int) -> int:
+    """The cell size in px for a grid `columns` wide (the widest grid of a player sets it for all its settings)."""
+    return max(MIN_CELL, min(MAX_CELL, MAX_PANEL // max(1, columns)))
 
-class _Layout:
-    """Cell size, labels and the top-left corner of every grid, sized to fit the book's content width."""
 
-    def __init__(self, frames: Frames) -> None:
-        (hc, wc), (kh, kw), (oh, ow) = frames.canvas_size, frames.kernel_size, frames.output_size
-        self.canvas_label = _canvas_label(frames)
-        self.kernel_label = "kernel rotated 180°" if frames.mode in ("convolution", "transposed") else "kernel"
-        self.output_label = "output" + (" (sum of channels)" if not frames.is_pooling and frames.channels > 1 else "")
-        columns = [wc, ow] if frames.is_pooling else [wc, kw, ow]
-        suffix = f", channel {frames.channels - 1}" if frames.channels > 1 else ""   # the longest label of a column
-        labels = [self.canvas_label + suffix, self.output_label + suffix] if frames.is_pooling else \
-            [self.canvas_label + suffix, self.kernel_label, self.output_label]
-        gaps = (len(columns) - 1) * GAP + 2 * MARGIN
-        self.cell = u = int(max(MIN_CELL, min(MAX_CELL, (MAX_WIDTH - gaps) / sum(columns))))
-        widths = [max(n * u, len(label) * LABEL_CHAR) for n, label in zip(columns, labels)]
-        xs = list(itertools.accumulate([MARGIN] + [w + GAP for w in widths[:-1]]))
-        row_height = LABEL + max(hc, kh, oh) * u + 10
-        tops = [MARGIN + c * row_height + LABEL for c in range(frames.channels)]
-        self.canvas = [(xs[0], y) for y in tops]
-        self.kernel = [] if frames.is_pooling else [(xs[1], y) for y in tops]
-        self.output = [(xs[-1], y) for y in tops[:frames.output.shape[0]]]
-        self.width = int(xs[-1] + widths[-1] + MARGIN)
-        self.height = MARGIN + frames.channels * row_height
+def widest_grid(frames: Frames) -> int:
+    return max(frames.canvas_size[1], frames.output_size[1], frames.kernel_size[1])
 
 
 def _canvas_label(frames: Frames) -> str:
@@ -93,127 +52,124 @@ def _canvas_label(frames: Frames) -> str:
     return "input, padded" if max(frames.padding) > 0 else "input"
 
 
-def _canvas_kinds(frames: Frames) -> List[str]:
+def canvas_kinds(frames: Frames) -> List[str]:
+    """Per canvas cell: "p" padding, "z" inserted zero, "u" an input cell no window reads, "i" an input cell read."""
     unread = frames.unread_cells().flatten().tolist()
     return ["p" if code == PAD else "z" if code == ZERO else "u" if never_read else "i"
             for code, never_read in zip(frames.source.flatten().tolist(), unread)]
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# The picture: grids drawn once per set of frames, marks redrawn per step
-# ---------------------------------------------------------------------------------------------------------------
-
-def _grid_coordinates(origin: Tuple[float, float], width: int, count: int, u: int, offset: float):
-    """The x of every column and y of every row of a grid, formatted once (a grid has far fewer of them than cells)."""
-    rows = -(-count // width)
-    return ([f"{origin[0] + (col + offset) * u:g}" for col in range(width)],
-            [f"{origin[1] + (row + offset) * u:g}" for row in range(rows)])
-
-
-def _squares(origin: Tuple[float, float], width: int, u: int, indices: Sequence[int], kind: str) -> str:
+def _squares(width: int, u: int, indices: Sequence[int], kind: str) -> str:
     """One path of cell outlines for all `indices` of a grid `width` cells wide (far fewer bytes than <rect>s)."""
     if not indices:
         return ""
-    xs, ys = _grid_coordinates(origin, width, max(indices) + 1, u, 0)
-    d = "".join([f"M{xs[i % width]} {ys[i // width]}h{u}v{u}h-{u}z" for i in indices])
+    d = "".join(f"M{i % width * u} {i // width * u}h{u}v{u}h-{u}z" for i in indices)
     return f'<path class="c-{kind}" d="{d}"/>'
 
 
-class _Numbers:
-    """One <text> per cell, centred, in row-major order (the player finds them by index).
-
-    `plain` holds every element with its resting classes; `variant(i, css)` gives cell i with extra classes, so a
-    step re-formats only the few cells that change. Numbers need no escaping: digits, '.', '−' and '∞' only.
-    """
-
-    def __init__(self, origin: Tuple[float, float], width: int, u: int, texts: Sequence[str],
-                 classes: Optional[Sequence[str]] = None) -> None:
-        xs, ys = _grid_coordinates(origin, width, len(texts), u, 0.5)
-        self.heads = [f'<text x="{xs[i % width]}" y="{ys[i // width]}"' for i in range(len(texts))]
-        self.texts, self.classes = list(texts), list(classes) if classes else [""] * len(texts)
-        self.plain = [self._element(i, self.classes[i]) for i in range(len(texts))]
-
-    def _element(self, i: int, css: str, text: Optional[str] = None) -> str:
-        attribute = f' class="{css}"' if css else ""
-        return f"{self.heads[i]}{attribute}>{self.texts[i] if text is None else text}</text>"
-
-    def variant(self, i: int, extra: str, text: Optional[str] = None) -> str:
-        return self._element(i, f"{self.classes[i]} {extra}".strip(), text)
-
-    def empty(self, i: int) -> str:
-        return self._element(i, self.classes[i], "")
+def _numbers(width: int, u: int, texts: Sequence[str], shown: Optional[Sequence[bool]] = None) -> str:
+    """A centred <text> per cell, row-major (only the `shown` ones). Numbers need no escaping: digits, '.', '−', '∞'."""
+    return "".join(f'<text x="{i % width * u + u / 2:g}" y="{i // width * u + u / 2:g}">{text}</text>'
+                   for i, text in enumerate(texts) if shown is None or shown[i])
 
 
-def _label(origin: Tuple[float, float], text: str) -> str:
-    return f'<text class="lbl" x="{origin[0]:g}" y="{origin[1] - 7:g}">{html.escape(text)}</text>'
+def _panel_open(caption: str, columns: int, rows: int, u: int) -> str:
+    w, h = columns * u, rows * u
+    return (f'<figure class="ks-panel"><figcaption>{html.escape(caption)}</figcaption>'
+            f'<svg class="ks-svg" viewBox="-2 -2 {w + 4} {h + 4}" width="{w + 4}" height="{h + 4}" '
+            f'style="font-size:{max(12, round(u * 0.4))}px" role="img" aria-label="{html.escape(caption)}">')
+
+
+_PANEL_CLOSE = "</svg></figure>"
+
+
+def _translate(dx: int, dy: int) -> str:
+    return f"translate({dx} {dy})"
 
 
 class Picture:
-    """The SVG of one `Frames` at any step.
+    """The panels of one `Frames` with cells `u` px wide, as fragments, and what changes from step to step.
 
-    Everything that stays put (cells, numbers, labels) is formatted once here; `svg(step)` only places the marks
-    and picks, for the few cells that change, their highlighted or filled variant. That keeps a redraw fast.
+    `fragments(step)` is the list of HTML strings whose concatenation is the picture at `step`; only the window
+    groups' and the current output cell's `transform` and the output numbers' classes depend on the step.
+    `offsets`, `cells`, `equations` and `labels` hold, per step, the window's offset from step 0 in px, the current
+    output cell's position in px, the arithmetic and the step counter.
     """
 
-    def __init__(self, frames: Frames) -> None:
+    def __init__(self, frames: Frames, u: Optional[int] = None) -> None:
         self.frames = frames
-        self.layout = layout = _Layout(frames)
-        u = layout.cell
+        self.u = u = u or cell_size(widest_grid(frames))
         (hc, wc), (kh, kw), (oh, ow) = frames.canvas_size, frames.kernel_size, frames.output_size
-        self.kinds = kinds = _canvas_kinds(frames)
-        self._head = (f'<svg class="ks-svg" viewBox="0 0 {layout.width} {layout.height}" width="{layout.width}" '
-                      f'height="{layout.height}" role="img" aria-label="{html.escape(frames.describe())}" '
-                      f'style="font-size:{max(5, round(u * 0.4))}px">')
-        grey = ["q" if kind in "pz" else "" for kind in kinds]
-        self._canvas = []    # per channel: (label + cells, numbers)
-        for c, origin in enumerate(layout.canvas):
-            label = layout.canvas_label + (f", channel {c}" if frames.channels > 1 else "")
-            cells = _label(origin, label) + "".join(
-                _squares(origin, wc, u, [i for i, k in enumerate(kinds) if k == kind], kind) for kind in "iupz")
-            self._canvas.append((cells, _Numbers(origin, wc, u, format_numbers(frames.canvas[c]), grey)))
-        self._weights = [format_numbers(kernel) for kernel in
-                         (frames.applied_kernel if frames.applied_kernel is not None else [])]
-        self._kernels = "".join(
-            _label(origin, layout.kernel_label) + _squares(origin, kw, u, range(kh * kw), "k")
-            + '<g class="ks-kernel">' + "".join(_Numbers(origin, kw, u, weights).plain) + "</g>"
-            for origin, weights in zip(layout.kernel, self._weights))
-        self._outputs = []   # per channel: (label + cells, numbers)
-        for c, origin in enumerate(layout.output):
-            label = layout.output_label + (f", channel {c}" if frames.is_pooling and frames.channels > 1 else "")
-            self._outputs.append((_label(origin, label) + _squares(origin, ow, u, range(oh * ow), "o"),
-                                  _Numbers(origin, ow, u, format_numbers(frames.output[c]))))
+        self.kinds = kinds = canvas_kinds(frames)
+        # Padding and inserted zeros stay blank, as in Dumoulin & Visin's figures: their cells say they hold 0.
+        written = [kind in "iu" for kind in kinds]
+        base = [int(i) for i in frames.windows[:, 0]]
+        first = frames.windows[0].tolist()
+        self.offsets = [((b % wc - base[0] % wc) * u, (b // wc - base[0] // wc) * u) for b in base]
+        self.cells = [(x * u, y * u) for y, x in (divmod(step, ow) for step in range(frames.steps))]
+        kernel_label = "kernel rotated 180°" if frames.mode in ("convolution", "transposed") else "kernel"
+        multi = frames.channels > 1
+        weights = [format_numbers(k) for k in frames.applied_kernel] if frames.applied_kernel is not None else []
+        under = '<g class="ks-w win">' + "".join(
+            f'<rect x="{i % wc * u}" y="{i // wc * u}" width="{u}" height="{u}"/>' for i in first) + "</g>"
+        self._rows: List[List[Tuple[str, ...]]] = []   # per channel: its panels, each a tuple of fragments
+        for c in range(frames.channels):
+            caption = _canvas_label(frames) + (f", channel {c}" if multi else "")
+            over = _window_over(first, wc, u, weights[c] if weights else None)
+            canvas = (_panel_open(caption, wc, hc, u),
+                      "".join(_squares(wc, u, [i for i, k in enumerate(kinds) if k == kind], kind) for kind in "ipz"),
+                      _squares(wc, u, [i for i, k in enumerate(kinds) if k == "u"], "u"),
+                      under, '<g class="ks-vals">' + _numbers(wc, u, format_numbers(frames.canvas[c]), written) + "</g>",
+                      over, _PANEL_CLOSE)
+            row = [canvas]
+            if weights:
+                row.append((_panel_open(kernel_label + (f", channel {c}" if multi else ""), kw, kh, u)
+                            + _squares(kw, u, range(kh * kw), "k")
+                            + '<g class="ks-kernel">' + _numbers(kw, u, weights[c]) + "</g>" + _PANEL_CLOSE,))
+            if c < frames.output.shape[0]:
+                caption = "output" + (" (sum of channels)" if not frames.is_pooling and multi else
+                                      f", channel {c}" if multi else "")
+                row.append((_panel_open(caption, ow, oh, u), _OutputCells(ow, u, format_numbers(frames.output[c])),
+                            _PANEL_CLOSE))
+            self._rows.append(row)
+
+    @functools.cached_property
+    def equations(self) -> List[str]:
+        """Every step's arithmetic (the live widget, showing one step at a time, never needs them all)."""
+        return ["\n".join(self.frames.equation(step)) for step in range(self.frames.steps)]
+
+    @functools.cached_property
+    def labels(self) -> List[str]:
+        return [_step_text(self.frames, step) for step in range(self.frames.steps)]
+
+    def fragments(self, step: int = 0) -> List[str]:
+        """The picture at `step` as HTML fragments, in order (the player shares equal fragments between settings)."""
+        step = self.frames._checked(step)
+        move = 'transform="' + _translate(*self.offsets[step]) + '"'
+        parts = []
+        for row in self._rows:
+            parts.append('<div class="ks-row">')
+            for panel in row:
+                if len(panel) == 3 and isinstance(panel[1], _OutputCells):       # output: cells depend on the step
+                    parts += [panel[0], panel[1].at(step, self.cells[step]), panel[2]]
+                else:
+                    parts += [fragment.replace('<g class="ks-w', f'<g {move} class="ks-w', 1)
+                              if fragment.startswith('<g class="ks-w') else fragment for fragment in panel]
+            parts.append("</div>")
+        return [p for p in parts if p]
 
     def svg(self, step: int) -> str:
-        frames, layout, u = self.frames, self.layout, self.layout.cell
-        wc, ow = frames.canvas_size[1], frames.output_size[1]
-        taps = frames.windows[step].tolist()
-        parts = [self._head]
-        for origin, (cells, numbers) in zip(layout.canvas, self._canvas):
-            texts = list(numbers.plain)
-            for i in taps:
-                texts[i] = numbers.variant(i, "on")
-            parts += [cells, _window_cells(origin, wc, u, taps), '<g class="ks-vals">', *texts, "</g>"]
-        parts.append(self._kernels)
-        for origin, (cells, numbers) in zip(layout.output, self._outputs):
-            later = [numbers.empty(i) for i in range(step + 1, len(numbers.plain))]
-            parts += [cells, _output_marks(origin, ow, u, step), '<g class="ks-out">', *numbers.plain[:step],
-                      numbers.variant(step, "on"), *later, "</g>"]
-        for c, origin in enumerate(layout.canvas):
-            parts.append(_window_outline(origin, wc, u, taps))
-            if not frames.is_pooling:
-                parts.append(_window_weights(origin, wc, u, taps, self._weights[c]))
-        parts.append("</svg>")
-        return "".join(parts)
+        """The panels at `step` (what the browser test compares the static player's picture with)."""
+        return "".join(self.fragments(step))
 
     def body(self, step: int) -> str:
-        return (f'<div class="ks-title">{html.escape(self.frames.describe())}</div>{self.svg(step)}'
+        return (f'<div class="ks-title">{html.escape(self.frames.describe())}</div>'
+                f'<div class="ks-size">{html.escape(size_text(self.frames))}</div>'
+                f'<div class="ks-pic">{self.svg(step)}</div>'
                 f'<div class="ks-eq">{html.escape(chr(10).join(self.frames.equation(step)))}</div>')
 
     def legend(self) -> str:
-        kinds = set(self.kinds) | {"win", "o"}
-        keys = "".join(f'<span><span class="ks-key" style="background:{fill};border-color:{stroke}"></span>'
-                       f'{name}</span>' for kind, name, fill, stroke in _KEYS if kind in kinds)
-        return f'<div class="ks-foot">{keys}</div>'
+        return legend(set(self.kinds))
 
     def html(self, step: int) -> str:
         """The picture, the arithmetic and the step counter at `step`, as an HTML fragment with its own style."""
@@ -221,38 +177,40 @@ class Picture:
                 f'<div class="ks-foot"><span class="ks-step">{_step_text(self.frames, step)}</span></div></div>')
 
 
-def _cell_corner(origin, width: int, u: int, index: int) -> Tuple[float, float]:
-    return origin[0] + (index % width) * u, origin[1] + (index // width) * u
+def legend(kinds: set) -> str:
+    kinds = set(kinds) | {"win", "o"}
+    keys = "".join(f'<span><span class="ks-key" style="background:{fill};border-color:{stroke}"></span>'
+                   f'{name}</span>' for kind, name, fill, stroke in _KEYS if kind in kinds)
+    return f'<div class="ks-foot">{keys}</div>'
 
 
-def _window_cells(origin, width: int, u: int, taps: Sequence[int]) -> str:
-    rects = "".join(f'<rect x="{x:g}" y="{y:g}" width="{u}" height="{u}"/>'
-                    for x, y in (_cell_corner(origin, width, u, i) for i in taps))
-    return f'<g class="win">{rects}</g>'
+def _window_over(taps: Sequence[int], width: int, u: int, weights: Optional[Sequence[str]]) -> str:
+    """The window's outline and, if there is room, each tap's weight in its cell's corner (as Dumoulin & Visin do)."""
+    xs, ys = [i % width * u for i in taps], [i // width * u for i in taps]
+    outline = (f'<rect class="span" x="{min(xs)}" y="{min(ys)}" width="{max(xs) - min(xs) + u}" '
+               f'height="{max(ys) - min(ys) + u}"/>')
+    marks = ""
+    if weights is not None and u >= WEIGHTS_FROM:
+        marks = "".join(f'<text class="wt" x="{x + u - 2}" y="{y + u - 2}">×{html.escape(w)}</text>'
+                        for x, y, w in zip(xs, ys, weights))
+    return f'<g class="ks-w">{outline}{marks}</g>'
 
 
-def _window_outline(origin, width: int, u: int, taps: Sequence[int]) -> str:
-    corners = [_cell_corner(origin, width, u, i) for i in taps]
-    (left, top), (right, bottom) = map(min, zip(*corners)), map(max, zip(*corners))
-    return f'<rect class="span" x="{left:g}" y="{top:g}" width="{right - left + u:g}" height="{bottom - top + u:g}"/>'
+class _OutputCells:
+    """The output grid at any step: numbers before the step shown ("v"), the step's own on the current cell, later
+    ones hidden (present, so that a step changes classes only). Each cell's three forms are formatted once."""
 
+    def __init__(self, width: int, u: int, texts: Sequence[str]) -> None:
+        heads = [f'<text x="{i % width * u + u / 2:g}" y="{i // width * u + u / 2:g}"' for i in range(len(texts))]
+        self.shown = [f'{head} class="v">{text}</text>' for head, text in zip(heads, texts)]
+        self.current = [f'{head} class="on">{text}</text>' for head, text in zip(heads, texts)]
+        self.hidden = [f"{head}>{text}</text>" for head, text in zip(heads, texts)]
+        self.cells = '<g class="ks-out">' + _squares(width, u, range(len(texts)), "o")
+        self.u = u
 
-def _window_weights(origin, width: int, u: int, taps: Sequence[int], weights: Sequence[str]) -> str:
-    """Each tap's weight in the bottom-right corner of its cell, as in Dumoulin & Visin's figures (if room)."""
-    if u < 20:
-        return '<g class="ks-wts"></g>'
-    texts = "".join(f'<text class="wt" x="{x + u - 2:g}" y="{y + u - 2:g}">×{html.escape(w)}</text>'
-                    for (x, y), w in zip((_cell_corner(origin, width, u, i) for i in taps), weights))
-    return f'<g class="ks-wts" style="font-size:{max(7, round(u * 0.26))}px">{texts}</g>'
-
-
-def _output_marks(origin, width: int, u: int, step: int) -> str:
-    """The finished output cells (full rows above, then the start of the current row) and the current one."""
-    row, col = divmod(step, width)
-    x0, y0 = origin
-    return (f'<rect class="done" x="{x0:g}" y="{y0:g}" width="{width * u}" height="{row * u}"/>'
-            f'<rect class="done" x="{x0:g}" y="{y0 + row * u:g}" width="{col * u}" height="{u}"/>'
-            f'<rect class="cur" x="{x0 + col * u:g}" y="{y0 + row * u:g}" width="{u}" height="{u}"/>')
+    def at(self, step: int, at: Tuple[int, int]) -> str:
+        mark = f'<rect class="cur ks-c" transform="{_translate(*at)}" width="{self.u}" height="{self.u}"/>'
+        return "".join([self.cells, mark, *self.shown[:step], self.current[step], *self.hidden[step + 1:], "</g>"])
 
 
 def _step_text(frames: Frames, step: int) -> str:
@@ -260,126 +218,161 @@ def _step_text(frames: Frames, step: int) -> str:
     return f"step {step + 1} / {frames.steps} · output[{y}, {x}]"
 
 
+def size_text(frames: Frames) -> str:
+    """The output-size formula of `frames.mode`, evaluated with its settings (one line, or one per axis if they differ)."""
+    n, k, s, p, d = (frames.input.shape[1:], frames.kernel_size, frames.stride, frames.padding, frames.dilation)
+    op, out = frames.output_padding, frames.output_size
+    lines = []
+    for axis in ((0,) if len({(n[0], k[0], s[0], p[0], d[0], op[0])} | {(n[1], k[1], s[1], p[1], d[1], op[1])}) == 1
+                 else (0, 1)):
+        name = "output size" if len(lines) == 0 and axis == 0 and n[0] == n[1] and k[0] == k[1] and s[0] == s[1] \
+            and p[0] == p[1] and d[0] == d[1] and op[0] == op[1] else ("output height", "output width")[axis]
+        if frames.mode == "transposed":
+            formula = "(n − 1)·s − 2p + d·(k − 1) + output_padding + 1"
+            values = f"({n[axis]} − 1)·{s[axis]} − 2·{p[axis]} + {d[axis]}·({k[axis]} − 1) + {op[axis]} + 1"
+        else:
+            formula = "⌊(n + 2p − d·(k − 1) − 1) / s⌋ + 1"
+            values = f"⌊({n[axis]} + 2·{p[axis]} − {d[axis]}·({k[axis]} − 1) − 1) / {s[axis]}⌋ + 1"
+        lines.append(f"{name} = {formula} = {values} = {out[axis]}")
+    return "\n".join(lines)
+
+
 def render_step(frames: Frames, step: int) -> str:
     """The picture, the arithmetic and the step counter at `step` (for many steps of one Frames, keep a Picture)."""
     return Picture(frames).html(step)
 
 
-def render_message(message: str, title: Optional[str] = None) -> str:
-    """A settings problem, shown where the picture would be."""
+def _message(message: str, title: Optional[str] = None) -> str:
     heading = f'<div class="ks-title">{html.escape(title)}</div>' if title else ""
-    return f'<style>{STYLE}</style><div class="ks">{heading}<div class="ks-msg">⚠ {html.escape(message)}</div></div>'
+    return f'{heading}<div class="ks-msg" role="status">⚠ {html.escape(message)}</div>'
+
+
+def render_message(message: str, title: Optional[str] = NO_OUTPUT) -> str:
+    """A settings problem, shown where the picture would be (the live widget and the static player say the same)."""
+    return f'<style>{STYLE}</style><div class="ks">{_message(message, title)}</div>'
+
 
 # ---------------------------------------------------------------------------------------------------------------
-# The static player
+# The static player: every setting its controls offer, computed here
 # ---------------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Setting:
+    """One combination of control values: its frames, or the one-line reason torch refuses it."""
+    values: Tuple                       # one value per control, in the controls' order
+    frames: Optional[Frames] = None
+    message: Optional[str] = None
+    off: Tuple[int, ...] = ()           # controls that do not apply to this setting (shown disabled)
+    kernel_label: str = "kernel size"
+    kinds: set = field(default_factory=set)
+
+
+@dataclass
+class Control:
+    name: str                           # the slide_frames argument, as the live widget's control is named
+    label: str
+    values: Tuple
+    texts: Tuple[str, ...]
+
 
 _ICONS = {
     "first": '<path d="M2 2h2v12H2zM14 2v12L5 8z"/>',
     "back": '<path d="M12 2v12L3 8z"/>',
-    "play": '<path d="M4 2v12l10-6z"/>',
+    "play": '<path d="M3 2v12l11-6z"/>',
     "pause": '<path d="M3 2h4v12H3zM9 2h4v12H9z"/>',
-    "next": '<path d="M4 2v12l9-6z"/>',
+    "next": '<path d="M4 2v12l9-6zM13 2h2v12h-2z"/>',     # a bar after the triangle: not the play button's shape
+    "last": '<path d="M2 2v12l9-6zM12 2h2v12h-2z"/>',
 }
-
-# Moves the marks exactly as Picture.svg places them for step t, and writes the arithmetic as Frames.equation does
-# (reading the numbers from the picture's own text). ES5, no dependencies, scoped to its own root element.
-_PLAYER_JS = r"""
-(function(root){
-var D=JSON.parse(root.querySelector('script.ks-data').textContent),u=D.u,t=0,timer=null;
-var svg=root.querySelector('svg.ks-svg'),q=function(s){return svg.querySelectorAll(s);};
-var vals=q('.ks-vals'),kern=q('.ks-kernel'),wins=q('g.win'),spans=q('.span'),wts=q('.ks-wts');
-var outs=q('.ks-out'),dones=q('.done'),curs=q('.cur'),lit=[];
-var slider=root.querySelector('input[type=range]'),playBtn=root.querySelector('[data-act=play]');
-var eq=root.querySelector('.ks-eq'),label=root.querySelector('.ks-step');
-function put(el,x,y,w,h){el.setAttribute('x',x);el.setAttribute('y',y);
- if(w!==undefined){el.setAttribute('width',w);el.setAttribute('height',h);}}
-function texts(g){return g.querySelectorAll('text');}
-function paren(s){return s.charAt(0)==='\u2212'?'('+s+')':s;}
-function equation(taps){
- var lines=[],shares=[],pool=D.mode==='max'||D.mode==='avg';
- for(var c=0;c<vals.length;c++){
-  var cells=texts(vals[c]),v=[],pre=vals.length>1?'channel '+c+': ':'';
-  for(var j=0;j<taps.length;j++)v.push(cells[taps[j]].textContent);
-  if(D.mode==='max')lines.push(pre+'max('+v.join(', ')+') = '+D.out[c][t]);
-  else if(D.mode==='avg')lines.push(pre+'('+v.join(' + ')+') / '+v.length+' = '+D.out[c][t]);
-  else{var w=texts(kern[c]),terms=[];
-   for(j=0;j<v.length;j++)terms.push(v[j]+'\u00b7'+paren(w[j].textContent));
-   lines.push(pre+terms.join(' + ')+' = '+D.share[c][t]);shares.push(D.share[c][t]);}}
- if(!pool&&vals.length>1)lines.push('sum over channels: '+shares.join(' + ')+' = '+D.out[0][t]);
- return lines.join('\n');}
-function show(s){
- t=Math.max(0,Math.min(D.n-1,s));
- var taps=[],r,c,j,k;
- for(j=0;j<D.offs.length;j++)taps.push(D.base[t]+D.offs[j]);
- for(j=0;j<lit.length;j++)lit[j].classList.remove('on');lit=[];
- for(c=0;c<vals.length;c++){
-  var o=D.canvas[c],cells=texts(vals[c]),rects=wins[c].children,x0=1e9,y0=1e9,x1=-1e9,y1=-1e9;
-  for(j=0;j<taps.length;j++){
-   var x=o[0]+(taps[j]%D.wc)*u,y=o[1]+Math.floor(taps[j]/D.wc)*u;
-   put(rects[j],x,y);cells[taps[j]].classList.add('on');lit.push(cells[taps[j]]);
-   x0=Math.min(x0,x);y0=Math.min(y0,y);x1=Math.max(x1,x);y1=Math.max(y1,y);
-   if(wts[c]&&wts[c].children[j])put(wts[c].children[j],x+u-2,y+u-2);}
-  put(spans[c],x0,y0,x1-x0+u,y1-y0+u);}
- r=Math.floor(t/D.ow);c=t%D.ow;
- for(k=0;k<outs.length;k++){
-  var p=D.output[k],ot=texts(outs[k]);
-  put(dones[2*k],p[0],p[1],D.ow*u,r*u);put(dones[2*k+1],p[0],p[1]+r*u,c*u,u);put(curs[k],p[0]+c*u,p[1]+r*u);
-  for(j=0;j<ot.length;j++){ot[j].textContent=j<=t?D.out[k][j]:'';
-   if(j===t)ot[j].classList.add('on');else ot[j].classList.remove('on');}}
- eq.textContent=equation(taps);slider.value=t;
- label.textContent='step '+(t+1)+' / '+D.n+' \u00b7 output['+r+', '+c+']';}
-function setPlaying(on){
- if(timer){clearInterval(timer);timer=null;}
- if(on){if(t>=D.n-1)show(0);timer=setInterval(function(){if(t>=D.n-1)setPlaying(false);else show(t+1);},D.ms);}
- playBtn.innerHTML=on?D.icons.pause:D.icons.play;playBtn.setAttribute('aria-label',on?'pause':'play');
- playBtn.title=on?'pause':'play';root.setAttribute('data-playing',on?'1':'0');}
-root.querySelector('[data-act=first]').onclick=function(){setPlaying(false);show(0);};
-root.querySelector('[data-act=back]').onclick=function(){setPlaying(false);show(t-1);};
-root.querySelector('[data-act=next]').onclick=function(){setPlaying(false);show(t+1);};
-playBtn.onclick=function(){setPlaying(!timer);};
-slider.oninput=function(){setPlaying(false);show(+slider.value);};
-show(0);
-})(document.getElementById(__ROOT__));
-"""
+_BUTTONS = (("first", "first step"), ("back", "previous step"), ("play", "play"), ("next", "next step"),
+            ("last", "last step"))
 
 
 def _icon(name: str) -> str:
-    return f'<svg viewBox="0 0 16 16" aria-hidden="true">{_ICONS[name]}</svg>'
+    return f'<svg viewBox="0 0 16 16" aria-hidden="true" focusable="false">{_ICONS[name]}</svg>'
 
 
-def player_data(frames: Frames, interval_ms: int = 900) -> Dict:
-    """What the player needs beyond the picture: the window of every step as its first cell plus fixed offsets
-    (a window is the same shape everywhere), the outputs, and each channel's share of each output."""
-    layout = _Layout(frames)
-    base = frames.windows[:, 0]
-    data = {
-        "n": frames.steps, "mode": frames.mode, "u": layout.cell, "wc": frames.canvas_size[1],
-        "ow": frames.output_size[1], "ms": interval_ms, "canvas": layout.canvas, "output": layout.output,
-        "base": base.tolist(), "offs": (frames.windows[0] - base[0]).tolist(),
-        "out": [format_numbers(channel) for channel in frames.output],
-        "icons": {"play": _icon("play"), "pause": _icon("pause")},
-    }
-    if not frames.is_pooling:
-        data["share"] = [format_numbers(channel) for channel in frames.contributions]
-    return data
+class _Table:
+    """Equal strings stored once: the player refers to each fragment by its index."""
+
+    def __init__(self) -> None:
+        self.items: List[str] = []
+        self._index: Dict[str, int] = {}
+
+    def add(self, item: str) -> int:
+        if item not in self._index:
+            self._index[item] = len(self.items)
+            self.items.append(item)
+        return self._index[item]
+
+
+def player_data(controls: Sequence[Control], settings: Sequence[Setting], initial: Tuple,
+                interval_ms: int = 900) -> Dict:
+    """What the static player embeds: shared fragments, one record per distinct setting, and which record each
+    combination of control values picks (mixed radix over the controls, first control most significant)."""
+    widest = max((widest_grid(s.frames) for s in settings if s.frames is not None), default=1)
+    u = cell_size(widest)
+    fragments, records, pick = _Table(), _Table(), []
+    kernel_control = next((i for i, c in enumerate(controls) if c.name == "kernel_size"), -1)
+    for setting in settings:
+        if setting.frames is None:
+            record = {"t": NO_OUTPUT, "z": "", "m": _message(setting.message), "l": "no steps"}
+        else:
+            picture = Picture(setting.frames, u)
+            record = {"t": setting.frames.describe(), "z": size_text(setting.frames),
+                      "p": [fragments.add(f) for f in picture.fragments(0)], "n": setting.frames.steps,
+                      "w": [v for offset in picture.offsets for v in offset],
+                      "o": [v for offset in picture.cells for v in offset], "e": picture.equations,
+                      "l": picture.labels}
+        record["off"] = list(setting.off)
+        record["kl"] = setting.kernel_label
+        pick.append(records.add(json.dumps(record, separators=(",", ":"), ensure_ascii=False, sort_keys=True)))
+    sizes = [len(c.values) for c in controls]
+    mul = [1] * len(sizes)
+    for i in range(len(sizes) - 2, -1, -1):
+        mul[i] = mul[i + 1] * sizes[i + 1]
+    kinds = set().union(*(s.kinds for s in settings))
+    return {"f": fragments.items, "s": "[" + ",".join(records.items) + "]", "pick": pick, "mul": mul,
+            "kc": kernel_control, "ms": interval_ms, "icons": {"play": _icon("play"), "pause": _icon("pause")},
+            "html": _shell(controls, initial, kinds)}
+
+
+def _shell(controls: Sequence[Control], initial: Tuple, kinds: set) -> str:
+    """The player's controls and empty picture; the script fills the picture in for the chosen setting."""
+    selects = []
+    for i, control in enumerate(controls):
+        options = "".join(f'<option{" selected" if value == initial[i] else ""}>{html.escape(text)}</option>'
+                          for value, text in zip(control.values, control.texts))
+        selects.append(f'<label><span data-c="{i}">{html.escape(control.label)}</span>'
+                       f'<select aria-label="{html.escape(control.label)}">{options}</select></label>')
+    controls_html = f'<div class="ks-ctl">{"".join(selects)}</div>' if selects else ""
+    buttons = "".join(f'<button type="button" data-act="{act}" aria-label="{name}" title="{name}">{_icon(act)}'
+                      f'</button>' for act, name in _BUTTONS)
+    return (f'{controls_html}<div class="ks-title"></div><div class="ks-size" aria-live="polite"></div>'
+            f'<div class="ks-pic"></div><div class="ks-eq" aria-live="polite"></div>'
+            f'<div class="ks-bar">{buttons}<input type="range" min="0" max="0" value="0" aria-label="step">'
+            f'<span class="ks-step" aria-live="polite"></span></div>{legend(kinds)}')
 
 
 _player_ids = itertools.count()
 
 
-def render_player(frames: Frames, interval_ms: int = 900) -> str:
-    """A self-contained HTML animation of every step: play, pause, step back and forth, or drag the slider."""
-    data = json.dumps(player_data(frames, interval_ms), separators=(",", ":"), ensure_ascii=False)
-    data = data.replace("</", "<\\/")   # a data string can never close the script element early
+def render_player(frames_or_settings, interval_ms: int = 900, controls: Sequence[Control] = (),
+                  initial: Tuple = ()) -> str:
+    """A self-contained HTML player: play, pause, step, drag the slider, and (with `controls`) pick a setting.
+
+    Pass one `Frames` for a player without setting controls, or `Setting`s covering every combination of the
+    `controls`' values (in mixed-radix order, first control most significant) with `initial` the values shown first.
+    """
+    if isinstance(frames_or_settings, Frames):
+        settings = [Setting((), frames_or_settings, kinds=set(canvas_kinds(frames_or_settings)))]
+    else:
+        settings = list(frames_or_settings)
+    data = player_data(controls, settings, tuple(initial), interval_ms)
+    records = data.pop("s")
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)[:-1] + ',"s":' + records + "}"
+    text = text.replace("</", "<\\/")   # a data string can never close the script element early
     # Deterministic (re-executing a notebook changes nothing) yet unique when one page shows several players.
-    element_id = f"ks-{hashlib.sha1(data.encode()).hexdigest()[:10]}-{next(_player_ids)}"
-    buttons = "".join(f'<button type="button" data-act="{act}" aria-label="{act}" title="{act}">{_icon(act)}</button>'
-                      for act in ("first", "back", "play", "next"))
-    picture = Picture(frames)
+    element_id = f"ks-{hashlib.sha1(text.encode()).hexdigest()[:10]}-{next(_player_ids)}"
     return (f'<style>{STYLE}</style><div class="ks ks-player" id="{element_id}" data-playing="0">'
-            f'{picture.body(0)}'
-            f'<div class="ks-bar">{buttons}<input type="range" min="0" max="{frames.steps - 1}" value="0" '
-            f'aria-label="step"><span class="ks-step">{_step_text(frames, 0)}</span></div>{picture.legend()}'
-            f'<script type="application/json" class="ks-data">{data}</script>'
+            f'<script type="application/json" class="ks-data">{text}</script>'
             f'<script>{_PLAYER_JS.replace("__ROOT__", json.dumps(element_id))}</script></div>')

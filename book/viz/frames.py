@@ -21,7 +21,8 @@ import torch.nn.functional as F
 from book import conv, pool, shapes
 from book._args import IntPair, Pair, non_negative_pair, positive_pair
 
-__all__ = ["MODES", "POOLING_MODES", "PAD", "ZERO", "Frames", "slide_frames", "format_number", "format_numbers"]
+__all__ = ["MODES", "POOLING_MODES", "PAD", "ZERO", "Frames", "slide_frames", "format_number", "format_numbers", "as_chw",
+           "one_thread"]
 
 MODES = ("correlation", "convolution", "max", "avg", "transposed")
 POOLING_MODES = ("max", "avg")
@@ -30,32 +31,49 @@ PAD = -1    # padding added around the input
 ZERO = -2   # a zero inserted between inputs by a transposed convolution's stride
 
 
-def format_number(value: float) -> str:
-    """Short, readable numbers: integers without a decimal point, others with at most two decimals."""
+def format_number(value: float, decimals: int = 2) -> str:
+    """The book's one way of writing a number in a cell: rounded to `decimals`, no trailing zeros or point, a true
+    minus sign, never "−0": 3.0 -> "3", 1/3 -> "0.33", 1.001 -> "1", -0.001 -> "0", -inf -> "−∞"."""
     if math.isinf(value):
         return "−∞" if value < 0 else "∞"
-    if abs(value - round(value)) < 1e-9:
-        return str(int(round(value))).replace("-", "−")
-    return f"{value:.2f}".rstrip("0").replace("-", "−")
+    text = f"{round(value, decimals) + 0.0:.{decimals}f}"     # + 0.0 turns -0.0 into 0.0
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text.replace("-", "−")
 
 
 def format_numbers(values: torch.Tensor) -> List[str]:
     """`format_number` of every element, row-major; integer-valued tensors (the usual case) take a fast path."""
     flat = values.flatten().tolist()
-    if all(map(float.is_integer, flat)):      # plain Python: tiny tensors, no thread wake-ups
+    if all(map(float.is_integer, flat)):
         return [str(int(v)).replace("-", "−") for v in flat]
     return [format_number(v) for v in flat]
 
 
 @contextmanager
-def _one_thread() -> Iterator[None]:
-    """These tensors are tiny: worker threads only add wake-up latency (tens of ms on a busy machine)."""
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread inside the block, and restore the caller's thread count on every path.
+
+    The tensors here are tiny: waking torch's worker threads costs more than the work (hundreds of ms for one
+    setting on a busy machine). `torch.set_num_threads` is process-wide, so other threads that call torch while
+    a block runs also get one thread; the block is short, and the previous count always comes back.
+    """
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def as_chw(tensor: torch.Tensor, name: str) -> torch.Tensor:
+    """A (H, W) or (C, H, W) tensor as float64 (C, H, W), or a one-line error naming the argument."""
+    tensor = torch.as_tensor(tensor)
+    if tensor.dim() == 2:
+        tensor = tensor.unsqueeze(0)
+    if tensor.dim() != 3 or tensor.numel() == 0:
+        raise ValueError(f"{name} must be a non-empty 2D (H, W) or 3D (C, H, W) tensor, got shape {tuple(tensor.shape)}")
+    return tensor.detach().to(torch.float64)
 
 
 @dataclass(frozen=True)
@@ -109,7 +127,7 @@ class Frames:
 
     def unread_cells(self) -> torch.Tensor:
         """(Hc, Wc) bool: input cells no window ever reads (stride larger than the kernel, or floor rounding)."""
-        with _one_thread():
+        with one_thread():
             reads = torch.bincount(self.windows.flatten(), minlength=self.source.numel())
         return (reads.reshape(self.source.shape) == 0) & (self.source >= 0)
 
@@ -164,15 +182,6 @@ def _pair_text(value: Pair) -> str:
     return str(value[0]) if value[0] == value[1] else f"({value[0]}, {value[1]})"
 
 
-def _as_chw(tensor: torch.Tensor, name: str) -> torch.Tensor:
-    tensor = torch.as_tensor(tensor)
-    if tensor.dim() == 2:
-        tensor = tensor.unsqueeze(0)
-    if tensor.dim() != 3 or tensor.numel() == 0:
-        raise ValueError(f"{name} must be a non-empty 2D (H, W) or 3D (C, H, W) tensor, got shape {tuple(tensor.shape)}")
-    return tensor.detach().to(torch.float64)
-
-
 def _cell_numbers(size: Tuple[int, int]) -> torch.Tensor:
     """A (1, 1, H, W) grid holding each cell's flat index: pushed through pad/spread it tells where each cell went."""
     return torch.arange(size[0] * size[1]).reshape(1, 1, *size)
@@ -195,12 +204,12 @@ def slide_frames(X: torch.Tensor, K: Optional[torch.Tensor] = None, *, mode: str
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
-    with _one_thread():
+    with one_thread():
         return _slide_frames(X, K, mode, kernel_size, stride, padding, dilation, output_padding)
 
 
 def _slide_frames(X, K, mode, kernel_size, stride, padding, dilation, output_padding) -> Frames:
-    X = _as_chw(X, "X")
+    X = as_chw(X, "X")
     s, d = positive_pair(stride, "stride"), positive_pair(dilation, "dilation")
     p, op = non_negative_pair(padding, "padding"), non_negative_pair(output_padding, "output_padding")
     if mode in POOLING_MODES:
@@ -211,7 +220,7 @@ def _slide_frames(X, K, mode, kernel_size, stride, padding, dilation, output_pad
         return _pooling_frames(X, mode, positive_pair(kernel_size, "kernel_size"), s, p, d)
     if K is None:
         raise ValueError(f"{mode} needs a kernel K of shape (kh, kw) or (C, kh, kw)")
-    K = _as_chw(K, "K")
+    K = as_chw(K, "K")
     if K.shape[0] != X.shape[0]:
         raise ValueError(f"K has {K.shape[0]} channel(s) but X has {X.shape[0]}; give K one (kh, kw) slice per channel")
     if mode == "transposed":
@@ -254,10 +263,7 @@ def _transposed_frames(X, K, s, p, d, op) -> Frames:
 def _pooling_frames(X, mode, k, s, p, d) -> Frames:
     if mode == "avg" and d != (1, 1):
         raise ValueError("avg pooling has no dilation in torch (avg_pool2d takes none); set dilation to 1")
-    shapes.pool_output_size(tuple(X.shape[1:]), k, s, p, d)
-    # torch also refuses padding above half the window itself (dilation not counted), which book.shapes allows.
-    if any(2 * p_ > k_ for p_, k_ in zip(p, k)):
-        raise ValueError(f"padding {_pair_text(p)} must be at most half of the window {k} (torch's rule for pooling)")
+    shapes.pool_output_size(tuple(X.shape[1:]), k, s, p, d)   # also torch's rule: padding at most half the window
     if mode == "max":
         output = pool.max_pool2d(X, k, stride=s, padding=p, dilation=d)
         fill = -math.inf    # padding never wins a max

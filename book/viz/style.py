@@ -11,6 +11,9 @@ import numpy as np
 import torch
 from matplotlib.axes import Axes
 
+from book._ipython import ipython_shell
+from book.viz.frames import format_number
+
 __all__ = ["BOOK_RC", "use_book_style", "show_matrix"]
 
 BOOK_RC = {"figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False}
@@ -22,21 +25,10 @@ def use_book_style() -> None:
     The explicit inline backend matters: with IPython 9 and matplotlib-inline 0.1.6, a notebook executed by
     nbclient shows its first figure only as text unless `%matplotlib inline` ran first.
     """
-    try:
-        from IPython import get_ipython
-    except ImportError:  # plain Python without IPython installed
-        shell = None
-    else:
-        shell = get_ipython()
+    shell = ipython_shell()
     if shell is not None:
         shell.run_line_magic("matplotlib", "inline")
     plt.rcParams.update(BOOK_RC)
-
-
-def format_cell(value: float, decimals: int) -> str:
-    """`3.0` -> '3', `0.25` -> '0.25', `-1.126` -> '-1.13' (decimals=2); never '-0'."""
-    text = f"{round(value, decimals) + 0.0:.{decimals}f}"  # + 0.0 turns -0.0 into 0.0
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def show_matrix(matrix, ax: Optional[Axes] = None, title: Optional[str] = None, *, cmap: Optional[str] = None,
@@ -67,7 +59,7 @@ def show_matrix(matrix, ax: Optional[Axes] = None, title: Optional[str] = None, 
     for (row, column), value in np.ndenumerate(values):
         red, green, blue, _ = image.cmap(image.norm(value))
         dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # perceived brightness of the cell
-        ax.text(column, row, format_cell(value, decimals), ha="center", va="center", fontsize=fontsize,
+        ax.text(column, row, format_number(value, decimals), ha="center", va="center", fontsize=fontsize,
                 color="white" if dark else "black")
     height, width = values.shape
     ax.set_xticks(np.arange(width + 1) - 0.5, minor=True)
