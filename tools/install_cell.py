@@ -47,7 +47,8 @@ def install_cell_source(source: str, fetch_mnist: bool) -> str:
         "    import book",
         "except ImportError:",
         "    import importlib, os, subprocess, sys",
-        f"    source = os.environ.get(\"BOOK_SOURCE\") or {source!r}",
+        (f"    source = os.environ.get(\"BOOK_SOURCE\") or {json.dumps(source)}" if source else
+         "    source = os.environ.get(\"BOOK_SOURCE\")  # _config.yml names no repository yet"),
         "    if not source:",
         "        raise ModuleNotFoundError(\"the `book` package is missing: set BOOK_SOURCE to the course \"",
         "                                  \"repository (a local path or git URL) and run this cell again\")",
