@@ -111,3 +111,30 @@ def test_copy_buttons_are_named_and_show_when_focused(browser, site_url: str) ->
         assert opacity >= 0.9, f"a focused copy button is nearly invisible (opacity {opacity})"
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_formulas_and_printed_output_are_not_tab_stops(browser, site_url: str) -> None:
+    """Tab goes from control to control: formulas (MathJax's default) and copy buttons on printed output are
+    skipped, so a keyboard reaches chapter 1's first player in a few dozen presses, not 129."""
+    context, page = open_page(browser, site_url, CHAPTER_1, 1280, "light")
+    try:
+        page.wait_for_timeout(500)
+        math_stops = page.evaluate("document.querySelectorAll('mjx-container[tabindex]:not([tabindex=\"-1\"])')"
+                                   ".length")
+        output_copy_buttons = page.locator(".cell_output button.copybtn").count()
+        input_copy_buttons = page.locator(".cell_input button.copybtn").count()
+        presses = None
+        if page.locator(".ks-player").count():
+            page.keyboard.press("Tab")
+            page.keyboard.press("Enter")   # the skip link
+            for presses in range(1, 200):
+                page.keyboard.press("Tab")
+                if page.evaluate("!!(document.activeElement && document.activeElement.closest('.ks-player'))"):
+                    break
+    finally:
+        context.close()
+    print(f"\n{CHAPTER_1}: {presses} Tab presses after the skip link to reach the first player")
+    assert math_stops == 0, f"{math_stops} formulas are tab stops"
+    assert output_copy_buttons == 0, f"{output_copy_buttons} copy buttons on printed output"
+    assert input_copy_buttons > 0, "code cells lost their copy buttons"
