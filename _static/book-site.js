@@ -1,6 +1,8 @@
 // The book's site behaviour that only a script can give (loaded on every page through _static/, see _config.yml).
 // 1. Copy buttons (drawn by sphinx-copybutton's script) get a name a screen reader reads out.
 // 2. Search result snippets show math as readable text, not raw TeX such as \(s_h\).
+// 3. A display formula too wide for the screen, which scrolls in its own box, is a tab stop so a keyboard can
+//    scroll it (formulas are otherwise out of the tab order: mathjax3_config in _config.yml).
 "use strict";
 
 (() => {
@@ -70,8 +72,26 @@
     Search.bookReadableMath = true;
   };
 
+  const focusableWhenScrolling = () => {
+    document.querySelectorAll("div.math > mjx-container").forEach((formula) => {
+      formula.tabIndex = formula.scrollWidth > formula.clientWidth ? 0 : -1;
+    });
+  };
+  const watchWideFormulas = () => {
+    if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) {
+      return;
+    }
+    MathJax.startup.promise.then(focusableWhenScrolling);
+    let pending = null;
+    window.addEventListener("resize", () => {
+      clearTimeout(pending);
+      pending = setTimeout(focusableWhenScrolling, 300);
+    });
+  };
+
   window.bookTexToText = texToText;  // for the site's tests
   const ready = () => { watchForCopyButtons(); readableSearchSnippets(); };
+  window.addEventListener("load", watchWideFormulas);
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", ready);
   } else {
