@@ -451,7 +451,8 @@ SMALL_TEXT_JS = """(minPx) => {
         const size = parseFloat(getComputedStyle(el).fontSize) * (el.closest('svg') ?
             el.closest('svg').getBoundingClientRect().width / (el.closest('svg').viewBox.baseVal.width || 1e9) : 1);
         if (size < minPx - 0.01) {
-            const key = `${el.tagName.toLowerCase()}.${String(el.className.baseVal ?? el.className).split(' ')[0]}`
+            const key = (el.closest('.ks-player') ? 'kernel-slider player: ' : '')
+                        + `${el.tagName.toLowerCase()}.${String(el.className.baseVal ?? el.className).split(' ')[0]}`
                         + ` ${size.toFixed(1)}px`;
             small.set(key, (small.get(key) || node.textContent.trim().slice(0, 30)));
         }
@@ -577,7 +578,8 @@ LOW_CONTRAST_JS = """(minimum) => {
         const walker = document.createTreeWalker(output, NodeFilter.SHOW_TEXT);
         for (let node = walker.nextNode(); node; node = walker.nextNode()) {
             const el = node.parentElement;
-            if (!node.textContent.trim() || el.closest('svg, mjx-container, script, style')) continue;
+            // Heading anchors ("#") show only on hover; drawings (SVG) and formulas are judged elsewhere.
+            if (!node.textContent.trim() || el.closest('svg, mjx-container, script, style, .headerlink')) continue;
             const fg = luminance(rgba(getComputedStyle(el).color).slice(0, 3)), bg = luminance(background(el));
             const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
             if (ratio < minimum) low.set(`${el.tagName.toLowerCase()} ${ratio.toFixed(2)}:1`, node.textContent.trim().slice(0, 40));
