@@ -119,7 +119,7 @@ def link_images_to_full_size(app: Sphinx, doctree: nodes.document, docname: str)
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Named sidebar toggles; no general index
+# Page fixes: named sidebar toggles, the bibliography as a list, no stale general index
 # ---------------------------------------------------------------------------------------------------------------
 
 def name_toctree_toggles(html: str) -> str:

@@ -229,6 +229,22 @@ def test_buttons_follow_the_repository_url() -> None:
         assert options["use_download_button"] is True
 
 
+def test_theme_patches_apply_once_and_sidebar_toggles_get_names() -> None:
+    sys.path.insert(0, str(ROOT / "_ext"))
+    import book_site
+
+    for patch in book_site.THEME_PATCHES:   # the installed theme still has what each patch removes, once
+        text = (book_site.theme_template_dir() / patch.template).read_text(encoding="utf-8")
+        assert book_site.patched_template(text, patch) != text
+        with pytest.raises(RuntimeError, match="matched 2 times"):
+            book_site.patched_template(text + text, patch)
+    html = ('<ul><li class="has-children"><a href="exercises.html">Exercises</a><details><summary>'
+            '<span class="toctree-toggle" role="presentation"><i class="fa-solid fa-chevron-down"></i></span>'
+            '</summary><ul><li>x</li></ul></details></li></ul>')
+    named = book_site.name_toctree_toggles(html)
+    assert '<summary aria-label="Show or hide the sections of Exercises">' in named
+
+
 def test_there_is_no_empty_general_index(built_site: Path) -> None:
     assert not (built_site / "genindex.html").exists(), "genindex.html is built, but the book defines no index"
     linking = [page for page in site_pages(built_site) if any("genindex" in href for href in parse(built_site / page).links)]
