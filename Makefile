@@ -36,10 +36,18 @@ MATHJAX := _build/vendor/_static/mathjax/tex-chtml.js
 $(MATHJAX):
 	tools/vendor_mathjax.sh $(@D)
 
+# axe-core, for the accessibility test, likewise from npm, once (tools/vendor_axe.sh); never part of the site.
+AXE := _build/axe/axe.min.js
+$(AXE):
+	tools/vendor_axe.sh $(@D)
+
+# Each chapter's first cell installs `book` from repository.url in _config.yml: refresh it if the URL changed.
 book: setup data $(MATHJAX)
+	$(PY) tools/install_cell.py
 	BOOK_STATIC_SITE=1 $(VENV)/bin/jupyter-book build . --warningiserror --keep-going --quiet
 
 instructor: setup data $(MATHJAX)
+	$(PY) tools/install_cell.py
 	BOOK_STATIC_SITE=1 $(VENV)/bin/jupyter-book build . --toc _toc_instructor.yml --path-output _build/instructor --warningiserror --keep-going --quiet
 
 # Browser tests need Debian's Chromium; install it when we can (root with apt-get), otherwise they skip.
@@ -56,7 +64,7 @@ check: setup
 	HYPOTHESIS_PROFILE=check $(PY) -m pytest -m "not slow and not browser and not grading and not built" -q
 
 # The build executes every chapter once (cached); the tests read its executed copies instead of running them again.
-test: setup data browsers book instructor
+test: setup data browsers book instructor $(AXE)
 	$(PY) -m pytest
 
 # JUPYTER_PATH puts the .venv's `python3` kernel spec ahead of any user-level one, so notebooks run on .venv;

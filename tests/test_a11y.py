@@ -1,0 +1,140 @@
+"""Every page of the built site, as readers meet it on a desktop and a phone, in light and dark mode.
+
+For each page at 1280 and 390 px wide, in light and dark colour schemes: axe-core (Deque's rules engine, vendored
+from npm by tools/vendor_axe.sh, injected by Playwright; never from a CDN) finds no critical or serious
+violation, and a full-page screenshot goes to test-artifacts/reading/ for a person to look at. Keyboard: a skip
+link is the first tab stop and moves focus to the content, and copy buttons have a name and show when focused.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+from test_site import PAGES, PAGE_TIMEOUT_MS, load_every_image, screenshot_name, wait_for_mathjax
+
+ROOT = Path(__file__).resolve().parents[1]
+AXE = ROOT / "_build" / "axe" / "axe.min.js"
+WIDTHS = {"desktop": 1280, "phone": 390}
+SCHEMES = ("light", "dark")
+BLOCKING_IMPACTS = ("critical", "serious")
+CHAPTER_1 = "chapters/01_convolution_math.html"
+
+
+@pytest.fixture(scope="module")
+def axe_script() -> Path:
+    if not AXE.is_file():
+        pytest.skip("axe-core is not vendored: run tools/vendor_axe.sh (make test does)")
+    return AXE
+
+
+def open_page(browser, site_url: str, path: str, width: int, scheme: str):
+    """A page of the site in a fresh context of the given width and colour scheme, loaded and typeset."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme,
+                                  device_scale_factor=1)
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
+        ("http://127.0.0.1", "data:", "blob:", "about:")) else route.abort())
+    page = context.new_page()
+    page.goto(f"{site_url}/{path}", wait_until="load", timeout=PAGE_TIMEOUT_MS)
+    page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
+    wait_for_mathjax(page)
+    return context, page
+
+
+def axe_violations(page, axe_script: Path) -> List[Dict]:
+    """axe-core's violations on the page as loaded: rule, impact, help and up to three offending elements."""
+    page.add_script_tag(path=str(axe_script))
+    return page.evaluate("""async () => {
+        const results = await axe.run(document, {resultTypes: ['violations']});
+        return results.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.length, targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+    }""")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("width_name", list(WIDTHS))
+@pytest.mark.parametrize("path", PAGES or ["index.html"])
+def test_axe_finds_no_serious_violation(browser, site_url: str, artifacts: Path, axe_script: Path,
+                                        path: str, width_name: str, scheme: str) -> None:
+    context, page = open_page(browser, site_url, path, WIDTHS[width_name], scheme)
+    try:
+        load_every_image(page)
+        page.evaluate("window.scrollTo(0, 0)")
+        shots = artifacts / "reading"
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / screenshot_name(path).replace(".png", f"__{width_name}_{scheme}.png")),
+                        full_page=True)
+        assert page.evaluate("document.documentElement.dataset.theme") == scheme, \
+            f"{path}: the page did not follow the reader's {scheme} colour scheme"
+        violations = axe_violations(page, axe_script)
+    finally:
+        context.close()
+    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, f"{path} at {WIDTHS[width_name]} px, {scheme}: axe-core found\n" + \
+        "\n".join(json.dumps(v) for v in blocking)
+
+
+@pytest.mark.browser
+def test_first_tab_stop_skips_to_the_content(browser, site_url: str) -> None:
+    context, page = open_page(browser, site_url, CHAPTER_1, 1280, "light")
+    try:
+        page.keyboard.press("Tab")
+        first = page.evaluate("({text: document.activeElement.textContent.trim(), "
+                              "href: document.activeElement.getAttribute('href'), "
+                              "visible: document.activeElement.getBoundingClientRect().height > 0})")
+        assert first["href"] and first["href"].startswith("#") and "skip" in first["text"].lower(), \
+            f"the first tab stop is not a skip link: {first}"
+        assert first["visible"], "the skip link stays invisible when focused"
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        in_content = page.evaluate("!!document.activeElement.closest('main, article, #main-content')")
+        assert in_content, "after the skip link, the next tab stop is not in the page's content"
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_copy_buttons_are_named_and_show_when_focused(browser, site_url: str) -> None:
+    context, page = open_page(browser, site_url, CHAPTER_1, 1280, "light")
+    try:
+        buttons = page.locator("button.copybtn")
+        assert buttons.count() > 0, f"{CHAPTER_1} has no copy buttons to check"
+        button = buttons.first
+        name = button.get_attribute("aria-label") or ""
+        assert "copy" in name.lower(), f"the copy button has no accessible name: {name!r}"
+        button.focus()
+        page.wait_for_timeout(400)  # the theme fades buttons in
+        opacity = float(button.evaluate("el => getComputedStyle(el).opacity"))
+        assert opacity >= 0.9, f"a focused copy button is nearly invisible (opacity {opacity})"
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_formulas_and_printed_output_are_not_tab_stops(browser, site_url: str) -> None:
+    """Tab goes from control to control: formulas (MathJax's default) and copy buttons on printed output are
+    skipped, so a keyboard reaches chapter 1's first player in a few dozen presses, not 129."""
+    context, page = open_page(browser, site_url, CHAPTER_1, 1280, "light")
+    try:
+        page.wait_for_timeout(500)
+        math_stops = page.evaluate("document.querySelectorAll('mjx-container[tabindex]:not([tabindex=\"-1\"])')"
+                                   ".length")
+        output_copy_buttons = page.locator(".cell_output button.copybtn").count()
+        input_copy_buttons = page.locator(".cell_input button.copybtn").count()
+        presses = None
+        if page.locator(".ks-player").count():
+            page.keyboard.press("Tab")
+            page.keyboard.press("Enter")   # the skip link
+            for presses in range(1, 200):
+                page.keyboard.press("Tab")
+                if page.evaluate("!!(document.activeElement && document.activeElement.closest('.ks-player'))"):
+                    break
+    finally:
+        context.close()
+    print(f"\n{CHAPTER_1}: {presses} Tab presses after the skip link to reach the first player")
+    assert math_stops == 0, f"{math_stops} formulas are tab stops"
+    assert output_copy_buttons == 0, f"{output_copy_buttons} copy buttons on printed output"
+    assert input_copy_buttons > 0, "code cells lost their copy buttons"
