@@ -261,7 +261,7 @@ def seconds_per_epoch(model: nn.Module, data, batch_size: int, steps: int = 20, 
 
 
 # The book's recipe for LeNet on MNIST, as `fit` arguments; chapter 7 explains each entry and measures its effect.
-RECIPE = dict(epochs=6, batch_size=256, lr=0.2, momentum=0.9, nesterov=True, weight_decay=5e-4, one_cycle=True,
+RECIPE = dict(epochs=6, batch_size=256, lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4, one_cycle=True,
               label_smoothing=0.1, max_shift=2, channels_last=True, evaluate_from=3)
 
 

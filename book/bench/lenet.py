@@ -214,16 +214,14 @@ def _reference(name: str, make_model: Callable[[], nn.Module], make_optimizer, m
                 loss.backward()
                 optimizer.step()
                 if next_probe is not None and clock() >= next_probe and step < steps:
-                    resume = clock.pause()
-                    curve.add(epoch - 1 + step / steps, clock(), _loader_accuracy(model, probe_loader, device), False,
-                              clock.cpu())
+                    now, cpu, resume = clock(), clock.cpu(), clock.pause()  # read before pausing: monotonic
+                    curve.add(epoch - 1 + step / steps, now, _loader_accuracy(model, probe_loader, device), False, cpu)
                     model.train()
                     resume()
                     next_probe = clock() + probe_every
                 if time_limit is not None and clock() >= time_limit:
-                    resume = clock.pause()
-                    curve.add(epoch - 1 + step / steps, clock(), _loader_accuracy(model, probe_loader, device), False,
-                              clock.cpu())
+                    now, cpu, resume = clock(), clock.cpu(), clock.pause()
+                    curve.add(epoch - 1 + step / steps, now, _loader_accuracy(model, probe_loader, device), False, cpu)
                     resume()
                     curve.stopped = f"time limit {time_limit:.0f} s, in epoch {epoch}"
                     return curve
