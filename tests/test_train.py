@@ -200,3 +200,11 @@ def test_the_animator_keeps_every_point_it_is_given() -> None:
     assert animator.points["train loss"] == ([0.5, 1.0], [1.2, 0.8])
     assert animator.points["test acc"] == ([1.0], [0.85])
     assert [line.get_label() for line in animator.acc_ax.get_lines()] == ["train acc", "test acc"]
+
+
+def test_the_chapters_batch_of_seven_colour_images_through_one_block() -> None:
+    # chapter 7's worked example of NCHW shapes: (7, 3, 60, 60) -> conv 3->10, 3x3, padding 1 -> 2x2 max pool
+    block = nn.Sequential(nn.Conv2d(3, 10, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+    result = trace(block, (7, 3, 60, 60))
+    assert result.rows[0].output_shape == (7, 10, 60, 60) and result.rows[0].weight_shape == (10, 3, 3, 3)
+    assert result.output_shape == (7, 10, 30, 30) and result.total_parameters == 280
