@@ -1,6 +1,9 @@
 """book.train: the models' shapes, a short run that learns, seeded reproducibility, and the device choice."""
 from __future__ import annotations
 
+import inspect
+import os
+
 import pytest
 import torch
 from torch import nn
@@ -57,6 +60,7 @@ def test_a_short_run_learns(small: data.MNIST) -> None:
     assert history.train_loss[-1] < history.train_loss[0] < 2.31  # chance is ln 10 = 2.30
     assert history.test_acc[-1] > 0.8  # chance is 0.1
     assert history.seconds == sorted(history.seconds)
+    assert len(history.cpu_seconds) == 3 and history.cpu_seconds == sorted(history.cpu_seconds)
     assert history.seconds_to(0.0) == history.seconds[0] and history.seconds_to(1.01) is None
 
 
@@ -78,16 +82,102 @@ def test_a_constant_learning_rate_run_and_evaluate_agree(small: data.MNIST) -> N
     assert predictions.shape == (500,) and predictions.dtype == torch.int64
 
 
-@pytest.mark.parametrize("static_site, bar_shown", [("", True), ("1", False)])
-def test_the_progress_bar_is_off_only_while_the_static_site_is_built(monkeypatch, capsys, static_site: str,
-                                                                     bar_shown: bool) -> None:
-    monkeypatch.setenv("BOOK_STATIC_SITE", static_site)
-    images = torch.randn(32, 1, 28, 28)
+def _tiny() -> data.MNIST:
+    images = torch.randn(32, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     labels = torch.arange(32) % 10
-    tiny = data.MNIST(images, labels, images[:8], labels[:8], mean=0.0, std=1.0)
-    train.fit(nn.Sequential(nn.Flatten(), nn.Linear(784, 10)), tiny, epochs=1, batch_size=16, device="cpu",
-              plot=False, verbose=False)
-    assert ("training on cpu" in capsys.readouterr().err) == bar_shown
+    return data.MNIST(images, labels, images[:8], labels[:8], mean=0.0, std=1.0)
+
+
+def _linear() -> nn.Module:
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+
+
+@pytest.mark.parametrize("static_site", ["", "1"])
+@pytest.mark.parametrize("progress", [False, True])
+def test_the_progress_bar_follows_the_argument_and_nothing_else(monkeypatch, capsys, static_site: str,
+                                                                progress: bool) -> None:
+    monkeypatch.setenv("BOOK_STATIC_SITE", static_site)  # the site build's variable no longer matters
+    train.fit(_linear(), _tiny(), epochs=1, batch_size=16, device="cpu", plot=False, verbose=False,
+              progress=progress)
+    assert ("training on cpu" in capsys.readouterr().err) == progress
+
+
+def test_fit_leaves_the_global_random_state_and_thread_count_as_it_found_them() -> None:
+    model, tiny = _linear(), _tiny()  # built first: making a layer draws from the global generator
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    threads = torch.get_num_threads()
+    train.fit(model, tiny, epochs=1, batch_size=16, device="cpu", seed=5, threads=1, max_shift=1,
+              progress=False, plot=False, verbose=False)
+    assert torch.equal(torch.rand(3), expected)
+    assert torch.get_num_threads() == threads
+
+
+def test_num_threads_restores_the_count_even_after_an_error() -> None:
+    threads = torch.get_num_threads()
+    with pytest.raises(RuntimeError, match="inside"):
+        with train.num_threads(1):
+            assert torch.get_num_threads() == 1
+            raise RuntimeError("inside")
+    assert torch.get_num_threads() == threads
+    with pytest.raises(ValueError, match="threads must be positive"):
+        with train.num_threads(0):
+            pass
+
+
+def test_free_cpu_threads_is_between_one_and_the_number_of_cores() -> None:
+    assert 1 <= train.free_cpu_threads() <= (os.cpu_count() or 1)
+
+
+def test_evaluation_starts_at_the_requested_epoch_and_the_last_is_always_measured() -> None:
+    history = train.fit(_linear(), _tiny(), epochs=3, batch_size=16, device="cpu", evaluate_from=3,
+                        progress=False, plot=False, verbose=False)
+    assert history.test_acc[:2] == [None, None] and history.test_acc[2] is not None
+    assert history.seconds_to(0.0) == history.seconds[2]
+    assert "test acc" in str(history)
+    for bad in ({"evaluate_from": 0}, {"evaluate_from": 4}, {"label_smoothing": 1.0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            train.fit(_linear(), _tiny(), epochs=3, device="cpu", progress=False, plot=False, **bad)
+
+
+def test_random_shift_moves_each_image_by_at_most_max_shift_pixels() -> None:
+    image = torch.zeros(1, 1, 6, 6)
+    image[0, 0, 2:4, 2:4] = 1.0  # a 2x2 blob in the middle of a blank image
+    shifted = train.random_shift(image.repeat(200, 1, 1, 1), 1, torch.Generator().manual_seed(0))
+    assert shifted.shape == (200, 1, 6, 6) and torch.all(shifted.sum(dim=(1, 2, 3)) == 4)  # moved, never cut
+    corners = {tuple((s[0] == 1).nonzero()[0].tolist()) for s in shifted}
+    assert corners == {(r, c) for r in (1, 2, 3) for c in (1, 2, 3)}  # every offset in [-1, 1]^2 occurs
+    assert torch.equal(train.random_shift(image, 0), image)
+    edge = torch.ones(1, 1, 4, 4)
+    edge[0, 0, 0] = -1.0  # the smallest value fills the border that moves in
+    assert set(train.random_shift(edge.repeat(50, 1, 1, 1), 2).unique().tolist()) <= {-1.0, 1.0}
+    with pytest.raises(ValueError, match="max_shift"):
+        train.random_shift(image, -1)
+
+
+def test_seconds_per_epoch_times_a_copy_and_leaves_the_model_alone() -> None:
+    model, tiny = _linear(), _tiny()
+    before = [p.clone() for p in model.parameters()]
+    seconds = train.seconds_per_epoch(model, tiny, batch_size=8, steps=3, channels_last=True, threads=1,
+                                      device="cpu")
+    assert seconds > 0 and all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    with pytest.raises(ValueError, match="steps must be positive"):
+        train.seconds_per_epoch(model, tiny, batch_size=8, steps=0)
+
+
+def test_the_recipe_is_a_set_of_fit_arguments() -> None:
+    parameters = inspect.signature(train.fit).parameters
+    assert set(train.RECIPE) <= set(parameters) and "seed" not in train.RECIPE
+
+
+@pytest.mark.slow   # trains; skips without MNIST through the `small` fixture
+def test_the_recipe_trains_with_every_ingredient_on(small: data.MNIST) -> None:
+    # 2,000 images make few steps of 256: smaller batches and fewer epochs, every other ingredient as in the recipe
+    changes = {"epochs": 3, "batch_size": 64, "evaluate_from": 1}
+    history = train.fit(train.lenet(), small, **{**train.RECIPE, **changes}, device="cpu", progress=False,
+                        plot=False, verbose=False)
+    assert history.train_loss[-1] < history.train_loss[0] and history.test_acc[-1] > 0.5
 
 
 def test_fit_refuses_a_non_positive_epoch_count() -> None:
@@ -104,3 +194,11 @@ def test_the_animator_keeps_every_point_it_is_given() -> None:
     assert animator.points["train loss"] == ([0.5, 1.0], [1.2, 0.8])
     assert animator.points["test acc"] == ([1.0], [0.85])
     assert [line.get_label() for line in animator.acc_ax.get_lines()] == ["train acc", "test acc"]
+
+
+def test_the_chapters_batch_of_seven_colour_images_through_one_block() -> None:
+    # chapter 7's worked example of NCHW shapes: (7, 3, 60, 60) -> conv 3->10, 3x3, padding 1 -> 2x2 max pool
+    block = nn.Sequential(nn.Conv2d(3, 10, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+    result = trace(block, (7, 3, 60, 60))
+    assert result.rows[0].output_shape == (7, 10, 60, 60) and result.rows[0].weight_shape == (10, 3, 3, 3)
+    assert result.output_shape == (7, 10, 30, 30) and result.total_parameters == 280
