@@ -281,3 +281,25 @@ def test_the_sandbox_shows_no_submission_output_or_repository_folder(sandbox_wor
                 (str(ROOT / ".venv"), str(ROOT / "book"), str(ROOT / "data")))
     with pytest.raises(SandboxUnavailable, match="inside"):
         Sandbox.open(hidden=[os.path.join(sys.prefix, "submissions")])
+
+
+@pytest.mark.slow
+def test_a_cell_cannot_rewrite_the_runners_reports(sandbox_works) -> None:
+    """The trace's verdict survives a cell that replaces json's encoder to turn "forbidden" into "ran" (the source
+    scan would catch this answer anyway: this holds the in-sandbox evidence to its own standard)."""
+    from grading.sandbox import Limits, Sandbox
+    cells = [{"id": "a", "source": "import json\nimport torch\nimport torch.nn.functional as F\n"
+                                   "original = json.JSONEncoder.encode\n"
+                                   "def encode(self, o):\n"
+                                   "    if isinstance(o, dict) and o.get('status') == 'forbidden':\n"
+                                   "        o = dict(o, status='ran')\n"
+                                   "    return original(self, o)\n"
+                                   "json.JSONEncoder.encode = encode\n"
+                                   "def corr2d(X, K):\n    return F.conv2d(X[None, None], K[None, None])[0, 0]"}]
+    tests = [{"question": "q", "name": "test_q", "source": "def test_q(corr2d):\n    import torch\n"
+              "    from grading.checks import check, no_library\n    with no_library():\n"
+              "        check(corr2d(torch.ones(3, 3), torch.ones(2, 2)), [[4.0, 4.0], [4.0, 4.0]])\n"}]
+    with Sandbox.open() as sandbox:
+        run = sandbox.run(cells, tests, Limits(timeout=60))
+    [test] = [e for e in run.events if e.get("event") == "test"]
+    assert test["status"] == "forbidden" and "convolution" in test["message"]
