@@ -119,7 +119,7 @@ def link_images_to_full_size(app: Sphinx, doctree: nodes.document, docname: str)
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Page fixes: named sidebar toggles, the bibliography as a list, no stale general index
+# Page fixes: named sidebar and hidden-cell toggles, the bibliography as a list, no stale general index
 # ---------------------------------------------------------------------------------------------------------------
 
 def name_toctree_toggles(html: str) -> str:
@@ -161,6 +161,15 @@ def bibliography_as_a_list(app: Sphinx, pagename: str, templatename: str, contex
         context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
 
 
+def name_hidden_cell_toggles_by_their_text(app: Sphinx, pagename: str, templatename: str, context: Dict[str, Any],
+                                           doctree: Optional[nodes.document]) -> None:
+    """MyST-NB labels the toggle of a `hide-input` cell "Toggle hidden content" while it shows "Show code cell
+    source": a name that contradicts the visible text (axe: label-content-name-mismatch). The text names it."""
+    body = context.get("body")
+    if body and '<summary aria-label="Toggle hidden content">' in body:
+        context["body"] = body.replace('<summary aria-label="Toggle hidden content">', "<summary>")
+
+
 def remove_stale_general_index(app: Sphinx, exception: Optional[Exception]) -> None:
     """With html_use_index off Sphinx writes no genindex.html, but leaves one from an earlier build in place."""
     if exception is None and app.builder.format == "html" and not app.config.html_use_index:
@@ -173,5 +182,6 @@ def setup(app: Sphinx) -> Dict[str, Any]:
     app.connect("doctree-resolved", link_images_to_full_size)
     app.connect("html-page-context", wrap_toctree_generator, priority=900)
     app.connect("html-page-context", bibliography_as_a_list)
+    app.connect("html-page-context", name_hidden_cell_toggles_by_their_text)
     app.connect("build-finished", remove_stale_general_index)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
