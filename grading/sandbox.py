@@ -205,13 +205,14 @@ class Sandbox:
                 command += ["--ro-bind", top, top]
         for path in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime"):
             command += ["--ro-bind-try", path, path]
+        # /tmp first: the folders bound below may live under it (a clone in /tmp), and a later tmpfs would hide them.
+        command += ["--perms", "1777", "--size", str(64 << 20), "--tmpfs", "/tmp"]
         for parent in _parents(ro + [LIB]):
-            if not parent.startswith("/usr"):
+            if not parent.startswith("/usr") and parent != "/tmp":
                 command += ["--perms", "0755", "--dir", parent]
         for path in ro:
             command += ["--ro-bind", path, path]
         command += ["--ro-bind", self.lib, LIB, "--proc", "/proc", "--dev", "/dev",
-                    "--perms", "1777", "--size", str(64 << 20), "--tmpfs", "/tmp",
                     "--perms", "0777", "--size", str(limits.scratch_mb << 20), "--tmpfs", WORKDIR,
                     "--chdir", WORKDIR]
         if self.root_mode:
