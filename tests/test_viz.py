@@ -8,6 +8,7 @@ import importlib
 import json
 import random
 import re
+import threading
 
 import ipywidgets as widgets
 import numpy as np
@@ -296,8 +297,20 @@ def test_play_steps_on_the_kernels_event_loop_to_the_end(monkeypatch):
             await asyncio.sleep(0.002)
 
     slider.step.value = slider.step.max
-    asyncio.run(asyncio.wait_for(play(), 20))
+    # A thread of its own: in the full suite Playwright's sync API already runs an event loop in this one.
+    errors = []
+    thread = threading.Thread(target=lambda: _record_errors(errors, asyncio.run, asyncio.wait_for(play(), 20)))
+    thread.start()
+    thread.join()
+    assert not errors, errors
     assert seen[0] == 1 and slider.step.value == slider.step.max and seen == sorted(seen)
+
+
+def _record_errors(errors, function, *args):
+    try:
+        function(*args)
+    except BaseException as error:   # re-raised by the test in the main thread
+        errors.append(error)
 
 
 def test_resizing_keeps_the_values_that_fit():
