@@ -95,8 +95,8 @@ def _module_matches(module: str, prefixes: Iterable[str]) -> Optional[str]:
 
 
 class _Scanner(ast.NodeVisitor):
-    def __init__(self, cell: int, defined: Set[str]) -> None:
-        self.cell, self.defined = cell, defined
+    def __init__(self, cell: int, defined: Set[str], self_is_instance: bool = True) -> None:
+        self.cell, self.defined, self.self_is_instance = cell, defined, self_is_instance
         self.findings: List[Finding] = []
         self.aliases: Dict[str, str] = {}   # local name -> module it was imported as
 
@@ -146,7 +146,7 @@ class _Scanner(ast.NodeVisitor):
         owner = _dotted(node.value)
         base = owner.split(".")[0] if owner else ""
         full = f"{self.aliases.get(base, base)}{owner[len(base):]}.{name}" if owner else f"(...).{name}"
-        if base == "self":
+        if base == "self" and self.self_is_instance:
             pass   # the student's own object's attributes (self.conv1 in a module they wrote)
         elif name == "__wrapped__" or name == "ops" or name == "_C":
             self.add("forbidden", full, node)
@@ -257,6 +257,21 @@ UNREADABLE = ast.Module(body=[ast.Expr(ast.Call(ast.Name("eval", ast.Load()), []
 ast.fix_missing_locations(UNREADABLE)   # a cell the scan cannot read is reported as if it hid its target
 
 
+def _binds_self(tree: ast.AST) -> bool:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == "self" and isinstance(node.ctx, (ast.Store, ast.Del)):
+            return True
+        if isinstance(node, ast.alias) and (node.asname or node.name) == "self":
+            return True
+        if isinstance(node, ast.arguments):
+            positional = node.posonlyargs + node.args
+            with_default = positional[len(positional) - len(node.defaults):] if node.defaults else []
+            keyword = [a for a, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None]
+            if any(a.arg == "self" for a in with_default + keyword):
+                return True
+    return False
+
+
 class Notebook:
     """A submission's code cells, parsed once; answers `findings(question)` for each question that forbids."""
 
@@ -274,6 +289,8 @@ class Notebook:
                 elif isinstance(node, ast.ImportFrom):
                     for a in node.names:
                         self.aliases[a.asname or a.name] = f"{node.module or ''}.{a.name}"
+        # `self` means a method's own instance only while nothing else binds it (`self = F`, `lambda self=F: ...`).
+        self.self_rebound = any(_binds_self(tree) for tree in parsed)
         self.statements = [(index, statement) for index, tree in enumerate(self.trees, start=1) if tree is not None
                            for statement in tree.body]
         self.binders: Dict[str, List[int]] = {}
@@ -282,7 +299,7 @@ class Notebook:
                 self.binders.setdefault(name, []).append(position)
 
     def _scan(self, index: int, node: ast.AST) -> List[Finding]:
-        scanner = _Scanner(index, self.defined)
+        scanner = _Scanner(index, self.defined, not self.self_rebound)
         scanner.aliases = self.aliases
         scanner.visit(node)
         return scanner.findings

@@ -196,6 +196,8 @@ def test_csv_is_replaced_atomically_and_a_failed_write_leaves_nothing_current(tm
     ("import os\nos.write(3, b'{}')", "review", "os.write"),
     ("open(3, 'w')", "review", "file descriptor"),
     ("try:\n    1 / 0\nexcept Exception as e:\n    e.__traceback__.tb_frame.f_back", "review", "__traceback__"),
+    ("import torch.nn.functional as F\nself = F\nself.conv2d(X, K)", "forbidden", "conv2d"),
+    ("f = lambda X, K, self=F: self.conv2d(X, K)", "forbidden", "conv2d"),
     ("y.sum().backward()", "autograd", "backward"),
     ("torch.autograd.grad(y, x)", "autograd", "torch.autograd"),
 ])
