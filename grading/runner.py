@@ -25,6 +25,7 @@ import time
 START = time.monotonic()
 _exec, _compile, _dumps, _write, _real_exit = builtins.exec, builtins.compile, json.dumps, os.write, os._exit
 _signature, _monotonic, _setitimer, _signal = inspect.signature, time.monotonic, signal.setitimer, signal.signal
+_getpid, RUNNER_PID = os.getpid, os.getpid()
 
 
 class Timeout(BaseException):
@@ -71,7 +72,11 @@ def _limit_resources(memory_bytes: int, processes: int) -> None:
 
 
 def _neutralise_exits() -> None:
+    """A cell may not end the runner; a process the cell forked may end itself (`if os.fork() == 0: ... os._exit(0)`
+    is the usual idiom), and must, or it would carry on through the runner's loop and report every test twice."""
     def refuse_exit(*args, **kwargs):
+        if _getpid() != RUNNER_PID:
+            _real_exit(args[0] if args and isinstance(args[0], int) else 0)
         raise SystemExit(args[0] if args else 0)
     os._exit = refuse_exit
     os.abort = refuse_exit
@@ -164,6 +169,8 @@ def main() -> None:
     encoder_class = dict(vars(json.JSONEncoder))
 
     def emit(event: dict) -> None:
+        if _getpid() != RUNNER_PID:   # a forked copy of the runner that escaped its cell: only the runner reports
+            _real_exit(0)
         _restore({}, encoding, json.JSONEncoder, encoder_class)
         data = (_dumps(event) + "\n").encode()
         while data:

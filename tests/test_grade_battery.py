@@ -303,6 +303,10 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
         # Escaping the run, or stopping the batch.
         "outlive": (notebook(after=(OUTLIVE.replace("{targets!r}", repr(repository_targets)),)),
                     {**REVIEW_ALL_FORBIDDING}),
+        # The usual fork idiom: the child ends itself with os._exit while the parent is still busy, so a child that
+        # carried on through the runner's loop would report every test before the parent did.
+        "fork_child_exits": (notebook(after=("import os, time\nif os.fork() == 0:\n    os._exit(0)\ntime.sleep(3)",)),
+                             REVIEW_ALL_FORBIDDING),
         "kill_grader": (notebook(before=("import os, signal\nfor pid in (os.getppid(), 1):\n    for s in "
                                          "(signal.SIGTERM, signal.SIGSTOP):\n        try:\n            os.kill(pid, s)\n"
                                          "        except OSError:\n            pass",)), REVIEW_ALL_FORBIDDING),
