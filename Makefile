@@ -31,15 +31,15 @@ setup: $(INSTALLED)
 data: setup
 	$(PY) -m book.data fetch
 
-# MathJax 3 is vendored from npm into the site (offline math, no CDN), once; see tools/vendor_mathjax.sh.
+# MathJax 3 is vendored from npm into the site (offline math, no CDN), once; see tools/vendor_npm.sh.
 MATHJAX := _build/vendor/_static/mathjax/tex-chtml.js
 $(MATHJAX):
-	tools/vendor_mathjax.sh $(@D)
+	tools/vendor_npm.sh mathjax@3.2.2 es5 $(@D) $(@F)
 
-# axe-core, for the accessibility test, likewise from npm, once (tools/vendor_axe.sh); never part of the site.
+# axe-core, for the accessibility test, likewise from npm, once; never part of the site.
 AXE := _build/axe/axe.min.js
 $(AXE):
-	tools/vendor_axe.sh $(@D)
+	tools/vendor_npm.sh axe-core@4.14.1 . $(@D) $(@F)
 
 # Each chapter's first cell installs `book` from repository.url in _config.yml: refresh it if the URL changed.
 book: setup data $(MATHJAX)

@@ -1,7 +1,7 @@
 """Every page of the built site, as readers meet it on a desktop and a phone, in light and dark mode.
 
 For each page at 1280 and 390 px wide, in light and dark colour schemes: axe-core (Deque's rules engine, vendored
-from npm by tools/vendor_axe.sh, injected by Playwright; never from a CDN) finds no critical or serious
+from npm by tools/vendor_npm.sh, injected by Playwright; never from a CDN) finds no critical or serious
 violation, and a full-page screenshot goes to test-artifacts/reading/ for a person to look at. Keyboard: a skip
 link is the first tab stop and moves focus to the content, and copy buttons have a name and show when focused.
 """
@@ -26,7 +26,7 @@ CHAPTER_1 = "chapters/01_convolution_math.html"
 @pytest.fixture(scope="module")
 def axe_script() -> Path:
     if not AXE.is_file():
-        pytest.skip("axe-core is not vendored: run tools/vendor_axe.sh (make test does)")
+        pytest.skip("axe-core is not vendored: run make _build/axe/axe.min.js (make test does)")
     return AXE
 
 
