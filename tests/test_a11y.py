@@ -13,7 +13,7 @@ from typing import Dict, List
 
 import pytest
 
-from test_site import PAGES, PAGE_TIMEOUT_MS, load_every_image, screenshot_name, wait_for_mathjax
+from test_site import PAGES, load_every_image, open_at, screenshot_name
 
 ROOT = Path(__file__).resolve().parents[1]
 AXE = ROOT / "_build" / "axe" / "axe.min.js"
@@ -28,19 +28,6 @@ def axe_script() -> Path:
     if not AXE.is_file():
         pytest.skip("axe-core is not vendored: run make _build/axe/axe.min.js (make test does)")
     return AXE
-
-
-def open_page(browser, site_url: str, path: str, width: int, scheme: str):
-    """A page of the site in a fresh context of the given width and colour scheme, loaded and typeset."""
-    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme,
-                                  device_scale_factor=1)
-    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
-        ("http://127.0.0.1", "data:", "blob:", "about:")) else route.abort())
-    page = context.new_page()
-    page.goto(f"{site_url}/{path}", wait_until="load", timeout=PAGE_TIMEOUT_MS)
-    page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
-    wait_for_mathjax(page)
-    return context, page
 
 
 def axe_violations(page, axe_script: Path) -> List[Dict]:
@@ -62,7 +49,7 @@ def axe_violations(page, axe_script: Path) -> List[Dict]:
     if p == "chapters/conv_arithmetic_gallery.html" else p for p in PAGES or ["index.html"]])
 def test_axe_finds_no_serious_violation(browser, site_url: str, artifacts: Path, axe_script: Path,
                                         path: str, width_name: str, scheme: str) -> None:
-    context, page = open_page(browser, site_url, path, WIDTHS[width_name], scheme)
+    context, page = open_at(browser, site_url, path, WIDTHS[width_name], scheme)
     try:
         load_every_image(page)
         page.evaluate("window.scrollTo(0, 0)")
@@ -82,7 +69,7 @@ def test_axe_finds_no_serious_violation(browser, site_url: str, artifacts: Path,
 
 @pytest.mark.browser
 def test_first_tab_stop_skips_to_the_content(browser, site_url: str) -> None:
-    context, page = open_page(browser, site_url, CHAPTER_1, 1280, "light")
+    context, page = open_at(browser, site_url, CHAPTER_1, 1280, "light")
     try:
         page.keyboard.press("Tab")
         first = page.evaluate("({text: document.activeElement.textContent.trim(), "
@@ -101,7 +88,7 @@ def test_first_tab_stop_skips_to_the_content(browser, site_url: str) -> None:
 
 @pytest.mark.browser
 def test_copy_buttons_are_named_and_show_when_focused(browser, site_url: str) -> None:
-    context, page = open_page(browser, site_url, CHAPTER_1, 1280, "light")
+    context, page = open_at(browser, site_url, CHAPTER_1, 1280, "light")
     try:
         buttons = page.locator("button.copybtn")
         assert buttons.count() > 0, f"{CHAPTER_1} has no copy buttons to check"
@@ -120,7 +107,7 @@ def test_copy_buttons_are_named_and_show_when_focused(browser, site_url: str) ->
 def test_formulas_and_printed_output_are_not_tab_stops(browser, site_url: str) -> None:
     """Tab goes from control to control: formulas (MathJax's default) and copy buttons on printed output are
     skipped, so a keyboard reaches chapter 1's first player in a few dozen presses, not 129."""
-    context, page = open_page(browser, site_url, CHAPTER_1, 1280, "light")
+    context, page = open_at(browser, site_url, CHAPTER_1, 1280, "light")
     try:
         page.wait_for_timeout(500)
         math_stops = page.evaluate("document.querySelectorAll('mjx-container[tabindex]:not([tabindex=\"-1\"])')"

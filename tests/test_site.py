@@ -481,7 +481,10 @@ SMALL_TEXT_JS = """(minPx) => {
 
 
 def open_at(browser, site_url: str, path: str, width: int, scheme: str = "light"):
-    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    """A page of the site in a fresh context of the given width and colour scheme, loaded and typeset, with every
+    request that would leave the local server refused."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme,
+                                  device_scale_factor=1)
     context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
         ("http://127.0.0.1", "data:", "blob:", "about:")) else route.abort())
     page = context.new_page()
