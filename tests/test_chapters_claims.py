@@ -185,3 +185,18 @@ def test_one_notation(path: Path) -> None:
 def test_chapters_use_only_public_torch_api(path: Path) -> None:
     code = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code")
     assert not re.search(r"torch(\.\w+)*\._(?!_)\w", code), f"{path.name} imports a private torch module"
+
+
+@pytest.mark.built
+@pytest.mark.parametrize("index, path", list(enumerate(APPENDICES)), ids=[p.stem for p in APPENDICES])
+def test_appendix_figures_and_equations_carry_its_letter(index: int, path: Path) -> None:
+    from conftest import SITE
+
+    page = SITE / "chapters" / f"{path.stem}.html"
+    if not page.is_file():
+        pytest.skip("the site is not built: run `make book` first (make test does)")
+    letter = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[index]
+    html = page.read_text(encoding="utf-8")
+    numbers = re.findall(r"Fig\. ([A-Z0-9][\w.]*)", html)
+    assert numbers and all(n.startswith(f"{letter}.") for n in numbers), numbers
+    assert f"Appendix {letter}:" in nbformat.read(path, as_version=4).cells[1].source
