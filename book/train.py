@@ -190,6 +190,35 @@ def random_shift(images: torch.Tensor, max_shift: int, generator: Optional[torch
     return padded[batch, torch.arange(channels, device=images.device)[None, :, None, None], rows, cols]
 
 
+class _WeightAverage:
+    """An exponential moving average of a model's parameters, kept beside it (no second model, no deep copy)."""
+
+    def __init__(self, model: nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.weights = [p.detach().clone() for p in model.parameters()]
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        torch._foreach_lerp_(self.weights, [p.detach() for p in model.parameters()], 1.0 - self.decay)
+
+    @contextmanager
+    def swapped_into(self, model: nn.Module) -> Iterator[None]:
+        """The average in `model` for the block, the trained weights back after it."""
+        trained = [p.detach().clone() for p in model.parameters()]
+        self.copy_into(model)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for p, w in zip(model.parameters(), trained):
+                    p.copy_(w)
+
+    @torch.no_grad()
+    def copy_into(self, model: nn.Module) -> None:
+        for p, w in zip(model.parameters(), self.weights):
+            p.copy_(w)
+
+
 def _reset_parameters(model: nn.Module) -> None:
     for module in model.modules():
         if hasattr(module, "reset_parameters"):
@@ -259,14 +288,14 @@ def seconds_per_epoch(model: nn.Module, data, batch_size: int, steps: int = 20, 
 
 # The book's recipe for LeNet on MNIST, as `fit` arguments; chapter 7 explains each entry and measures its effect.
 RECIPE = dict(epochs=6, batch_size=256, lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4, one_cycle=True,
-              label_smoothing=0.1, max_shift=2, channels_last=True, evaluate_from=3)
+              label_smoothing=0.1, max_shift=2, channels_last=True, evaluate_from=3, average=0.99)
 
 
 def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: float = 0.1, momentum: float = 0.9,
         weight_decay: float = 5e-4, one_cycle: bool = True, seed: int = 0, device: Optional[Device] = None,
         progress: bool = False, plot: Optional[bool] = None, verbose: bool = True, updates_per_epoch: int = 4,
         nesterov: bool = False, label_smoothing: float = 0.0, max_shift: int = 0, channels_last: bool = False,
-        evaluate_from: int = 1, threads: Optional[int] = None) -> History:
+        evaluate_from: int = 1, threads: Optional[int] = None, average: float = 0.0) -> History:
     """Train `model` on `data` (an `book.data.MNIST`-like object) with SGD, reporting test accuracy per epoch.
 
     The model is re-initialised from `seed` first (as d2l's `train_ch6` re-initialises its weights), so the same
@@ -277,7 +306,9 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
     many pixels (`random_shift`); `channels_last` stores the model's weights and activations pixel-major
     (`torch.channels_last`), the layout the CPU's convolution kernels prefer. Test accuracy is measured on the whole
     test set after every epoch from `evaluate_from` (1-based; the last epoch always), and is None for the epochs
-    before. `threads` sets `torch.set_num_threads` for the run only (None leaves it). `plot` (default: only inside
+    before. `average` (a decay such as 0.99; 0 turns it off) keeps an exponential moving average of the weights over
+    the steps, and that average is what gets evaluated and left in `model` at the end: the late, noisy steps of a
+    high learning rate cancel out in it. `threads` sets `torch.set_num_threads` for the run only (None leaves it). `plot` (default: only inside
     Jupyter) draws live learning curves, `progress` shows a tqdm bar and `verbose` prints one line per epoch.
     """
     from tqdm.auto import tqdm
@@ -288,6 +319,8 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
         raise ValueError(f"evaluate_from must be an epoch between 1 and {epochs}, got {evaluate_from}")
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+    if not 0.0 <= average < 1.0:
+        raise ValueError(f"average must be a decay in [0, 1), 0 for none, got {average}")
     device = torch.device(device) if device is not None else default_device()
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     with torch.random.fork_rng(devices=[]), num_threads(threads):
@@ -302,6 +335,7 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
         scheduler = (torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch)
                      if one_cycle else None)
         generator = torch.Generator().manual_seed(seed)
+        averaged = _WeightAverage(model, average) if average else None
         animator = Animator(epochs) if (_in_notebook() if plot is None else plot) else None
         history = History(device=str(device))
         bar = tqdm(total=epochs * steps_per_epoch, desc=f"training on {device}", unit="batch", disable=not progress,
@@ -320,6 +354,8 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
                 optimizer.step()
                 if scheduler is not None:
                     scheduler.step()
+                if averaged is not None:
+                    averaged.update(model)
                 # .item() would wait for the device after every batch; accumulate tensors and read them per epoch
                 loss_sum += loss.detach() * len(y)
                 correct += (logits.argmax(dim=1) == y).sum()
@@ -331,7 +367,11 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
             history.train_loss.append(float(loss_sum / seen))
             history.train_acc.append(float(correct / seen))
             tested = epoch >= evaluate_from or epoch == epochs
-            history.test_acc.append(evaluate(model, test_images, test_labels) if tested else None)
+            if tested and averaged is not None:
+                with averaged.swapped_into(model):
+                    history.test_acc.append(evaluate(model, test_images, test_labels))
+            else:
+                history.test_acc.append(evaluate(model, test_images, test_labels) if tested else None)
             history.seconds.append(time.perf_counter() - start)
             history.cpu_seconds.append(time.process_time() - cpu_start)
             if verbose:
@@ -342,4 +382,6 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
                 animator.add(epoch, train_loss=history.train_loss[-1], train_acc=history.train_acc[-1],
                              **({"test_acc": history.test_acc[-1]} if tested else {}))
         bar.close()
+        if averaged is not None:
+            averaged.copy_into(model)
     return history

@@ -136,7 +136,8 @@ def test_evaluation_starts_at_the_requested_epoch_and_the_last_is_always_measure
     assert history.test_acc[:2] == [None, None] and history.test_acc[2] is not None
     assert history.seconds_to(0.0) == history.seconds[2]
     assert "test acc" in str(history)
-    for bad in ({"evaluate_from": 0}, {"evaluate_from": 4}, {"label_smoothing": 1.0}):
+    for bad in ({"evaluate_from": 0}, {"evaluate_from": 4}, {"label_smoothing": 1.0}, {"average": 1.0},
+                {"average": -0.5}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             train.fit(_linear(), _tiny(), epochs=3, device="cpu", progress=False, plot=False, **bad)
 
@@ -164,6 +165,35 @@ def test_seconds_per_epoch_times_a_copy_and_leaves_the_model_alone() -> None:
     assert seconds > 0 and all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
     with pytest.raises(ValueError, match="steps must be positive"):
         train.seconds_per_epoch(model, tiny, batch_size=8, steps=0)
+
+
+def test_the_weight_average_is_an_exponential_moving_average_that_swaps_in_and_out() -> None:
+    model = _linear()
+    average = train._WeightAverage(model, 0.75)
+    start = [p.detach().clone() for p in model.parameters()]
+    expected = [w.clone() for w in start]
+    for step in range(3):
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(1.0 + step)
+        average.update(model)
+        expected = [0.75 * e + 0.25 * p.detach() for e, p in zip(expected, model.parameters())]
+    assert all(torch.allclose(w, e) for w, e in zip(average.weights, expected))
+    trained = [p.detach().clone() for p in model.parameters()]
+    with average.swapped_into(model):
+        assert all(torch.allclose(p, e) for p, e in zip(model.parameters(), expected))
+    assert all(torch.equal(p, t) for p, t in zip(model.parameters(), trained))   # the trained weights come back
+
+
+def test_fit_with_an_average_evaluates_it_and_leaves_it_in_the_model() -> None:
+    runs = {}
+    for decay in (0.0, 0.9):
+        model = _linear()
+        history = train.fit(model, _tiny(), epochs=2, batch_size=8, device="cpu", average=decay, progress=False,
+                            plot=False, verbose=False)
+        assert history.test_acc[-1] == pytest.approx(train.evaluate(model, _tiny().test_images, _tiny().test_labels))
+        runs[decay] = [p.detach().clone() for p in model.parameters()]
+    assert not all(torch.allclose(a, b) for a, b in zip(runs[0.0], runs[0.9]))
 
 
 def test_the_recipe_is_a_set_of_fit_arguments() -> None:
