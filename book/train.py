@@ -77,6 +77,8 @@ class History:
     machine shared with other work it is steadier than the wall clock, which counts the time spent waiting for a core.
 
     `test_acc` is None for an epoch after which the test set was not evaluated (see `fit`'s `evaluate_from`).
+    `latest_test_acc` is filled only by `fit(..., average=..., compare_latest=True)`: the accuracy of the latest
+    weights, where `test_acc` is that of their moving average.
     """
     device: str
     train_loss: List[float] = field(default_factory=list)
@@ -84,6 +86,7 @@ class History:
     test_acc: List[Optional[float]] = field(default_factory=list)
     seconds: List[float] = field(default_factory=list)
     cpu_seconds: List[float] = field(default_factory=list)
+    latest_test_acc: List[Optional[float]] = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
@@ -295,7 +298,8 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
         weight_decay: float = 5e-4, one_cycle: bool = True, seed: int = 0, device: Optional[Device] = None,
         progress: bool = False, plot: Optional[bool] = None, verbose: bool = True, updates_per_epoch: int = 4,
         nesterov: bool = False, label_smoothing: float = 0.0, max_shift: int = 0, channels_last: bool = False,
-        evaluate_from: int = 1, threads: Optional[int] = None, average: float = 0.0) -> History:
+        evaluate_from: int = 1, threads: Optional[int] = None, average: float = 0.0,
+        compare_latest: bool = False) -> History:
     """Train `model` on `data` (an `book.data.MNIST`-like object) with SGD, reporting test accuracy per epoch.
 
     The model is re-initialised from `seed` first (as d2l's `train_ch6` re-initialises its weights), so the same
@@ -308,7 +312,8 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
     test set after every epoch from `evaluate_from` (1-based; the last epoch always), and is None for the epochs
     before. `average` (a decay such as 0.99; 0 turns it off) keeps an exponential moving average of the weights over
     the steps, and that average is what gets evaluated and left in `model` at the end: the late, noisy steps of a
-    high learning rate cancel out in it. `threads` sets `torch.set_num_threads` for the run only (None leaves it). `plot` (default: only inside
+    high learning rate cancel out in it; `compare_latest=True` also evaluates the latest weights each time, into
+    `History.latest_test_acc`, to show what the average buys (same run, one more evaluation). `threads` sets `torch.set_num_threads` for the run only (None leaves it). `plot` (default: only inside
     Jupyter) draws live learning curves, `progress` shows a tqdm bar and `verbose` prints one line per epoch.
     """
     from tqdm.auto import tqdm
@@ -321,6 +326,8 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
         raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
     if not 0.0 <= average < 1.0:
         raise ValueError(f"average must be a decay in [0, 1), 0 for none, got {average}")
+    if compare_latest and not average:
+        raise ValueError("compare_latest compares the latest weights with their average: give average a decay too")
     device = torch.device(device) if device is not None else default_device()
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     with torch.random.fork_rng(devices=[]), num_threads(threads):
@@ -368,6 +375,8 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
             history.train_acc.append(float(correct / seen))
             tested = epoch >= evaluate_from or epoch == epochs
             if tested and averaged is not None:
+                if compare_latest:
+                    history.latest_test_acc.append(evaluate(model, test_images, test_labels))
                 with averaged.swapped_into(model):
                     history.test_acc.append(evaluate(model, test_images, test_labels))
             else:

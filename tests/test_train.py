@@ -194,6 +194,16 @@ def test_fit_with_an_average_evaluates_it_and_leaves_it_in_the_model() -> None:
         assert history.test_acc[-1] == pytest.approx(train.evaluate(model, _tiny().test_images, _tiny().test_labels))
         runs[decay] = [p.detach().clone() for p in model.parameters()]
     assert not all(torch.allclose(a, b) for a, b in zip(runs[0.0], runs[0.9]))
+    # compare_latest evaluates the latest weights of the same run: the accuracies of a run without the average
+    model = _linear()
+    both = train.fit(model, _tiny(), epochs=2, batch_size=8, device="cpu", average=0.9, compare_latest=True,
+                     progress=False, plot=False, verbose=False)
+    plain = train.fit(_linear(), _tiny(), epochs=2, batch_size=8, device="cpu", progress=False, plot=False,
+                      verbose=False)
+    assert both.latest_test_acc == plain.test_acc and both.train_loss == plain.train_loss
+    assert all(torch.allclose(p, r) for p, r in zip(model.parameters(), runs[0.9]))
+    with pytest.raises(ValueError, match="compare_latest"):
+        train.fit(_linear(), _tiny(), epochs=1, device="cpu", compare_latest=True, progress=False, plot=False)
 
 
 def test_the_recipe_is_a_set_of_fit_arguments() -> None:
