@@ -200,3 +200,15 @@ def test_appendix_figures_and_equations_carry_its_letter(index: int, path: Path)
     numbers = re.findall(r"Fig\. ([A-Z0-9][\w.]*)", html)
     assert numbers and all(n.startswith(f"{letter}.") for n in numbers), numbers
     assert f"Appendix {letter}:" in nbformat.read(path, as_version=4).cells[1].source
+
+
+def test_chapter_7_prose_glues_every_run_result_instead_of_typing_it() -> None:
+    # Run results (accuracies, seconds, speed-ups) vary by seed and machine: the prose must take them from the run
+    # (MyST-NB's glue). Typed numbers may only be the recipe's targets and definitions: the 99 % goal and label
+    # smoothing's 90 % / 10 % split.
+    notebook = nbformat.read(ROOT / "chapters" / "07_lenet_mnist.ipynb", as_version=4)
+    prose = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    prose = re.sub(r"\{glue:text\}`[^`]*`|`[^`]*`|\$[^$]*\$|\{cite:p\}`[^`]*`", " ", prose)
+    percentages = set(re.findall(r"\d[\d.,]*\s*%", prose))
+    assert percentages <= {"99 %", "90 %", "10 %"}, percentages
+    assert not re.findall(r"(?<![\w.])\d[\d.,]*\s+(?:s|seconds?|minutes?|times)\b(?![-×])", prose)
