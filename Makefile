@@ -64,8 +64,9 @@ check: setup
 	HYPOTHESIS_PROFILE=check $(PY) -m pytest -m "not slow and not browser and not grading and not built" -q
 
 # The build executes every chapter once (cached); the tests read its executed copies instead of running them again.
+# --durations lists the slowest tests, so a maintainer sees where the suite's time goes.
 test: setup data browsers book instructor $(AXE)
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 
 # JUPYTER_PATH puts the .venv's `python3` kernel spec ahead of any user-level one, so notebooks run on .venv;
 # MPLBACKEND is unset so kernels draw figures inline even if the caller's shell exports a backend.
