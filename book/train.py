@@ -3,8 +3,8 @@
 `fit` follows d2l's `train_ch6` (one loop: shuffle, forward, loss, backward, step; test accuracy per epoch) with
 changes that make LeNet on MNIST fast on a laptop CPU: the whole data set lives in one tensor, so a batch is an
 index into it rather than 64 decoded PIL images; the learning rate follows a one-cycle schedule; and, as `RECIPE`
-sets them, label smoothing, random one-pixel shifts, the channels-last layout and a test evaluation only where a
-result is expected. The run is seeded, so the same call gives the same numbers.
+sets them, label smoothing, random shifts of a pixel or two, the channels-last layout, a moving average of the weights
+and a test evaluation only where a result is expected. The run is seeded, so the same call gives the same numbers.
 """
 from __future__ import annotations
 
@@ -202,7 +202,8 @@ class _WeightAverage:
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        torch._foreach_lerp_(self.weights, [p.detach() for p in model.parameters()], 1.0 - self.decay)
+        for average, p in zip(self.weights, model.parameters()):
+            average.lerp_(p.detach(), 1.0 - self.decay)
 
     @contextmanager
     def swapped_into(self, model: nn.Module) -> Iterator[None]:
@@ -313,8 +314,9 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
     before. `average` (a decay such as 0.99; 0 turns it off) keeps an exponential moving average of the weights over
     the steps, and that average is what gets evaluated and left in `model` at the end: the late, noisy steps of a
     high learning rate cancel out in it; `compare_latest=True` also evaluates the latest weights each time, into
-    `History.latest_test_acc`, to show what the average buys (same run, one more evaluation). `threads` sets `torch.set_num_threads` for the run only (None leaves it). `plot` (default: only inside
-    Jupyter) draws live learning curves, `progress` shows a tqdm bar and `verbose` prints one line per epoch.
+    `History.latest_test_acc`, to show what the average buys (same run, one more evaluation). `threads` sets
+    `torch.set_num_threads` for the run only (None leaves it). `plot` (default: only inside Jupyter) draws live
+    learning curves, `progress` shows a tqdm bar and `verbose` prints one line per epoch.
     """
     from tqdm.auto import tqdm
 
