@@ -532,3 +532,15 @@ def test_built_pages_keep_their_players_within_the_budget(root):
     assert "chapters/playground.html" in pages and "chapters/03_padding_stride_dilation.html" in pages
     over = {page: info["bytes"] for page, info in pages.items() if info["bytes"] > page_target(page)}
     assert not over, f"pages over their player budget: {over}"
+
+
+def test_a_page_of_players_keeps_one_copy_of_their_style_and_script():
+    """The site (book.viz.sphinx_ext) drops the repeats; each player still calls the shared script on its root."""
+    from book.viz.draw import PLAYER_JS, STYLE
+    from book.viz.sphinx_ext import without_repeats
+    players = [kernel_slider(padding=1).static_html(), kernel_slider(stride=2).static_html()]
+    page = without_repeats("<p>text</p>".join(players))
+    assert page.count(f"<style>{STYLE}</style>") == 1 and page.count(PLAYER_JS) == 1
+    assert page.index(PLAYER_JS) < page.index("window.bookKsPlayer(document.getElementById(")
+    assert page.count("window.bookKsPlayer(document.getElementById(") == 2
+    assert len(page) < sum(map(len, players)) - len(STYLE) - len(PLAYER_JS) + len("<p>text</p>")

@@ -21,11 +21,11 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from book.viz.frames import PAD, ZERO, Frames, format_numbers
 
-__all__ = ["Picture", "Setting", "render_step", "render_player", "render_message", "player_data", "STYLE",
+__all__ = ["Picture", "Setting", "render_step", "render_player", "render_message", "player_data", "STYLE", "PLAYER_JS",
            "cell_size", "NO_OUTPUT"]
 
 STYLE = resources.files("book.viz").joinpath("static/player.css").read_text(encoding="utf-8")
-_PLAYER_JS = resources.files("book.viz").joinpath("static/player.js").read_text(encoding="utf-8")
+PLAYER_JS = resources.files("book.viz").joinpath("static/player.js").read_text(encoding="utf-8")
 
 MAX_PANEL = 340        # px: one grid fits a phone's column (390 px less the page's margins) without shrinking
 MAX_CELL, MIN_CELL = 44, 28   # a 28 px cell still holds a 12 px "−12"
@@ -450,4 +450,4 @@ def render_player(frames_or_settings, interval_ms: int = 900, controls: Sequence
     element_id = f"ks-{hashlib.sha1(text.encode()).hexdigest()[:10]}-{next(_player_ids)}"
     return (f'<style>{STYLE}</style><div class="ks ks-player" id="{element_id}" data-playing="0">'
             f'<script type="application/json" class="ks-data">{text}</script>'
-            f'<script>{_PLAYER_JS.replace("__ROOT__", json.dumps(element_id))}</script></div>')
+            f'<script>{PLAYER_JS}window.bookKsPlayer(document.getElementById({json.dumps(element_id)}));</script></div>')

@@ -3,8 +3,9 @@
    moves the window groups and the current-cell mark to the offsets given for t, shows output numbers 0..t and the
    given strings. Strings and per-step lists are stored once (D.x, D.v) and referred to by index; an output grid's
    numbers come as two such lists, their opening tags and the numbers, joined pairwise.
-   ES5, no dependencies, scoped to its root element. */
-(function(root){
+   ES5, no dependencies, scoped to its root element. Each player's output defines the function and calls it on its
+   root; a page of several players needs the definition once (book.viz.sphinx_ext drops the repeats). */
+window.bookKsPlayer=function(root){
 var D=JSON.parse(root.querySelector('script.ks-data').textContent),S=null,t=0,timer=null;
 root.insertAdjacentHTML('afterbegin',D.html);
 var $=function(s){return root.querySelector(s);},sels=root.querySelectorAll('.ks-ctl select');
@@ -46,4 +47,4 @@ playBtn.onclick=function(){setPlaying(!timer);};
 slider.oninput=function(){setPlaying(false);show(+slider.value);};
 for(var c=0;c<sels.length;c++)sels[c].onchange=choose;
 choose();
-})(document.getElementById(__ROOT__));
+};
