@@ -43,10 +43,7 @@ def axe_violations(page, axe_script: Path) -> List[Dict]:
 @pytest.mark.browser
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("width_name", list(WIDTHS))
-@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(
-    reason="issue 14, open: at 390 px the gallery's players overflow their column, which axe reports as a "
-           "scrollable region without keyboard access", strict=False))
-    if p == "chapters/conv_arithmetic_gallery.html" else p for p in PAGES or ["index.html"]])
+@pytest.mark.parametrize("path", PAGES or ["index.html"])
 def test_axe_finds_no_serious_violation(browser, site_url: str, artifacts: Path, axe_script: Path,
                                         path: str, width_name: str, scheme: str) -> None:
     context, page = open_at(browser, site_url, path, WIDTHS[width_name], scheme)

@@ -494,14 +494,9 @@ def open_at(browser, site_url: str, path: str, width: int, scheme: str = "light"
     return context, page
 
 
-WIDER_THAN_A_PHONE = pytest.mark.xfail(reason="issue 14, open: at 390 px chapter 6 is 415 px wide and the gallery's "
-                                              "players are 5-8 px wider than the column", strict=False)
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [PHONE, DESKTOP])
-@pytest.mark.parametrize("path", [pytest.param(p, marks=WIDER_THAN_A_PHONE) if p in (
-    "chapters/06_pooling.html", "chapters/conv_arithmetic_gallery.html") else p for p in CHAPTER_PAGES or ["chapters"]])
+@pytest.mark.parametrize("path", CHAPTER_PAGES or ["chapters"])
 def test_nothing_in_a_chapter_scrolls_sideways_or_is_cut_off(browser, site_url: str, path: str, width: int) -> None:
     context, page = open_at(browser, site_url, path, width)
     try:
@@ -561,15 +556,8 @@ def page_weight_kib(page, site: Path) -> Tuple[float, float]:
     return total / 1024, mathjax / 1024
 
 
-OVER_HALF = pytest.mark.xfail(reason="issue 14, open: since the textbook's new figures and issue 17's players "
-                                      "with settings, chapters 1 (1931 KiB) and 3 weigh more than half of before",
-                               strict=False)
-
-
 @pytest.mark.browser
-@pytest.mark.parametrize("path", [pytest.param(p, marks=OVER_HALF) if p in (
-    "chapters/01_convolution_math.html", "chapters/03_padding_stride_dilation.html") else p
-    for p in sorted(BASELINE_KIB)])
+@pytest.mark.parametrize("path", sorted(BASELINE_KIB))
 def test_chapter_pages_weigh_at_most_half_of_before(browser, site_url: str, path: str) -> None:
     context = browser.new_context(viewport={"width": DESKTOP, "height": 900})
     context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(

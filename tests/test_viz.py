@@ -375,6 +375,19 @@ def _player_data(page: str) -> dict:
                       .group(1).replace("<\\/", "</"))
 
 
+def _resolved(data: dict, record: dict) -> dict:
+    """`record` with its references into the player's shared strings (x) and lists (v) looked up, as the script
+    does: title, size, labels and equations as strings, the window's and current cell's moves as numbers."""
+    strings, lists = data["x"], data["v"]
+    shown = dict(record, t=strings[record["t"]], z=strings[record["z"]])
+    if "n" in record:
+        shown.update(e=[strings[i] for i in lists[record["e"]]], l=[strings[i] for i in lists[record["l"]]],
+                     w=lists[record["w"]], o=lists[record["o"]])
+    else:
+        shown["l"] = strings[record["l"]]
+    return shown
+
+
 def _record(data: dict, values: dict, controls) -> dict:
     """The record the player shows when its selects hold `values` (name -> value; others at their first value)."""
     index = sum(data["mul"][i] * control.values.index(values.get(control.name, control.values[0]))
@@ -387,7 +400,7 @@ def _initial_record(page: str) -> dict:
     selected = [re.findall(r"<option( selected)?>", select) for select in re.findall(r"<select.*?</select>",
                                                                                         data["html"])]
     index = sum(m * [bool(o) for o in options].index(True) for m, options in zip(data["mul"], selected))
-    return data["s"][data["pick"][index]]
+    return _resolved(data, data["s"][data["pick"][index]])
 
 
 def test_mime_bundle_has_widget_view_and_static_html():
@@ -434,7 +447,7 @@ def test_every_combination_of_the_controls_is_the_setting_torch_computes():
     X = slider.frames.input
     for setting in settings:
         values = dict(zip([c.name for c in controls], setting.values))
-        record = _record(data, values, controls)
+        record = _resolved(data, _record(data, values, controls))
         n, k = X.shape[-1], values["kernel_size"]
         kwargs = dict(stride=values["stride"], padding=values["padding"], dilation=values["dilation"])
         if values["mode"] == "transposed":
@@ -519,3 +532,15 @@ def test_built_pages_keep_their_players_within_the_budget(root):
     assert "chapters/playground.html" in pages and "chapters/03_padding_stride_dilation.html" in pages
     over = {page: info["bytes"] for page, info in pages.items() if info["bytes"] > page_target(page)}
     assert not over, f"pages over their player budget: {over}"
+
+
+def test_a_page_of_players_keeps_one_copy_of_their_style_and_script():
+    """The site (book.viz.sphinx_ext) drops the repeats; each player still calls the shared script on its root."""
+    from book.viz.draw import PLAYER_JS, STYLE
+    from book.viz.sphinx_ext import without_repeats
+    players = [kernel_slider(padding=1).static_html(), kernel_slider(stride=2).static_html()]
+    page = without_repeats("<p>text</p>".join(players))
+    assert page.count(f"<style>{STYLE}</style>") == 1 and page.count(PLAYER_JS) == 1
+    assert page.index(PLAYER_JS) < page.index("window.bookKsPlayer(document.getElementById(")
+    assert page.count("window.bookKsPlayer(document.getElementById(") == 2
+    assert len(page) < sum(map(len, players)) - len(STYLE) - len(PLAYER_JS) + len("<p>text</p>")

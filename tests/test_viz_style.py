@@ -2,6 +2,9 @@
 legibly in its cell."""
 from __future__ import annotations
 
+import base64
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: these tests draw off-screen
@@ -11,11 +14,13 @@ import nbformat
 import numpy as np
 import pytest
 import torch
+from IPython.core.pylabtools import print_figure
 from nbclient import NotebookClient
+from PIL import Image
 
 from book.viz import show_matrix, use_book_style
 from book.viz.frames import format_number
-from book.viz.style import BOOK_RC
+from book.viz.style import BOOK_RC, compact_png
 
 
 @pytest.fixture(autouse=True)
@@ -34,6 +39,23 @@ def test_outside_ipython_only_the_rc_params_change() -> None:
         use_book_style()
         assert {key: plt.rcParams[key] for key in BOOK_RC} == BOOK_RC
         assert matplotlib.get_backend() == backend
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+@pytest.mark.parametrize("grey", [True, False])
+def test_figures_are_shown_with_the_same_pixels_in_fewer_bytes(grey: bool) -> None:
+    fig, axes = plt.subplots(1, 2, figsize=(4, 2))
+    axes[0].imshow(np.random.default_rng(0).random((40, 40)), cmap="gray")
+    axes[1].plot([0, 1], [1, 0], color="k" if grey else "C1")
+    usual = print_figure(fig, "png")
+    compact = base64.b64decode(compact_png(fig))
+    assert np.array_equal(_pixels(compact), _pixels(usual))
+    assert len(compact) < len(usual)
+    assert Image.open(io.BytesIO(compact)).mode == ("L" if grey else "RGB")
+    assert compact_png(plt.figure()) is None    # an empty figure shows nothing, as with IPython's own
 
 
 @pytest.mark.slow

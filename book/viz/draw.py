@@ -17,15 +17,15 @@ import itertools
 import json
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from book.viz.frames import PAD, ZERO, Frames, format_numbers
 
-__all__ = ["Picture", "Setting", "render_step", "render_player", "render_message", "player_data", "STYLE",
+__all__ = ["Picture", "Setting", "render_step", "render_player", "render_message", "player_data", "STYLE", "PLAYER_JS",
            "cell_size", "NO_OUTPUT"]
 
 STYLE = resources.files("book.viz").joinpath("static/player.css").read_text(encoding="utf-8")
-_PLAYER_JS = resources.files("book.viz").joinpath("static/player.js").read_text(encoding="utf-8")
+PLAYER_JS = resources.files("book.viz").joinpath("static/player.js").read_text(encoding="utf-8")
 
 MAX_PANEL = 340        # px: one grid fits a phone's column (390 px less the page's margins) without shrinking
 MAX_CELL, MIN_CELL = 44, 28   # a 28 px cell still holds a 12 px "−12"
@@ -60,11 +60,58 @@ def canvas_kinds(frames: Frames) -> List[str]:
 
 
 def _squares(width: int, u: int, indices: Sequence[int], kind: str) -> str:
-    """One path of cell outlines for all `indices` of a grid `width` cells wide (far fewer bytes than <rect>s)."""
+    """One path of cell outlines for all `indices` of a grid `width` cells wide (far fewer bytes than <rect>s).
+
+    Each block of adjacent cells is its outline plus the lines between its cells, O(rows + columns) per block
+    rather than one square per cell. Dashed kinds (padding, inserted zeros) get a dash period that divides the cell,
+    so the dashes meet at every cell's corner as they would on separate squares."""
     if not indices:
         return ""
-    d = "".join(f"M{i % width * u} {i // width * u}h{u}v{u}h-{u}z" for i in indices)
-    return f'<path class="c-{kind}" d="{d}"/>'
+    d = "".join(_block_path(u, *block) for block in _blocks(width, indices))
+    dashes = _DASHES.get(kind)
+    style = ""
+    if dashes is not None:
+        dash, gap = dashes
+        scale = u / (max(1, round(u / (dash + gap))) * (dash + gap))
+        style = f' style="stroke-dasharray:{dash * scale:.3g} {gap * scale:.3g}"'
+    return f'<path class="c-{kind}"{style} d="{d}"/>'
+
+
+# px: player.css's dash and gap for padding and inserted zeros; the inline style, stretched to divide the cell, wins.
+_DASHES = {"p": (3, 2), "z": (2, 2)}
+
+
+def _blocks(width: int, indices: Sequence[int]) -> List[Tuple[int, int, int, int]]:
+    """The cells as blocks (first row, first column, rows, columns): runs along each row, merged down the rows
+    while a run repeats exactly below."""
+    runs: Dict[int, List[Tuple[int, int]]] = {}
+    for i in sorted(set(indices)):
+        row, column = divmod(i, width)
+        row_runs = runs.setdefault(row, [])
+        if row_runs and row_runs[-1][1] == column:
+            row_runs[-1] = (row_runs[-1][0], column + 1)
+        else:
+            row_runs.append((column, column + 1))
+    blocks: List[List[int]] = []
+    open_blocks: Dict[Tuple[int, int], List[int]] = {}   # run -> its block, while it continues row by row
+    for row in sorted(runs):
+        continued = {}
+        for start, stop in runs[row]:
+            block = open_blocks.get((start, stop))
+            if block is not None and block[0] + block[2] == row:
+                block[2] += 1
+            else:
+                block = [row, start, 1, stop - start]
+                blocks.append(block)
+            continued[(start, stop)] = block
+        open_blocks = continued
+    return [tuple(block) for block in blocks]
+
+
+def _block_path(u: int, row: int, column: int, rows: int, columns: int) -> str:
+    x, y, w, h = column * u, row * u, columns * u, rows * u
+    return (f"M{x} {y}h{w}v{h}h-{w}z" + "".join(f"M{x + j * u} {y}v{h}" for j in range(1, columns))
+            + "".join(f"M{x} {y + i * u}h{w}" for i in range(1, rows)))
 
 
 def _numbers(width: int, u: int, texts: Sequence[str], shown: Optional[Sequence[bool]] = None) -> str:
@@ -144,14 +191,22 @@ class Picture:
 
     def fragments(self, step: int = 0) -> List[str]:
         """The picture at `step` as HTML fragments, in order (the player shares equal fragments between settings)."""
+        return ["".join(tag + text for tag, text in zip(*part)) if isinstance(part, tuple) else part
+                for part in self.player_parts(step)]
+
+    def player_parts(self, step: int = 0) -> List:
+        """`fragments(step)`, but each output grid's numbers as a pair (their opening tags, the numbers with their
+        closing tags): settings with the same output size share the tags, and the numbers are short strings that
+        repeat, so the static player stores both as lists of references to strings stored once."""
         step = self.frames._checked(step)
         move = 'transform="' + _translate(*self.offsets[step]) + '"'
-        parts = []
+        parts: List = []
         for row in self._rows:
             parts.append('<div class="ks-row">')
             for panel in row:
                 if len(panel) == 3 and isinstance(panel[1], _OutputCells):       # output: cells depend on the step
-                    parts += [panel[0], panel[1].at(step, self.cells[step]), panel[2]]
+                    start, opening, texts, end = panel[1].parts(step, self.cells[step])
+                    parts += [panel[0], start, (opening, texts), end, panel[2]]
                 else:
                     parts += [fragment.replace('<g class="ks-w', f'<g {move} class="ks-w', 1)
                               if fragment.startswith('<g class="ks-w') else fragment for fragment in panel]
@@ -198,19 +253,27 @@ def _window_over(taps: Sequence[int], width: int, u: int, weights: Optional[Sequ
 
 class _OutputCells:
     """The output grid at any step: numbers before the step shown ("v"), the step's own on the current cell, later
-    ones hidden (present, so that a step changes classes only). Each cell's three forms are formatted once."""
+    ones hidden (present, so that a step changes classes only). Each cell's number and opening tags are formatted
+    once; `parts` gives them apart, for the static player to store each setting's numbers without their markup."""
 
     def __init__(self, width: int, u: int, texts: Sequence[str]) -> None:
         heads = [f'<text x="{i % width * u + u / 2:g}" y="{i // width * u + u / 2:g}"' for i in range(len(texts))]
-        self.shown = [f'{head} class="v">{text}</text>' for head, text in zip(heads, texts)]
-        self.current = [f'{head} class="on">{text}</text>' for head, text in zip(heads, texts)]
-        self.hidden = [f"{head}>{text}</text>" for head, text in zip(heads, texts)]
+        self.shown = [f'{head} class="v">' for head in heads]
+        self.current = [f'{head} class="on">' for head in heads]
+        self.hidden = [f"{head}>" for head in heads]
+        self.texts = [f"{text}</text>" for text in texts]
         self.cells = '<g class="ks-out">' + _squares(width, u, range(len(texts)), "o")
         self.u = u
 
-    def at(self, step: int, at: Tuple[int, int]) -> str:
+    def parts(self, step: int, at: Tuple[int, int]) -> Tuple[str, List[str], List[str], str]:
+        """(cells and current mark, each number's opening tag at `step`, each number with its closing tag, end)."""
         mark = f'<rect class="cur ks-c" transform="{_translate(*at)}" width="{self.u}" height="{self.u}"/>'
-        return "".join([self.cells, mark, *self.shown[:step], self.current[step], *self.hidden[step + 1:], "</g>"])
+        opening = [*self.shown[:step], self.current[step], *self.hidden[step + 1:]]
+        return self.cells + mark, opening, self.texts, "</g>"
+
+    def at(self, step: int, at: Tuple[int, int]) -> str:
+        start, opening, texts, end = self.parts(step, at)
+        return start + "".join(tag + text for tag, text in zip(opening, texts)) + end
 
 
 def _step_text(frames: Frames, step: int) -> str:
@@ -312,17 +375,27 @@ def player_data(controls: Sequence[Control], settings: Sequence[Setting], initia
     widest = max((widest_grid(s.frames) for s in settings if s.frames is not None), default=1)
     u = cell_size(widest)
     fragments, records, pick = _Table(), _Table(), []
+    # Settings share most of their per-step data (a padding of 1 or 2 gives the same arithmetic in the middle, the
+    # same output size gives the same step labels and moves): strings and per-step lists are stored once each.
+    strings, lists = _Table(), _Table()
+
+    def listed(values: Iterable) -> int:
+        return lists.add(json.dumps(list(values), separators=(",", ":")))
     kernel_control = next((i for i, c in enumerate(controls) if c.name == "kernel_size"), -1)
     for setting in settings:
         if setting.frames is None:
-            record = {"t": NO_OUTPUT, "z": "", "m": _message(setting.message), "l": "no steps"}
+            record = {"t": strings.add(NO_OUTPUT), "z": strings.add(""), "m": _message(setting.message),
+                      "l": strings.add("no steps")}
         else:
             picture = Picture(setting.frames, u)
-            record = {"t": setting.frames.describe(), "z": size_text(setting.frames),
-                      "p": [fragments.add(f) for f in picture.fragments(0)], "n": setting.frames.steps,
-                      "w": [v for offset in picture.offsets for v in offset],
-                      "o": [v for offset in picture.cells for v in offset], "e": picture.equations,
-                      "l": picture.labels}
+            record = {"t": strings.add(setting.frames.describe()), "z": strings.add(size_text(setting.frames)),
+                      "p": [[listed(strings.add(t) for t in part[0]), listed(strings.add(t) for t in part[1])]
+                            if isinstance(part, tuple) else fragments.add(part) for part in picture.player_parts(0)],
+                      "n": setting.frames.steps,
+                      "w": listed(v for offset in picture.offsets for v in offset),
+                      "o": listed(v for offset in picture.cells for v in offset),
+                      "e": listed(strings.add(e) for e in picture.equations),
+                      "l": listed(strings.add(label) for label in picture.labels)}
         record["off"] = list(setting.off)
         record["kl"] = setting.kernel_label
         pick.append(records.add(json.dumps(record, separators=(",", ":"), ensure_ascii=False, sort_keys=True)))
@@ -331,7 +404,8 @@ def player_data(controls: Sequence[Control], settings: Sequence[Setting], initia
     for i in range(len(sizes) - 2, -1, -1):
         mul[i] = mul[i + 1] * sizes[i + 1]
     kinds = set().union(*(s.kinds for s in settings))
-    return {"f": fragments.items, "s": "[" + ",".join(records.items) + "]", "pick": pick, "mul": mul,
+    return {"f": fragments.items, "x": strings.items, "v": "[" + ",".join(lists.items) + "]",
+            "s": "[" + ",".join(records.items) + "]", "pick": pick, "mul": mul,
             "kc": kernel_control, "ms": interval_ms, "icons": {"play": _icon("play"), "pause": _icon("pause")},
             "html": _shell(controls, initial, kinds)}
 
@@ -368,11 +442,12 @@ def render_player(frames_or_settings, interval_ms: int = 900, controls: Sequence
     else:
         settings = list(frames_or_settings)
     data = player_data(controls, settings, tuple(initial), interval_ms)
-    records = data.pop("s")
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)[:-1] + ',"s":' + records + "}"
+    records, lists = data.pop("s"), data.pop("v")
+    text = (json.dumps(data, separators=(",", ":"), ensure_ascii=False)[:-1] + ',"v":' + lists + ',"s":' + records
+            + "}")
     text = text.replace("</", "<\\/")   # a data string can never close the script element early
     # Deterministic (re-executing a notebook changes nothing) yet unique when one page shows several players.
     element_id = f"ks-{hashlib.sha1(text.encode()).hexdigest()[:10]}-{next(_player_ids)}"
     return (f'<style>{STYLE}</style><div class="ks ks-player" id="{element_id}" data-playing="0">'
             f'<script type="application/json" class="ks-data">{text}</script>'
-            f'<script>{_PLAYER_JS.replace("__ROOT__", json.dumps(element_id))}</script></div>')
+            f'<script>{PLAYER_JS}window.bookKsPlayer(document.getElementById({json.dumps(element_id)}));</script></div>')

@@ -1,34 +1,39 @@
 /* The static player of book.viz: it only shows what Python computed. Every picture, position and string is in the
    player's JSON data (book.viz.draw.player_data); this script picks the setting the controls name and, for step t,
    moves the window groups and the current-cell mark to the offsets given for t, shows output numbers 0..t and the
-   given strings.
-   ES5, no dependencies, scoped to its root element. */
-(function(root){
+   given strings. Strings and per-step lists are stored once (D.x, D.v) and referred to by index; an output grid's
+   numbers come as two such lists, their opening tags and the numbers, joined pairwise.
+   ES5, no dependencies, scoped to its root element. Each player's output defines the function and calls it on its
+   root; a page of several players needs the definition once (book.viz.sphinx_ext drops the repeats). */
+window.bookKsPlayer=function(root){
 var D=JSON.parse(root.querySelector('script.ks-data').textContent),S=null,t=0,timer=null;
 root.insertAdjacentHTML('afterbegin',D.html);
 var $=function(s){return root.querySelector(s);},sels=root.querySelectorAll('.ks-ctl select');
 var pic=$('.ks-pic'),eq=$('.ks-eq'),label=$('.ks-step'),slider=$('input[type=range]'),playBtn=$('[data-act=play]');
+var X=D.x,V=D.v;
 var moving=[],cur=[],outs=[];
 function setting(){var i=0;for(var c=0;c<sels.length;c++)i+=sels[c].selectedIndex*D.mul[c];return D.s[D.pick[i]];}
 function choose(){
- setPlaying(false);S=setting();$('.ks-title').textContent=S.t;$('.ks-size').textContent=S.z;
+ setPlaying(false);S=setting();$('.ks-title').textContent=X[S.t];$('.ks-size').textContent=X[S.z];
  for(var c=0;c<sels.length;c++)sels[c].disabled=S.off.indexOf(c)>=0;
  if(D.kc>=0){root.querySelector('[data-c="'+D.kc+'"]').textContent=S.kl;sels[D.kc].setAttribute('aria-label',S.kl);}
- var html='';if(S.m!==undefined)html=S.m;else for(var j=0;j<S.p.length;j++)html+=D.f[S.p[j]];
+ var html='',j,k;if(S.m!==undefined)html=S.m;else for(j=0;j<S.p.length;j++){var q=S.p[j];
+  if(typeof q==='number'){html+=D.f[q];continue;}
+  var tags=V[q[0]],texts=V[q[1]];for(k=0;k<tags.length;k++)html+=X[tags[k]]+X[texts[k]];}
  pic.innerHTML=html;moving=pic.querySelectorAll('.ks-w');cur=pic.querySelectorAll('.ks-c');
  outs=pic.querySelectorAll('.ks-out');
  var n=S.n||1,buttons=root.querySelectorAll('.ks-bar button');
  for(j=0;j<buttons.length;j++)buttons[j].disabled=!S.n;slider.disabled=!S.n;slider.max=n-1;
  show(0);}
 function show(s){
- if(!S.n){t=0;eq.textContent='';label.textContent=S.l;slider.value=0;return;}
+ if(!S.n){t=0;eq.textContent='';label.textContent=X[S.l];slider.value=0;return;}
  t=Math.max(0,Math.min(S.n-1,s));
- var j,k,move='translate('+S.w[2*t]+' '+S.w[2*t+1]+')',at='translate('+S.o[2*t]+' '+S.o[2*t+1]+')';
+ var j,k,w=V[S.w],o=V[S.o],move='translate('+w[2*t]+' '+w[2*t+1]+')',at='translate('+o[2*t]+' '+o[2*t+1]+')';
  for(j=0;j<moving.length;j++)moving[j].setAttribute('transform',move);
  for(j=0;j<cur.length;j++)cur[j].setAttribute('transform',at);
  for(k=0;k<outs.length;k++){var x=outs[k].querySelectorAll('text');
   for(j=0;j<x.length;j++)x[j].setAttribute('class',j<t?'v':j===t?'on':'');}
- eq.textContent=S.e[t];label.textContent=S.l[t];slider.value=t;}
+ eq.textContent=X[V[S.e][t]];label.textContent=X[V[S.l][t]];slider.value=t;}
 function setPlaying(on){
  if(timer){clearInterval(timer);timer=null;}
  if(on&&S&&S.n){if(t>=S.n-1)show(0);timer=setInterval(function(){if(t>=S.n-1)setPlaying(false);else show(t+1);},D.ms);}
@@ -42,4 +47,4 @@ playBtn.onclick=function(){setPlaying(!timer);};
 slider.oninput=function(){setPlaying(false);show(+slider.value);};
 for(var c=0;c<sels.length;c++)sels[c].onchange=choose;
 choose();
-})(document.getElementById(__ROOT__));
+};
