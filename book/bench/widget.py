@@ -25,7 +25,7 @@ REDRAW_TARGET_MS = 50.0
 STATIC_TARGET_BYTES = 1_000_000          # the players of one chapter page
 PLAYGROUND_TARGET_BYTES = 3_000_000
 SITE = Path(__file__).resolve().parents[2] / "_build" / "html"
-_PLAYER = re.compile(r'<style>[^<]*</style><div class="ks ks-player".*?</script><script>.*?</script></div>', re.S)
+_PLAYER = re.compile(r'(?:<style>[^<]*</style>)?<div class="ks ks-player".*?</script><script>.*?</script></div>', re.S)
 CASES = [  # (mode, input size, channels, padding, stride, dilation)
     ("correlation", 8, 1, 1, 1, 1), ("correlation", 16, 1, 2, 1, 1), ("correlation", 16, 3, 2, 1, 1),
     ("convolution", 16, 1, 2, 2, 2), ("max", 16, 1, 2, 1, 1), ("avg", 16, 1, 2, 2, 1),
