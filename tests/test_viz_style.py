@@ -73,6 +73,19 @@ def test_first_figure_of_an_executed_notebook_is_an_image(tmp_path) -> None:
     assert notebook.cells[2].outputs[0].text.split() == [str(float(BOOK_RC["figure.dpi"])), "False"]
 
 
+@pytest.mark.slow
+def test_the_book_style_takes_figures_back_to_png_after_d2l_switched_them_to_svg(tmp_path) -> None:
+    cells = ["import book\nbook.viz.use_book_style()\nimport matplotlib.pyplot as plt",
+             "from d2l import torch as d2l\nd2l.use_svg_display()\nplt.plot([1, 2]);",
+             "book.viz.use_book_style()\nplt.plot([1, 2]);"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(notebook, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    kinds = [set().union(*(o.get("data", {}).keys() for o in cell.outputs)) for cell in notebook.cells[1:]]
+    assert "image/svg+xml" in kinds[0]   # what d2l does, so that this test shows the switch back
+    assert "image/png" in kinds[1] and "image/svg+xml" not in kinds[1], kinds
+
+
 @pytest.mark.parametrize("value, decimals, text", [
     (3.0, 2, "3"), (-4.0, 2, "−4"), (0.25, 2, "0.25"), (0.5, 2, "0.5"), (-1.126, 2, "−1.13"), (1.04, 1, "1"),
     (-0.001, 2, "0"), (-0.0, 2, "0"), (12.0, 0, "12"),

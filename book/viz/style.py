@@ -28,11 +28,17 @@ def use_book_style() -> None:
 
     The explicit inline backend matters: with IPython 9 and matplotlib-inline 0.1.6, a notebook executed by
     nbclient shows its first figure only as text unless `%matplotlib inline` ran first.
-    Figures are shown as `compact_png` makes them: the same pixels in fewer bytes (the site's pages carry them).
+    Figures are shown as `compact_png` makes them: the same pixels in fewer bytes (the site's pages carry them), and
+    only as PNG, also after a library switched the kernel to SVG: call it again after such a library.
     """
     shell = ipython_shell()
     if shell is not None:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
         shell.run_line_magic("matplotlib", "inline")
+        # PNG only: a library may have switched the kernel to SVG (d2l's training loop calls its use_svg_display), and
+        # an SVG figure, every glyph a path, weighs several times its PNG on the site.
+        set_matplotlib_formats("png")
         shell.display_formatter.formatters["image/png"].for_type(Figure, compact_png)
     plt.rcParams.update(BOOK_RC)
 
