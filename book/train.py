@@ -229,16 +229,44 @@ def _reset_parameters(model: nn.Module) -> None:
             module.reset_parameters()
 
 
-def free_cpu_threads() -> int:
+def free_cpu_threads(interval: float = 0.25) -> int:
     """CPU threads for torch on this machine now: its cores minus the ones other processes keep busy, at least 1.
 
     PyTorch's CPU kernels split each operation across `torch.get_num_threads()` threads, one per core by default,
     and a thread whose core is busy makes all the others wait for it. On a machine shared with other jobs, fewer
-    threads than cores (the 1-minute load average tells how many are taken) is then faster, often much faster.
+    threads than cores is then faster, often much faster. The busy cores are measured over the next `interval`
+    seconds from the kernel's counters (/proc/stat), while this process sleeps, so that its own recent work does
+    not count; the 1-minute load average, which would count it, is the fallback where /proc/stat is missing.
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    busy = _busy_cores(interval)
+    if busy is None:
+        busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
     return max(1, min(cores, round(cores - busy)))
+
+
+def _cpu_times() -> Optional[Tuple[int, int]]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat; None where there is no such file."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)   # idle and iowait
+    total = sum(fields[:8])   # guest time is already counted in user time
+    return total - idle, total
+
+
+def _busy_cores(interval: float) -> Optional[float]:
+    """How many of all the machine's CPUs were busy, on average, over the next `interval` seconds."""
+    before = _cpu_times()
+    if before is None:
+        return None
+    time.sleep(interval)
+    after = _cpu_times()
+    if after is None or after[1] <= before[1]:
+        return None
+    return (os.cpu_count() or 1) * (after[0] - before[0]) / (after[1] - before[1])
 
 
 @contextmanager

@@ -130,6 +130,19 @@ def test_free_cpu_threads_is_between_one_and_the_number_of_cores() -> None:
     assert 1 <= train.free_cpu_threads() <= (os.cpu_count() or 1)
 
 
+def test_free_cpu_threads_counts_the_cores_other_processes_keep_busy(monkeypatch) -> None:
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    for busy_cores, expected in [(0.0, cores), (cores, 1), (0.9, max(1, cores - 1))]:
+        # two snapshots of (busy, total) jiffies, 100 jiffies per core apart
+        snapshots = iter([(0, 0), (round(100 * busy_cores), 100 * cores)])
+        monkeypatch.setattr(train, "_cpu_times", lambda: next(snapshots))
+        assert train.free_cpu_threads(interval=0.0) == expected
+    monkeypatch.setattr(train, "_cpu_times", lambda: None)   # no /proc/stat: the load average decides
+    monkeypatch.setattr(os, "getloadavg", lambda: (cores + 3.0, 0.0, 0.0))
+    assert train.free_cpu_threads(interval=0.0) == 1
+
+
 def test_evaluation_starts_at_the_requested_epoch_and_the_last_is_always_measured() -> None:
     history = train.fit(_linear(), _tiny(), epochs=3, batch_size=16, device="cpu", evaluate_from=3,
                         progress=False, plot=False, verbose=False)
