@@ -58,6 +58,13 @@ def test_figures_are_shown_with_the_same_pixels_in_fewer_bytes(grey: bool) -> No
     assert compact_png(plt.figure()) is None    # an empty figure shows nothing, as with IPython's own
 
 
+def _executed(cells, folder) -> nbformat.NotebookNode:
+    """A notebook of these code cells, executed top to bottom in a fresh kernel."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    return notebook
+
+
 @pytest.mark.slow
 def test_first_figure_of_an_executed_notebook_is_an_image(tmp_path) -> None:
     """nbclient with IPython 9 and matplotlib-inline 0.1.6 renders a notebook's first figure as text only unless the
@@ -65,9 +72,7 @@ def test_first_figure_of_an_executed_notebook_is_an_image(tmp_path) -> None:
     cells = ["import book\nbook.viz.use_book_style()",
              "import matplotlib.pyplot as plt\nplt.plot([1, 2]);",
              "print(plt.rcParams['figure.dpi'], plt.rcParams['axes.spines.top'])"]
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    NotebookClient(notebook, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    notebook = _executed(cells, tmp_path)
     figure_outputs = notebook.cells[1].outputs
     assert any("image/png" in output.get("data", {}) for output in figure_outputs), figure_outputs
     assert notebook.cells[2].outputs[0].text.split() == [str(float(BOOK_RC["figure.dpi"])), "False"]
@@ -78,9 +83,7 @@ def test_the_book_style_takes_figures_back_to_png_after_d2l_switched_them_to_svg
     cells = ["import book\nbook.viz.use_book_style()\nimport matplotlib.pyplot as plt",
              "from d2l import torch as d2l\nd2l.use_svg_display()\nplt.plot([1, 2]);",
              "book.viz.use_book_style()\nplt.plot([1, 2]);"]
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    NotebookClient(notebook, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    notebook = _executed(cells, tmp_path)
     kinds = [set().union(*(o.get("data", {}).keys() for o in cell.outputs)) for cell in notebook.cells[1:]]
     assert "image/svg+xml" in kinds[0]   # what d2l does, so that this test shows the switch back
     assert "image/png" in kinds[1] and "image/svg+xml" not in kinds[1], kinds
