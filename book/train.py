@@ -404,13 +404,15 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
             history.train_loss.append(float(loss_sum / seen))
             history.train_acc.append(float(correct / seen))
             tested = epoch >= evaluate_from or epoch == epochs
-            if tested and averaged is not None:
+            if not tested:
+                history.test_acc.append(None)
+            elif averaged is None:
+                history.test_acc.append(evaluate(model, test_images, test_labels))
+            else:
                 if compare_latest:
                     history.latest_test_acc.append(evaluate(model, test_images, test_labels))
                 with averaged.swapped_into(model):
                     history.test_acc.append(evaluate(model, test_images, test_labels))
-            else:
-                history.test_acc.append(evaluate(model, test_images, test_labels) if tested else None)
             history.seconds.append(time.perf_counter() - start)
             history.cpu_seconds.append(time.process_time() - cpu_start)
             if verbose:

@@ -17,7 +17,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import ROOT
+from conftest import ROOT, SITE
 from book.conv import conv_transpose2d, convolve1d, convolve2d, windows
 from book.cost import conv2d_flops
 from book.shapes import conv_output_size, conv_transpose_output_size
@@ -190,8 +190,6 @@ def test_chapters_use_only_public_torch_api(path: Path) -> None:
 @pytest.mark.built
 @pytest.mark.parametrize("index, path", list(enumerate(APPENDICES)), ids=[p.stem for p in APPENDICES])
 def test_appendix_figures_and_equations_carry_its_letter(index: int, path: Path) -> None:
-    from conftest import SITE
-
     page = SITE / "chapters" / f"{path.stem}.html"
     if not page.is_file():
         pytest.skip("the site is not built: run `make book` first (make test does)")
