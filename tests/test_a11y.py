@@ -13,9 +13,9 @@ from typing import Dict, List
 
 import pytest
 
+from conftest import ROOT
 from test_site import PAGES, load_every_image, open_at, screenshot_name
 
-ROOT = Path(__file__).resolve().parents[1]
 AXE = ROOT / "_build" / "axe" / "axe.min.js"
 WIDTHS = {"desktop": 1280, "phone": 390}
 SCHEMES = ("light", "dark")

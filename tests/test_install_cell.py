@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import ROOT, SITE
+
 sys.path.insert(0, str(ROOT / "tools"))
 import install_cell  # noqa: E402
 
-SITE = ROOT / "_build" / "html"
 # The quickest chapter to run (about 20 s of its own on an idle machine).
 DOWNLOADED_CHAPTER = "chapters/05_1x1_convolution.ipynb"
 
