@@ -22,7 +22,7 @@ from book.conv import conv_transpose2d, convolve1d, convolve2d, windows
 from book.cost import conv2d_flops
 from book.shapes import conv_output_size, conv_transpose_output_size
 
-CHAPTERS = sorted((ROOT / "chapters").glob("0[1-6]_*.ipynb"))
+CHAPTERS = sorted((ROOT / "chapters").glob("0[1-7]_*.ipynb"))
 APPENDICES = sorted((ROOT / "chapters").glob("appendix_*.ipynb"))
 
 

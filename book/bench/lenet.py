@@ -75,8 +75,8 @@ class PytorchExampleNet(nn.Module):
 class Curve:
     """Test accuracy of one run against wall-clock seconds since before its data was loaded.
 
-    `counted` marks the measurements the recipe itself makes (their time is on the clock); the others are probes
-    taken with the clock stopped, to draw a curve between a recipe's own measurements.
+    `counted` marks the measurements the recipe itself makes (their time is on the clock); the one that ends a run
+    stopped by its time limit is taken with the clock stopped, and does not count towards reaching 99 %.
     """
     name: str
     epochs: List[float] = field(default_factory=list)
@@ -159,7 +159,7 @@ def book_recipe(seed: int = 0, device: Optional[torch.device] = None, quick: boo
     return curve
 
 
-def _loaders(batch_size: int, test_batch_size: int, quick: bool, probe_images: Optional[int] = None):
+def _loaders(batch_size: int, test_batch_size: int, quick: bool):
     from torch.utils.data import DataLoader, Subset
     from torchvision import datasets, transforms
 
@@ -170,10 +170,8 @@ def _loaders(batch_size: int, test_batch_size: int, quick: bool, probe_images: O
     test_set = datasets.MNIST(root=root, train=False, download=False, transform=transform)
     if quick:
         train_set, test_set = Subset(train_set, range(QUICK_TRAIN)), Subset(test_set, range(QUICK_TEST))
-    probe_set = test_set if probe_images is None else Subset(test_set, range(min(probe_images, len(test_set))))
     return (DataLoader(train_set, batch_size=batch_size, shuffle=True),
-            DataLoader(test_set, batch_size=test_batch_size, shuffle=False),
-            DataLoader(probe_set, batch_size=test_batch_size, shuffle=False))
+            DataLoader(test_set, batch_size=test_batch_size, shuffle=False))
 
 
 @torch.no_grad()
@@ -188,23 +186,21 @@ def _loader_accuracy(model: nn.Module, loader, device: torch.device) -> float:
 
 def _reference(name: str, make_model: Callable[[], nn.Module], make_optimizer, make_scheduler, loss_fn,
                batch_size: int, test_batch_size: int, seed: int, device: torch.device, max_epochs: int,
-               quick: bool, time_limit: Optional[float], probe_every: Optional[float], probe_images: Optional[int],
-               threads: Optional[int], verbose: bool) -> Curve:
+               quick: bool, time_limit: Optional[float], threads: Optional[int], verbose: bool) -> Curve:
     """A reference script's loop: train an epoch, test, repeat; stops at 99 %, at `max_epochs` or at `time_limit`.
 
-    `probe_every` (seconds) adds probes within epochs, and `time_limit` ends the run with one: the accuracy on the
-    first `probe_images` test images (all when None), measured with the clock stopped.
+    A run stopped by `time_limit` (seconds, checked after every batch) ends with a test on the whole test set,
+    measured with the clock stopped and not counted towards reaching 99 %.
     """
     curve = Curve(name)
     with torch.random.fork_rng(devices=[]), train.num_threads(threads):
         clock = Stopwatch()
         torch.manual_seed(seed)
-        train_loader, test_loader, probe_loader = _loaders(batch_size, test_batch_size, quick, probe_images)
+        train_loader, test_loader = _loaders(batch_size, test_batch_size, quick)
         model = make_model().to(device)
         optimizer = make_optimizer(model)
         scheduler = make_scheduler(optimizer)
         steps = len(train_loader)
-        next_probe = probe_every
         for epoch in range(1, max_epochs + 1):
             model.train()
             for step, (inputs, target) in enumerate(train_loader, start=1):
@@ -213,15 +209,9 @@ def _reference(name: str, make_model: Callable[[], nn.Module], make_optimizer, m
                 loss = loss_fn(model(inputs), target)
                 loss.backward()
                 optimizer.step()
-                if next_probe is not None and clock() >= next_probe and step < steps:
-                    now, cpu, resume = clock(), clock.cpu(), clock.pause()  # read before pausing: monotonic
-                    curve.add(epoch - 1 + step / steps, now, _loader_accuracy(model, probe_loader, device), False, cpu)
-                    model.train()
-                    resume()
-                    next_probe = clock() + probe_every
                 if time_limit is not None and clock() >= time_limit:
-                    now, cpu, resume = clock(), clock.cpu(), clock.pause()
-                    curve.add(epoch - 1 + step / steps, now, _loader_accuracy(model, probe_loader, device), False, cpu)
+                    now, cpu, resume = clock(), clock.cpu(), clock.pause()  # read before pausing: monotonic
+                    curve.add(epoch - 1 + step / steps, now, _loader_accuracy(model, test_loader, device), False, cpu)
                     resume()
                     curve.stopped = f"time limit {time_limit:.0f} s, in epoch {epoch}"
                     return curve
@@ -240,25 +230,23 @@ def _reference(name: str, make_model: Callable[[], nn.Module], make_optimizer, m
 
 
 def notes_recipe(seed: int = 0, device: Optional[torch.device] = None, max_epochs: int = 15, quick: bool = False,
-                 time_limit: Optional[float] = None, probe_every: Optional[float] = None,
-                 probe_images: Optional[int] = None, threads: Optional[int] = None, verbose: bool = True) -> Curve:
+                 time_limit: Optional[float] = None, threads: Optional[int] = None, verbose: bool = True) -> Curve:
     """The source notes' script: Net2, `DataLoader` batches of 64, SGD lr 0.01 momentum 0.5, constant."""
     return _reference("notes' Net2 recipe", train.net2,
                       lambda model: torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.5),
                       lambda optimizer: None, F.cross_entropy, 64, 64, seed, device or train.default_device(),
-                      max_epochs, quick, time_limit, probe_every, probe_images, threads, verbose)
+                      max_epochs, quick, time_limit, threads, verbose)
 
 
 def pytorch_example_recipe(seed: int = 0, device: Optional[torch.device] = None, max_epochs: int = 14,
                            quick: bool = False, time_limit: Optional[float] = None,
-                           probe_every: Optional[float] = None, probe_images: Optional[int] = None,
                            threads: Optional[int] = None, verbose: bool = True) -> Curve:
     """PyTorch's MNIST example: its `Net`, Adadelta lr 1.0, StepLR(step_size=1, gamma=0.7), batches of 64."""
     return _reference("PyTorch example recipe", PytorchExampleNet,
                       lambda model: torch.optim.Adadelta(model.parameters(), lr=1.0),
                       lambda optimizer: torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7),
                       F.nll_loss, 64, 1000, seed, device or train.default_device(), max_epochs, quick, time_limit,
-                      probe_every, probe_images, threads, verbose)
+                      threads, verbose)
 
 
 def _curve(curve: Curve) -> str:
