@@ -124,10 +124,9 @@ class PageProblems:
         return f"console errors: {self.console_errors}; blocked: {self.blocked}; failed: {self.failed}"
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh page whose non-local requests are blocked and recorded; `page.problems` lists what went wrong."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def watched_page(context):
+    """A new page of `context` whose non-local requests are blocked and recorded: `page.problems` lists what went
+    wrong, `page.requested` every URL the page asked for."""
     problems = PageProblems()
 
     def route(request_route):
@@ -143,9 +142,26 @@ def page(browser):
     page.on("console", lambda msg: problems.console_errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: problems.console_errors.append(str(exc)))
     page.on("response", lambda r: problems.failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    page.problems = problems
-    yield page
+    page.problems, page.requested = problems, []
+    page.on("request", lambda request: page.requested.append(request.url))
+    return page
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh 1280 px page (`watched_page`)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield watched_page(context)
     context.close()
+
+
+@pytest.fixture(scope="session")
+def visits(browser, site_url: str):
+    """`visits(path, width, scheme)`: what one load of a built page showed (test_site.Visits), each page loaded
+    once per width and scheme for the whole session, however many checks read it."""
+    from test_site import Visits
+
+    return Visits(browser, site_url)
 
 
 @pytest.fixture(scope="session")

@@ -2,64 +2,34 @@
 
 For each page at 1280 and 390 px wide, in light and dark colour schemes: axe-core (Deque's rules engine, vendored
 from npm by tools/vendor_npm.sh, injected by Playwright; never from a CDN) finds no critical or serious
-violation, and a full-page screenshot goes to test-artifacts/reading/ for a person to look at. Keyboard: a skip
+violation (with BOOK_SCREENSHOTS=1 a full-page screenshot of each goes to test-artifacts/reading/ for a person to
+look at; test_site.Visits loads each page once for all the checks that read it). Keyboard: a skip
 link is the first tab stop and moves focus to the content, and copy buttons have a name and show when focused.
 """
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Dict, List
 
 import pytest
 
-from conftest import ROOT
-from test_site import PAGES, load_every_image, open_at, screenshot_name
+from test_site import AXE, DESKTOP, PAGES, PHONE, open_at
 
-AXE = ROOT / "_build" / "axe" / "axe.min.js"
-WIDTHS = {"desktop": 1280, "phone": 390}
+WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
 SCHEMES = ("light", "dark")
 BLOCKING_IMPACTS = ("critical", "serious")
 CHAPTER_1 = "chapters/01_convolution_math.html"
-
-
-@pytest.fixture(scope="module")
-def axe_script() -> Path:
-    if not AXE.is_file():
-        pytest.skip("axe-core is not vendored: run make _build/axe/axe.min.js (make test does)")
-    return AXE
-
-
-def axe_violations(page, axe_script: Path) -> List[Dict]:
-    """axe-core's violations on the page as loaded: rule, impact, help and up to three offending elements."""
-    page.add_script_tag(path=str(axe_script))
-    return page.evaluate("""async () => {
-        const results = await axe.run(document, {resultTypes: ['violations']});
-        return results.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-            nodes: v.nodes.length, targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
-    }""")
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("width_name", list(WIDTHS))
 @pytest.mark.parametrize("path", PAGES or ["index.html"])
-def test_axe_finds_no_serious_violation(browser, site_url: str, artifacts: Path, axe_script: Path,
-                                        path: str, width_name: str, scheme: str) -> None:
-    context, page = open_at(browser, site_url, path, WIDTHS[width_name], scheme)
-    try:
-        load_every_image(page)
-        page.evaluate("window.scrollTo(0, 0)")
-        shots = artifacts / "reading"
-        shots.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shots / screenshot_name(path).replace(".png", f"__{width_name}_{scheme}.png")),
-                        full_page=True)
-        assert page.evaluate("document.documentElement.dataset.theme") == scheme, \
-            f"{path}: the page did not follow the reader's {scheme} colour scheme"
-        violations = axe_violations(page, axe_script)
-    finally:
-        context.close()
-    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+def test_axe_finds_no_serious_violation(visits, path: str, width_name: str, scheme: str) -> None:
+    if not AXE.is_file():
+        pytest.skip("axe-core is not vendored: run make _build/axe/axe.min.js (make test does)")
+    visit = visits(path, WIDTHS[width_name], scheme)
+    assert visit.theme == scheme, f"{path}: the page did not follow the reader's {scheme} colour scheme"
+    blocking = [v for v in visit.axe if v["impact"] in BLOCKING_IMPACTS]
     assert not blocking, f"{path} at {WIDTHS[width_name]} px, {scheme}: axe-core found\n" + \
         "\n".join(json.dumps(v) for v in blocking)
 

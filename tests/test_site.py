@@ -14,6 +14,7 @@ the per-page screenshots at both widths and schemes are in test_a11y.py.
 from __future__ import annotations
 
 import html.parser
+import os
 import posixpath
 import re
 import sys
@@ -344,24 +345,12 @@ def screenshot_name(path: str) -> str:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("path", PAGES or ["index.html"])
-def test_page_loads_cleanly_with_math_and_images(page, site_url: str, artifacts: Path, path: str) -> None:
-    page.goto(f"{site_url}/{path}", wait_until="load", timeout=PAGE_TIMEOUT_MS)
-    page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
-    wait_for_mathjax(page)
-    load_every_image(page)
-    (artifacts / "site").mkdir(exist_ok=True)
-    page.evaluate("window.scrollTo(0, 0)")   # sticky sidebars and header then sit where a reader first sees them
-    page.screenshot(path=str(artifacts / "site" / screenshot_name(path)), full_page=True)
-
-    assert not page.problems, f"{path}: {page.problems}"
-    broken_images = page.evaluate(
-        "() => Array.from(document.images).filter(img => img.naturalWidth === 0).map(img => img.src)")
-    assert not broken_images, f"{path}: images that did not decode: {broken_images}"
-    untypeset = page.evaluate(
-        "() => Array.from(document.querySelectorAll('.math')).filter(el => !el.querySelector('mjx-container'))"
-        ".map(el => el.textContent.slice(0, 60))")
-    assert not untypeset, f"{path}: math left as raw LaTeX: {untypeset}"
-    assert page.locator("mjx-merror").count() == 0, f"{path}: MathJax reported LaTeX errors"
+def test_page_loads_cleanly_with_math_and_images(visits, path: str) -> None:
+    visit = visits(path, DESKTOP)
+    assert not visit.problems, f"{path}: {visit.problems}"
+    assert not visit.broken_images, f"{path}: images that did not decode: {visit.broken_images}"
+    assert not visit.untypeset, f"{path}: math left as raw LaTeX: {visit.untypeset}"
+    assert visit.math_errors == 0, f"{path}: MathJax reported LaTeX errors"
 
 
 @pytest.mark.browser
@@ -494,29 +483,99 @@ def open_at(browser, site_url: str, path: str, width: int, scheme: str = "light"
     return context, page
 
 
+AXE = ROOT / "_build" / "axe" / "axe.min.js"
+SCREENSHOTS = ROOT / "test-artifacts" / "reading"
+UNTYPESET_JS = """() => Array.from(document.querySelectorAll('.math')).filter(el => !el.querySelector('mjx-container'))
+    .map(el => el.textContent.slice(0, 60))"""
+BROKEN_IMAGES_JS = "() => Array.from(document.images).filter(img => img.naturalWidth === 0).map(img => img.src)"
+AXE_JS = """async () => {
+    const results = await axe.run(document, {resultTypes: ['violations']});
+    return results.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.length, targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+}"""
+
+
+@dataclass
+class Visit:
+    """What one load of a page at one width and colour scheme showed, read by the browser checks."""
+    problems: object              # conftest.PageProblems: console errors, failed or blocked requests
+    theme: str                    # the colour scheme the theme applied
+    page_width: int               # the document's scroll width
+    broken_images: List[str]
+    untypeset: List[str]          # math left as raw LaTeX
+    math_errors: int              # MathJax's LaTeX errors
+    sideways: List[str]           # SIDEWAYS_JS
+    small_text: List[str]         # SMALL_TEXT_JS
+    low_contrast: List[str]       # LOW_CONTRAST_JS
+    kib: Tuple[float, float]      # page_weight_kib
+    axe: Optional[List[Dict]]     # axe-core's violations; None when axe is not vendored
+
+
+class Visits:
+    """Loads each (page, width, colour scheme) once and measures everything the checks read from it.
+
+    Loading a page (typesetting, decoding images) is most of a browser check's cost, and the checks only read the
+    page, so a dozen checks of one page share its load. With BOOK_SCREENSHOTS=1 each load also leaves a full-page
+    screenshot in test-artifacts/reading/ for a person to look at.
+    """
+
+    def __init__(self, browser, site_url: str) -> None:
+        self.browser, self.site_url = browser, site_url
+        self._visits: Dict[Tuple[str, int, str], Visit] = {}
+
+    def __call__(self, path: str, width: int, scheme: str = "light") -> Visit:
+        key = (path, width, scheme)
+        if key not in self._visits:
+            self._visits[key] = self._visit(*key)
+        return self._visits[key]
+
+    def _visit(self, path: str, width: int, scheme: str) -> Visit:
+        from conftest import watched_page
+
+        context = self.browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme,
+                                           device_scale_factor=1)
+        try:
+            page = watched_page(context)
+            page.goto(f"{self.site_url}/{path}", wait_until="load", timeout=PAGE_TIMEOUT_MS)
+            page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
+            wait_for_mathjax(page)
+            load_every_image(page)
+            page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
+            page.evaluate("window.scrollTo(0, 0)")   # sticky sidebars and header sit where a reader first sees them
+            if os.environ.get("BOOK_SCREENSHOTS") == "1":
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                size = {PHONE: "phone", DESKTOP: "desktop"}.get(width, f"{width}px")
+                page.screenshot(path=str(SCREENSHOTS / screenshot_name(path).replace(".png", f"__{size}_{scheme}.png")),
+                                full_page=True)
+            measured = Visit(
+                problems=page.problems, theme=page.evaluate("document.documentElement.dataset.theme"),
+                page_width=page.evaluate("document.scrollingElement.scrollWidth"),
+                broken_images=page.evaluate(BROKEN_IMAGES_JS), untypeset=page.evaluate(UNTYPESET_JS),
+                math_errors=page.locator("mjx-merror").count(), sideways=page.evaluate(SIDEWAYS_JS),
+                small_text=page.evaluate(SMALL_TEXT_JS, MIN_TEXT_PX), low_contrast=page.evaluate(LOW_CONTRAST_JS, 4.5),
+                kib=page_weight_kib(page, SITE), axe=None)
+            if AXE.is_file():
+                page.add_script_tag(path=str(AXE))
+                measured.axe = page.evaluate(AXE_JS)
+            return measured
+        finally:
+            context.close()
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [PHONE, DESKTOP])
 @pytest.mark.parametrize("path", CHAPTER_PAGES or ["chapters"])
-def test_nothing_in_a_chapter_scrolls_sideways_or_is_cut_off(browser, site_url: str, path: str, width: int) -> None:
-    context, page = open_at(browser, site_url, path, width)
-    try:
-        page_width = page.evaluate("document.scrollingElement.scrollWidth")
-        offenders = page.evaluate(SIDEWAYS_JS)
-    finally:
-        context.close()
-    assert page_width <= width, f"{path} at {width} px: the page itself is {page_width} px wide"
-    assert not offenders, f"{path} at {width} px: content wider than its column:\n" + "\n".join(offenders)
+def test_nothing_in_a_chapter_scrolls_sideways_or_is_cut_off(visits, path: str, width: int) -> None:
+    visit = visits(path, width)
+    assert visit.page_width <= width, f"{path} at {width} px: the page itself is {visit.page_width} px wide"
+    assert not visit.sideways, f"{path} at {width} px: content wider than its column:\n" + "\n".join(visit.sideways)
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("path", PAGES or ["index.html"])
-def test_text_on_a_phone_is_at_least_12px(browser, site_url: str, path: str) -> None:
+def test_text_on_a_phone_is_at_least_12px(visits, path: str) -> None:
     """Page text (figures aside: they open at full size) is no smaller than 12 CSS px at 390 px wide."""
-    context, page = open_at(browser, site_url, path, PHONE)
-    try:
-        small = page.evaluate(SMALL_TEXT_JS, MIN_TEXT_PX)
-    finally:
-        context.close()
+    small = visits(path, PHONE).small_text
     assert not small, f"{path} at {PHONE} px: text under {MIN_TEXT_PX} px:\n" + "\n".join(small)
 
 
@@ -558,22 +617,8 @@ def page_weight_kib(page, site: Path) -> Tuple[float, float]:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("path", sorted(BASELINE_KIB))
-def test_chapter_pages_weigh_at_most_half_of_before(browser, site_url: str, path: str) -> None:
-    context = browser.new_context(viewport={"width": DESKTOP, "height": 900})
-    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
-        ("http://127.0.0.1", "data:", "blob:", "about:")) else route.abort())
-    page = context.new_page()
-    page.requested = []
-    page.on("request", lambda request: page.requested.append(request.url))
-    try:
-        page.goto(f"{site_url}/{path}", wait_until="load", timeout=PAGE_TIMEOUT_MS)
-        page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
-        wait_for_mathjax(page)
-        load_every_image(page)
-        page.wait_for_load_state("networkidle", timeout=PAGE_TIMEOUT_MS)
-        weight, mathjax = page_weight_kib(page, SITE)
-    finally:
-        context.close()
+def test_chapter_pages_weigh_at_most_half_of_before(visits, path: str) -> None:
+    weight, mathjax = visits(path, DESKTOP).kib
     baseline = BASELINE_KIB.get(path)
     print(f"\n{path}: {weight:.0f} KiB without MathJax ({mathjax:.0f} KiB of MathJax); before: {baseline} KiB")
     assert baseline is not None, f"{path} has no recorded baseline weight"
@@ -614,12 +659,7 @@ LOW_CONTRAST_JS = """(minimum) => {
 @pytest.mark.browser
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("path", CHAPTER_PAGES or ["chapters"])
-def test_text_printed_by_code_cells_is_readable_in_both_schemes(browser, site_url: str, path: str,
-                                                                 scheme: str) -> None:
+def test_text_printed_by_code_cells_is_readable_in_both_schemes(visits, path: str, scheme: str) -> None:
     """WCAG AA contrast (4.5:1) for the text of every code-cell output, e.g. chapter 7's layer table."""
-    context, page = open_at(browser, site_url, path, DESKTOP, scheme)
-    try:
-        low = page.evaluate(LOW_CONTRAST_JS, 4.5)
-    finally:
-        context.close()
+    low = visits(path, DESKTOP, scheme).low_contrast
     assert not low, f"{path}, {scheme}: output text with too little contrast:\n" + "\n".join(low)
