@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help setup data book instructor check test lab browsers publish clean
+.PHONY: help setup data book instructor check test lab browsers publish clean cache-key
 
 help:
 	@echo "make book        set up .venv, fetch MNIST, execute every chapter and build the site into _build/html"
@@ -41,12 +41,22 @@ AXE := _build/axe/axe.min.js
 $(AXE):
 	tools/vendor_npm.sh axe-core@4.14.1 . $(@D) $(@F)
 
+# The execution cache keys each notebook on its own code only, but the chapters' outputs also come from `book/`
+# (players, figures, the LeNet record): when the package's files change, the cache is cleared and every chapter
+# executes again, rather than the site showing what older helpers computed.
+CACHE := _build/.jupyter_cache
+cache-key:
+	@key=$$(find book -type f ! -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); \
+	if [ -d $(CACHE) ] && [ "$$(cat $(CACHE)/book.key 2>/dev/null)" != "$$key" ]; then \
+	  echo "book/ changed since the chapters were executed: clearing $(CACHE)"; rm -rf $(CACHE); fi; \
+	mkdir -p $(CACHE) && echo "$$key" > $(CACHE)/book.key
+
 # Each chapter's first cell installs `book` from repository.url in _config.yml: refresh it if the URL changed.
-book: setup data $(MATHJAX)
+book: setup data $(MATHJAX) cache-key
 	$(PY) tools/install_cell.py
 	BOOK_STATIC_SITE=1 $(VENV)/bin/jupyter-book build . --warningiserror --keep-going --quiet
 
-instructor: setup data $(MATHJAX)
+instructor: setup data $(MATHJAX) cache-key
 	$(PY) tools/install_cell.py
 	BOOK_STATIC_SITE=1 $(VENV)/bin/jupyter-book build . --toc _toc_instructor.yml --path-output _build/instructor --warningiserror --keep-going --quiet
 
