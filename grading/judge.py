@@ -67,12 +67,38 @@ def _parameters(question: Question) -> List[str]:
     return names
 
 
-def source_verdicts(cells: Sequence[dict], exercise: Exercise) -> Dict[str, List[Finding]]:
+def source_verdicts(notebook: Notebook, exercise: Exercise) -> Dict[str, List[Finding]]:
     """For each question that forbids the library, what the source shows against it (see grading.forbidden)."""
     if not any(q.forbids_library for q in exercise.questions):
         return {}
-    notebook = Notebook(cells)
     return {q.name: notebook.findings(q, _parameters(q)) for q in exercise.questions if q.forbids_library}
+
+
+def run_verdicts(notebook: Notebook, exercise: Exercise, run: SandboxRun,
+                 findings: Dict[str, List[Finding]]) -> Dict[str, List[Finding]]:
+    """`findings` plus what the run shows against the source, for each question that forbids the library: a watched
+    library (see grading.forbidden.WATCHED_MODULES) loaded although no import names it, or a run whose closing
+    report, which lists those libraries, was forged (twice) or suppressed (missing though the tests reported and the
+    run was not killed at its time limit)."""
+    forbidding = [q for q in exercise.questions if q.forbids_library]
+    if not forbidding:
+        return findings
+    done = [e for e in run.events if e.get("event") == "done"]
+    loaded = done[0].get("loaded") if len(done) == 1 else []
+    extra: List[Finding] = []
+    if len(done) > 1 or type(loaded) is not list or not all(type(m) is str for m in loaded):
+        extra = [Finding("review", "a forged or malformed closing report from the run", 0, 0)]
+    else:
+        extra = notebook.hidden_loads(loaded)
+    reported = {str(e.get("question")) for e in run.events if e.get("event") == "test"}
+    result = dict(findings)
+    for question in forbidding:
+        mine = list(extra)
+        if not done and not run.timed_out and question.name in reported:
+            mine.append(Finding("review", "the run ended after the tests without its closing report", 0, 0))
+        if mine:
+            result[question.name] = list(result.get(question.name, [])) + mine
+    return result
 
 
 def judge(submission: str, exercise: Exercise, run: SandboxRun,

@@ -95,7 +95,7 @@ class _Guard:
     `autograd=True` the block also runs under `torch.no_grad()`, so no graph exists to differentiate.
     """
 
-    def __init__(self, checks, forbidden_ops: str, autograd_ops: str) -> None:
+    def __init__(self, checks, forbidden_ops: str, autograd_ops: str, preload=()) -> None:
         import torch
         from torch.utils._python_dispatch import TorchDispatchMode
         self.torch, self.checks = torch, checks
@@ -114,21 +114,52 @@ class _Guard:
                 return func(*args, **(kwargs or {}))
 
         self.Trace = Trace
-        self._count_python_helpers()
+        self._count_python_helpers(preload)
 
-    def _count_python_helpers(self) -> None:
-        """numpy's convolve/correlate and the book's helpers are not ATen operations: count their calls."""
+    def _count_python_helpers(self, preload) -> None:
+        """numpy's convolution, the book's helpers and the watched libraries the notebook imports (scipy.signal,
+        scipy.ndimage, ...: `preload`) are not ATen operations: count their calls. numpy's are counted at the C
+        entry points that every Python route to them ends in, and each library's functions in every one of its
+        modules, so a reference taken by a route the source scan cannot see is counted all the same."""
+        import importlib
         import numpy
         owners = [(numpy, ("convolve", "correlate"))]
+        for name in ("numpy.core.numeric", "numpy.core.multiarray", "numpy.core._multiarray_umath",
+                     "numpy._core.numeric", "numpy._core.multiarray", "numpy._core._multiarray_umath"):
+            module = sys.modules.get(name)
+            if module is not None:
+                owners.append((module, tuple(n for n in ("convolve", "correlate", "correlate2")
+                                             if callable(vars(module).get(n)))))
+        try:
+            import numpy.lib.stride_tricks as tricks
+            owners.append((tricks, ("sliding_window_view",)))
+        except ImportError:
+            pass
         try:
             import book.conv, book.cost, book.pool, book.shapes
             owners += [(module, tuple(n for n in module.__all__ if inspect.isfunction(getattr(module, n))))
                        for module in (book.conv, book.pool, book.shapes, book.cost)]
         except ImportError:
             pass
+        for family in preload:
+            try:
+                importlib.import_module(family)
+            except Exception:   # not installed here: nothing to count
+                continue
+            for name, module in list(sys.modules.items()):
+                if module is None or not (name == family or name.startswith(family + ".")):
+                    continue
+                owners.append((module, tuple(n for n, v in list(vars(module).items())
+                                             if (inspect.isfunction(v) or inspect.isbuiltin(v)) and
+                                             str(getattr(v, "__module__", None) or family).startswith(
+                                                 family.split(".")[0] + "."))))
+        done = {}
         for owner, names in owners:
             for name in names:
-                setattr(owner, name, self._counted(getattr(owner, name), f"{owner.__name__}.{name}"))
+                function = getattr(owner, name)
+                if id(function) not in done:   # one counter per function, however many modules re-export it
+                    done[id(function)] = (function, self._counted(function, f"{owner.__name__}.{name}"))
+                setattr(owner, name, done[id(function)][1])
 
     def _counted(self, function, label: str):
         guard = self
@@ -180,8 +211,20 @@ def main() -> None:
     import torch
     import grading.checks as checks
     torch.set_num_threads(job.get("threads", 1))
-    guard = _Guard(checks, job["forbidden_ops"], job["autograd_ops"])
+    guard = _Guard(checks, job["forbidden_ops"], job["autograd_ops"], job.get("preload", ()))
     checks._guard = guard
+    # Which of the libraries the trace cannot see (scipy's signal processing, ...) the cells load, by any route: an
+    # audit hook sees every import and cannot be removed; the grader compares the list with the notebook's imports.
+    # (What the guard preloaded, because the notebook imports its package, is counted by the trace instead.)
+    watched, loaded = tuple(job.get("watched_modules", ())), set()
+    before = set(sys.modules)
+
+    def audit(event, args):
+        if event == "import" and args and type(args[0]) is str and args[0] not in before:
+            for module in watched:
+                if args[0] == module or args[0].startswith(module + "."):
+                    loaded.add(module)
+    sys.addaudithook(audit)
     modules = {name: sys.modules[name] for name in ("grading", "grading.checks")}
     from traitlets.config import Config
     from IPython.core.interactiveshell import InteractiveShell
@@ -230,7 +273,12 @@ def main() -> None:
             emit(event)
         except Exception as error:   # the submission slipped something unserialisable into the records
             emit({**event, "status": "error", "records": [], "message": f"unreportable result: {_message(error)}"})
-    emit({"event": "done", "seconds": round(_monotonic() - START, 3)})
+    try:
+        loaded.update(m for m in watched for name in list(sys.modules) if name not in before and
+                      (name == m or name.startswith(m + ".")))
+    except Exception:   # sys.modules replaced by something that is not a dict: the audit hook's list stands
+        pass
+    emit({"event": "done", "seconds": round(_monotonic() - START, 3), "loaded": sorted(loaded)})
     sys.stdout.flush()
     _real_exit(0)
 
