@@ -24,7 +24,7 @@ def _judge_test(test: Test, event: Optional[dict], reference: List[dict], run: S
     if event.get("duplicate"):
         return "failed", "the result of this test was reported twice (tampering?)"
     status, message = event.get("status"), str(event.get("message", ""))[:300]
-    if status in ("timeout", "error", "forbidden"):
+    if status in ("timeout", "error", "forbidden", "untraced"):
         return status, message
     records = event.get("records")
     if status != "ran" or type(records) is not list:
@@ -141,11 +141,14 @@ def _question_row(submission: str, exercise: Exercise, question: Question, earne
     traced = next((m for _, s, m in verdicts if s == "forbidden"), None)
     if traced is not None:
         return row(0.0, "failed", f"forbidden: {traced}")
+    untraced = next((m for _, s, m in verdicts if s == "untraced"), None)
+    if untraced is not None:   # the run's own word, which can only cost its own points
+        findings = list(findings) + [Finding("review", untraced, 0, 0)]
     review = [f for f in findings if f.kind == "review"]
     if review:
         listed = "; ".join(f.describe() for f in review[:3]) + ("; ..." if len(review) > 3 else "")
         return row(0.0, "review", f"needs a person: the notebook uses code whose target cannot be read from its "
-                                  f"source ({listed}), so library use cannot be ruled out; tests alone would give "
+                                  f"source, or that the trace cannot follow ({listed}), so library use cannot be ruled out; tests alone would give "
                                   f"{earned:g}/{question.points:g}")
     statuses = [status for _, status, _ in verdicts]
     if all(status == "passed" for status in statuses):

@@ -26,6 +26,11 @@ START = time.monotonic()
 _exec, _compile, _dumps, _write, _real_exit = builtins.exec, builtins.compile, json.dumps, os.write, os._exit
 _signature, _monotonic, _setitimer, _signal = inspect.signature, time.monotonic, signal.setitimer, signal.signal
 _getpid, RUNNER_PID = os.getpid, os.getpid()
+_current_frames = sys._current_frames
+
+
+class Untraced(Exception):
+    """The code under test ran where the operation trace cannot follow it (another thread or process)."""
 
 
 class Timeout(BaseException):
@@ -95,8 +100,9 @@ class _Guard:
     `autograd=True` the block also runs under `torch.no_grad()`, so no graph exists to differentiate.
     """
 
-    def __init__(self, checks, forbidden_ops: str, autograd_ops: str, preload=()) -> None:
+    def __init__(self, checks, forbidden_ops: str, autograd_ops: str, preload=(), own_namespace: bool = False) -> None:
         import torch
+        self.own_namespace = own_namespace   # the sandbox's PID namespace: only this run allocates its pids
         from torch.utils._python_dispatch import TorchDispatchMode
         self.torch, self.checks = torch, checks
         self.forbidden, self.autograd = re.compile(forbidden_ops), re.compile(autograd_ops)
@@ -171,15 +177,42 @@ class _Guard:
         counted.__name__, counted.__doc__ = getattr(function, "__name__", label), getattr(function, "__doc__", "")
         return counted
 
+    def _untraceable(self) -> str:
+        """Why code might run beside the traced thread: the trace (a TorchDispatchMode) sees only its own thread, so
+        another thread or a child process alive, or a thread or process started (the sandbox's PID namespace
+        allocated a pid) while the code under test runs, could run any library operation unseen."""
+        if len(_current_frames()) > 1:
+            return "another thread was running"
+        try:
+            for task in os.listdir("/proc/self/task"):
+                with open(f"/proc/self/task/{task}/children") as children:
+                    if children.read().strip():
+                        return "a child process was running"
+        except OSError:
+            pass
+        return ""
+
+    def _last_pid(self) -> str:
+        if not self.own_namespace:
+            return ""
+        try:
+            with open("/proc/sys/kernel/ns_last_pid") as last:
+                return last.read().strip()
+        except OSError:
+            return ""
+
     @contextlib.contextmanager
     def __call__(self, autograd: bool = False):
         seen = []
         outer, self.active = self.active, seen
+        why, first_pid = self._untraceable(), self._last_pid()
         try:
             with self.Trace(), (self.torch.no_grad() if autograd else contextlib.nullcontext()):
                 yield
         finally:
             self.active = outer
+        why = why or self._untraceable() or ("a thread or process was started" if self._last_pid() != first_pid
+                                              else "")
         for name in seen:
             if self.forbidden.search(name) or "." in name:
                 raise self.checks.ForbiddenCall(f"the code under test ran {name}, which this question asks you "
@@ -187,6 +220,8 @@ class _Guard:
             if autograd and self.autograd.search(name):
                 raise self.checks.ForbiddenCall(f"the code under test ran autograd ({name}), which this question "
                                                 "asks you to do by hand")
+        if why:
+            raise Untraced(f"{why} while the code under test ran, and the trace sees only its own thread")
 
 
 def main() -> None:
@@ -211,7 +246,8 @@ def main() -> None:
     import torch
     import grading.checks as checks
     torch.set_num_threads(job.get("threads", 1))
-    guard = _Guard(checks, job["forbidden_ops"], job["autograd_ops"], job.get("preload", ()))
+    guard = _Guard(checks, job["forbidden_ops"], job["autograd_ops"], job.get("preload", ()),
+                   job.get("own_pid_namespace", False))
     checks._guard = guard
     # Which of the libraries the trace cannot see (scipy's signal processing, ...) the cells load, by any route: an
     # audit hook sees every import and cannot be removed; the grader compares the list with the notebook's imports.
@@ -329,6 +365,9 @@ def _run_test(test: dict, namespace: dict, checks, test_timeout: float, deadline
     except checks.ForbiddenCall as forbidden:
         _disarm()
         event.update(status="forbidden", message=_message(forbidden))
+    except Untraced as untraced:
+        _disarm()
+        event.update(status="untraced", message=str(untraced)[:300])
     except BaseException as error:
         _disarm()
         event.update(status="error", message=_message(error))

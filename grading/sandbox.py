@@ -246,7 +246,8 @@ class Sandbox:
                "lib": LIB if not self.unsafe else self.lib,
                "processes": limits.processes if self.root_mode and not self.unsafe else 0,
                "forbidden_ops": FORBIDDEN_OPS, "autograd_ops": AUTOGRAD_OPS, "scaffold": SCAFFOLD.pattern,
-               "watched_modules": list(WATCHED_MODULES), "preload": list(preload)}
+               "watched_modules": list(WATCHED_MODULES), "preload": list(preload),
+               "own_pid_namespace": not self.unsafe}
         start = time.monotonic()
         timed_out = False
         process = None
