@@ -234,6 +234,59 @@ def corr2d(X, K): return Liar()
 def double(n): return Liar()
 """
 
+# Routes that hide a library function's name in text, or run code the scan cannot read. Each reaches scipy, which the
+# ATen trace cannot see: once scipy is loaded and traced (the notebook imports it), once by a route of its own.
+SCIPY_CALL = "\ndef corr2d(X, K):\n    return torch.from_numpy(c(X.numpy(), K.numpy(), mode='valid'))"
+HIDDEN_NAMES = {
+    "format_field": "import scipy, string\nc = string.Formatter().get_field('0.sig' + 'nal.correl' + 'ate2d', "
+                    "[scipy], {})[0]",
+    "annotation_eval": "import scipy, typing\nclass A:\n    x: ('scipy.sig' + 'nal.correlate2d')\n"
+                       "c = typing.get_type_hints(A)['x']",
+    "mock_original": "from unittest import mock\nc = mock.patch('scipy.sig' + 'nal.correlate2d').get_original()[0]",
+    "benchmark_timer": "from torch.utils.benchmark import Timer\nbox = {}\nTimer(stmt='from scipy.sig' + 'nal import "
+                       "correlate2d as c; box[0] = c', globals={'box': box}).timeit(1)\nc = box[0]",
+    "config_magic_exec": "%config A.b = globals().update(c=__import__('scipy.signal').signal.correlate2d)",
+    "module_written_then_imported": "import sys\nopen('helper.py', 'w').write('from scipy.sig' + 'nal import "
+                                    "correlate2d as c\\n')\nsys.path.insert(0, '.')\nfrom helper import c",
+}
+# The name in plain sight, but where the scan's walk from the answer does not look (an alias's mutation).
+ALIASED = "import {module} as S\nbox = {{}}\nalias = box\nalias['c'] = S.{name}\n"
+THREAD_BESIDE_THE_TRACE = """
+import logging, logging.handlers, queue
+import torch.nn.functional as F
+box = {}
+alias = box
+alias["c"] = F.conv2d
+class Worker(logging.Handler):
+    def handle(self, record):
+        X, K, out = record.args
+        out.put(box["c"](X[None, None], K[None, None])[0, 0])
+jobs = queue.Queue()
+logging.handlers.QueueListener(jobs, Worker()).start()
+def corr2d(X, K):
+    out = queue.Queue()
+    jobs.put(logging.LogRecord("x", 20, "", 0, "", (X, K, out), None))
+    return out.get()"""
+FORK_BOMB = """
+import os, time
+for i in range(400):
+    try:
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+    except OSError:
+        break
+time.sleep(12)"""
+BOMB_VICTIM = """
+import threading, time
+time.sleep(3)
+def double(n):
+    out = []
+    worker = threading.Thread(target=lambda: out.append(2 * n))
+    worker.start()
+    worker.join()
+    return out[0]"""
+
 # name -> (notebook, {question: (status, points)} or None when only the batch-wide checks apply)
 ONLY_CORR2D_FORBIDDEN = {"corr2d": ("failed", 0), "maxpool": ("passed", 2), "grad": ("passed", 2),
                          "double": ("passed", 2)}
@@ -322,6 +375,32 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
         "exits": (notebook(before=("import sys\nsys.exit(3)", "raise KeyboardInterrupt")), full),
         "lone_surrogate": (notebook(double="def double(n):\n    raise ValueError('\\ud800 is not text')"),
                            {**full, "double": ("error", 0)}),
+        # A name in text or in code the scan cannot read: a person looks (and the trace fails corr2d where it can
+        # see scipy, because the notebook imports it).
+        **{f"hidden_{name}": (notebook(corr2d=source + SCIPY_CALL), {**REVIEW_ALL_FORBIDDING, **traced})
+           for name, source in HIDDEN_NAMES.items()
+           for traced in [{"corr2d": ("failed", 0)} if "import scipy" in source else {}]},
+        "match_class_keyword": (notebook(corr2d="import torch.nn.functional as F\nmatch F:\n    case object(conv2d=c):"
+                                                "\n        pass\ndef corr2d(X, K):\n    return c(X[None, None], "
+                                                "K[None, None])[0, 0]"), ONLY_CORR2D_FORBIDDEN),
+        "lazy_conv_module": (notebook(corr2d="layer = torch.nn.LazyConv2d(1, (3, 2), bias=False)\ndef corr2d(X, K):\n"
+                                             "    layer(X[None, None])\n    with torch.no_grad():\n"
+                                             "        layer.weight.copy_(K[None, None])\n"
+                                             "        return layer(X[None, None])[0, 0]"), ONLY_CORR2D_FORBIDDEN),
+        # The trace still sees what the walk misses, scipy's and numpy's C entry points included.
+        "aliased_scipy": (notebook(corr2d=ALIASED.format(module="scipy.signal", name="signaltools.correlate2d") +
+                                   "c = box['c']" + SCIPY_CALL), ONLY_CORR2D_FORBIDDEN),
+        "aliased_numpy_core": (notebook(corr2d=ALIASED.format(module="numpy", name="core.numeric.correlate") +
+                                        HONEST["bat-corr2d"].replace("(X[i:i + h, j:j + w] * K).sum()",
+                                        "float(box['c'](X[i:i + h, j:j + w].reshape(-1).numpy(), "
+                                        "K.reshape(-1).numpy())[0])")), ONLY_CORR2D_FORBIDDEN),
+        "thread_beside_the_trace": (notebook(corr2d=THREAD_BESIDE_THE_TRACE), REVIEW_ALL_FORBIDDING),
+        # A name bound thirty thousand times: the scan, in the grader's own untimed process, stays linear.
+        "scan_blowup": (notebook(corr2d="x = 0\n" + "x = x + 0\n" * 30000 + HONEST["bat-corr2d"].replace(
+            "return Y", "return Y + x")), full),
+        # A fork bomb fills its own process limit, not the one of the classmate graded beside it.
+        "fork_bomb": (notebook(before=(FORK_BOMB,)), REVIEW_ALL_FORBIDDING),
+        "fork_bomb_victim": (notebook(double=BOMB_VICTIM), REVIEW_ALL_FORBIDDING),
     }
 
 
@@ -347,6 +426,11 @@ def batch(sandbox_works, tmp_path_factory):
         nbformat.writes(notebook()).encode())
     formulas = [f"=HYPERLINK(1)_{EXERCISE}.ipynb", f"-2+3_{EXERCISE}.ipynb", f"@SUM(A1)_{EXERCISE}.ipynb"]
     for name in formulas:
+        nbformat.write(notebook(), submissions / name)
+    # Names that would read alike in a spreadsheet: a zero-width space, a right-to-left override, a leading quote.
+    lookalikes = ["spoof_99_battery.ipynb", "spoof\u200b_99_battery.ipynb", "spoof\u202e_99_battery.ipynb",
+                  f"'=HYPERLINK(1)_{EXERCISE}.ipynb"]
+    for name in lookalikes:
         nbformat.write(notebook(), submissions / name)
     out.write_text("an older grades file\n")
 
@@ -420,6 +504,15 @@ def test_no_field_can_run_as_a_formula_or_break_the_encoding(batch) -> None:
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
     assert "'=HYPERLINK(1)" in text and "'-2+3" in text and "'@SUM(A1)" in text
     assert "\\ud800" in _rows(batch, "lone_surrogate_99_battery.ipynb")["double"]["message"]
+
+
+def test_no_two_files_share_a_name_in_the_csv(batch) -> None:
+    """Escaping is one-to-one: a name cannot be chosen to read like a classmate's (and take or hide their row)."""
+    files = [os.path.join(d, f) for d, _, names in os.walk(batch["submissions"]) for f in names]
+    shown = {r["submission"] for r in batch["rows"]}
+    assert len(shown) == len(files), sorted(shown)
+    assert "spoof\\u200b_99_battery.ipynb" in shown and "spoof\\u202e_99_battery.ipynb" in shown
+    assert f"''=HYPERLINK(1)_{EXERCISE}.ipynb" in shown
 
 
 def test_the_environment_never_leaks(batch) -> None:
