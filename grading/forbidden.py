@@ -70,12 +70,20 @@ _REVIEW_ATTRIBUTES = {"system", "popen", "fork", "forkpty", "kill", "killpg", "f
                       "get_field", "vformat", "Formatter", "get_type_hints", "ForwardRef", "get_annotations",
                       "import_item", "import_string", "import_module", "compile_expression", "Unpickler",
                       "ForkingPickler", "read_pickle", "find_class", "meta_path", "path_hooks",
-                      "path_importer_cache"}
+                      "path_importer_cache", "new_class", "make_dataclass"}
 # Attributes flagged only on these modules (`sys.path` changes where `import` looks; `os.path` is harmless).
 _OWNED = {"write": ("os", "sys", "posix"), "modules": ("os", "sys", "posix"), "system": ("os", "sys", "posix"),
           "kill": ("os", "sys", "posix"), "pipe": ("os", "sys", "posix"), "path": ("sys",),
           "eval": ("pandas", "numexpr"), "query": ("pandas",)}
 _ALLOWED_DUNDERS = {"__init__", "__name__", "__doc__", "__len__", "__call__", "__repr__", "__str__"}
+# Hooks that make the interpreter, torch or numpy run a class's own code from inside their machinery (a tensor
+# subclass's __torch_dispatch__ runs where the trace has stepped aside), or read names held as text.
+_HOOKS = {"__torch_dispatch__", "__torch_function__", "__array_function__", "__array_ufunc__", "__array_finalize__",
+          "__array_wrap__", "__array_prepare__", "__array_interface__", "__array_struct__", "__array__",
+          "__getattr__", "__getattribute__", "__setattr__", "__delattr__", "__reduce__", "__reduce_ex__",
+          "__setstate__", "__del__", "__match_args__", "__init_subclass__", "__set_name__", "__class_getitem__",
+          "__instancecheck__", "__subclasscheck__", "__prepare__", "__mro_entries__", "__set__", "__get__",
+          "__dlpack__", "__index__"}
 
 # otter's set-up and check cells: the runner skips them (it gets this pattern in its job), so the scan does too.
 SCAFFOLD = re.compile(r"^(import otter|grader\s*=\s*otter\.Notebook\(.*\)|grader\.\w+\(.*\))$")
@@ -193,7 +201,17 @@ class _Scanner(ast.NodeVisitor):
             self.add("review", full, node)   # unpickling resolves any function by its name
         self.generic_visit(node)
 
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        if node.name in _HOOKS:
+            self.add("review", f"a class's own {node.name}", node)
+        self.generic_visit(node)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
     def visit_Name(self, node: ast.Name) -> None:
+        if node.id in _HOOKS:   # `__torch_dispatch__ = handler` in a class body
+            self.add("review", f"a class's own {node.id}", node)
+            return
         name = node.id
         if name in _REVIEW_CALLS or name in ("__builtins__", "__loader__", "__spec__"):
             self.add("review", f"{name}", node)
@@ -223,6 +241,8 @@ class _Scanner(ast.NodeVisitor):
             for argument in node.args[2:] + [k.value for k in node.keywords]:
                 self.visit(argument)
             return
+        if isinstance(function, ast.Name) and function.id == "type" and len(node.args) == 3:
+            self.add("review", "type() building a class from a dict (its method names are text)", node)
         if isinstance(function, ast.Name) and function.id == "open" and node.args and \
                 isinstance(node.args[0], ast.Constant) and type(node.args[0].value) is int:
             self.add("review", "open() of a file descriptor", node)

@@ -117,6 +117,10 @@ class _Guard:
             def __torch_dispatch__(self, func, types, args=(), kwargs=None):
                 if guard.active is not None:
                     guard.active.append(func.overloadpacket.__name__)
+                    if any(kind is not torch.Tensor for kind in types):
+                        # A tensor subclass's own __torch_dispatch__ runs next, while this mode steps aside: what
+                        # it computes is not traced.
+                        guard.active.append("!a tensor subclass ran its own dispatch")
                 return func(*args, **(kwargs or {}))
 
         self.Trace = Trace
@@ -213,7 +217,10 @@ class _Guard:
             self.active = outer
         why = why or self._untraceable() or ("a thread or process was started" if self._last_pid() != first_pid
                                               else "")
+        why = why or next((name[1:] for name in seen if name.startswith("!")), "")
         for name in seen:
+            if name.startswith("!"):
+                continue
             if self.forbidden.search(name) or "." in name:
                 raise self.checks.ForbiddenCall(f"the code under test ran {name}, which this question asks you "
                                                 "to write yourself")
@@ -221,7 +228,7 @@ class _Guard:
                 raise self.checks.ForbiddenCall(f"the code under test ran autograd ({name}), which this question "
                                                 "asks you to do by hand")
         if why:
-            raise Untraced(f"{why} while the code under test ran, and the trace sees only its own thread")
+            raise Untraced(f"{why} while the code under test ran, where the operation trace cannot follow")
 
 
 def main() -> None:

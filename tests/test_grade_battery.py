@@ -267,6 +267,26 @@ def corr2d(X, K):
     out = queue.Queue()
     jobs.put(logging.LogRecord("x", 20, "", 0, "", (X, K, out), None))
     return out.get()"""
+DISPATCH_SUBCLASS = """
+import torch.nn.functional as F
+box = {}
+alias = box
+alias["c"] = F.conv2d
+class Sneaky(torch.Tensor):
+    @classmethod
+    def __torch_dispatch__(cls, func, types, args=(), kwargs=None):   # runs while the trace's mode steps aside
+        return box["c"](Sneaky.X[None, None], Sneaky.K[None, None])[0, 0]
+def corr2d(X, K):
+    Sneaky.X, Sneaky.K = X, K
+    return torch.Tensor.as_subclass(torch.zeros(1).as_subclass(Sneaky) + 0, torch.Tensor)"""
+RESULT_FLOOD = """
+line = ("[" + ",".join(["[]"] * 20_000_000) + "]\\n").encode()   # 60 MB that json.loads makes 1.5 GB of
+for fd in range(3, 40):
+    try:
+        with open(fd + 0, "wb", closefd=False) as channel:
+            channel.write(line)
+    except Exception:
+        pass"""
 FORK_BOMB = """
 import os, time
 for i in range(400):
@@ -395,6 +415,9 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
                                         "float(box['c'](X[i:i + h, j:j + w].reshape(-1).numpy(), "
                                         "K.reshape(-1).numpy())[0])")), ONLY_CORR2D_FORBIDDEN),
         "thread_beside_the_trace": (notebook(corr2d=THREAD_BESIDE_THE_TRACE), REVIEW_ALL_FORBIDDING),
+        "dispatch_subclass": (notebook(corr2d=DISPATCH_SUBCLASS), REVIEW_ALL_FORBIDDING),
+        # Flooding the result channel with what is cheap to write and dear to parse: the grader drops the line.
+        "result_flood": (notebook(after=(RESULT_FLOOD,)), full),
         # A name bound thirty thousand times: the scan, in the grader's own untimed process, stays linear.
         "scan_blowup": (notebook(corr2d="x = 0\n" + "x = x + 0\n" * 30000 + HONEST["bat-corr2d"].replace(
             "return Y", "return Y + x")), full),
