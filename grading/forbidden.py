@@ -70,11 +70,15 @@ _REVIEW_ATTRIBUTES = {"system", "popen", "fork", "forkpty", "kill", "killpg", "f
                       "get_field", "vformat", "Formatter", "get_type_hints", "ForwardRef", "get_annotations",
                       "import_item", "import_string", "import_module", "compile_expression", "Unpickler",
                       "ForkingPickler", "read_pickle", "find_class", "meta_path", "path_hooks",
-                      "path_importer_cache", "new_class", "make_dataclass"}
+                      "path_importer_cache", "new_class", "make_dataclass",
+                      # raw addresses and arrays built on them
+                      "ctypes", "DummyArray", "data_ptr", "untyped_storage"}
 # Attributes flagged only on these modules (`sys.path` changes where `import` looks; `os.path` is harmless).
 _OWNED = {"write": ("os", "sys", "posix"), "modules": ("os", "sys", "posix"), "system": ("os", "sys", "posix"),
           "kill": ("os", "sys", "posix"), "pipe": ("os", "sys", "posix"), "path": ("sys",),
-          "eval": ("pandas", "numexpr"), "query": ("pandas",)}
+          "eval": ("pandas", "numexpr"), "query": ("pandas",),
+          # numpy's as_strided does not check bounds: with an address it reads and writes any byte of the process
+          "as_strided": ("numpy",)}
 _ALLOWED_DUNDERS = {"__init__", "__name__", "__doc__", "__len__", "__call__", "__repr__", "__str__"}
 # Hooks that make the interpreter, torch or numpy run a class's own code from inside their machinery (a tensor
 # subclass's __torch_dispatch__ runs where the trace has stepped aside), or read names held as text.
@@ -162,7 +166,7 @@ class _Scanner(ast.NodeVisitor):
             elif name in ("load", "loads") and module.split(".")[0] != "json":
                 self.add("review", f"{module}.{name}", node)   # unpickling resolves any function by its name
             elif (name in _REVIEW_ATTRIBUTES and (module in ("os", "sys", "posix", "types", "operator") or
-                                                  name not in _OWNED)) or module in _OWNED.get(name, ()):
+                                                  name not in _OWNED)) or module.split(".")[0] in _OWNED.get(name, ()):
                 self.add("review", f"{module}.{name}", node)
 
     def visit_Import(self, node: ast.Import) -> None:

@@ -225,7 +225,8 @@ class Sandbox:
                 command += ["--perms", "0755", "--dir", parent]
         for path in ro:
             command += ["--ro-bind", path, path]
-        command += ["--ro-bind", self.lib, LIB, "--proc", "/proc", "--dev", "/dev",
+        # /proc read-only: writing /proc/self/mem would let a cell rewrite any object of the runner, trace included.
+        command += ["--ro-bind", self.lib, LIB, "--proc", "/proc", "--remount-ro", "/proc", "--dev", "/dev",
                     "--perms", "0777", "--size", str(limits.scratch_mb << 20), "--tmpfs", WORKDIR,
                     "--chdir", WORKDIR]
         if self.root_mode:

@@ -287,6 +287,26 @@ for fd in range(3, 40):
             channel.write(line)
     except Exception:
         pass"""
+# Writing the runner's own memory: through /proc/self/mem (read-only in the sandbox), or through numpy's as_strided,
+# which does not check bounds (review: with an object's address, any byte of the process is in reach).
+PROC_MEM = """
+b = b"hello world"
+try:
+    with open("/proc/self/mem", "r+b", buffering=0) as mem:
+        mem.seek(id(b) + 32)
+        mem.write(b"HELLO")
+except OSError as error:
+    b = str(error).encode()
+def double(n):
+    return 2 * n if b == b"HELLO world" else b.decode()"""
+STRIDED_MEMORY = """
+import numpy as np
+b = b"hello world"
+base = np.zeros(1, dtype=np.uint8)
+view = np.lib.stride_tricks.as_strided(base, shape=(2,), strides=(id(b) + 32 - base.ctypes.data,))
+view[1] = ord("H")
+def double(n):
+    return 2 * n if b == b"Hello world" else -1"""
 FORK_BOMB = """
 import os, time
 for i in range(400):
@@ -418,6 +438,8 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
         "dispatch_subclass": (notebook(corr2d=DISPATCH_SUBCLASS), REVIEW_ALL_FORBIDDING),
         # Flooding the result channel with what is cheap to write and dear to parse: the grader drops the line.
         "result_flood": (notebook(after=(RESULT_FLOOD,)), full),
+        "proc_mem_write": (notebook(double=PROC_MEM), {**full, "double": ("failed", 0)}),
+        "strided_memory": (notebook(double=STRIDED_MEMORY), REVIEW_ALL_FORBIDDING),
         # A name bound thirty thousand times: the scan, in the grader's own untimed process, stays linear.
         "scan_blowup": (notebook(corr2d="x = 0\n" + "x = x + 0\n" * 30000 + HONEST["bat-corr2d"].replace(
             "return Y", "return Y + x")), full),
