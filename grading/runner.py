@@ -107,6 +107,7 @@ class _Guard:
         self.torch, self.checks = torch, checks
         self.forbidden, self.autograd = re.compile(forbidden_ops), re.compile(autograd_ops)
         self.active = None
+        self.no_grad = False   # inside a no_library(autograd=True) block
         guard = self
 
         class Trace(TorchDispatchMode):
@@ -117,6 +118,9 @@ class _Guard:
             def __torch_dispatch__(self, func, types, args=(), kwargs=None):
                 if guard.active is not None:
                     guard.active.append(func.overloadpacket.__name__)
+                    if guard.no_grad and torch.is_grad_enabled():
+                        # The block runs under no_grad: an operation with autograd on is code that turned it back on
+                        guard.active.append("grad mode turned back on")
                     if any(kind is not torch.Tensor for kind in types):
                         # A tensor subclass's own __torch_dispatch__ runs next, while this mode steps aside: what
                         # it computes is not traced.
@@ -209,12 +213,13 @@ class _Guard:
     def __call__(self, autograd: bool = False):
         seen = []
         outer, self.active = self.active, seen
+        outer_no_grad, self.no_grad = self.no_grad, autograd or self.no_grad
         why, first_pid = self._untraceable(), self._last_pid()
         try:
             with self.Trace(), (self.torch.no_grad() if autograd else contextlib.nullcontext()):
                 yield
         finally:
-            self.active = outer
+            self.active, self.no_grad = outer, outer_no_grad
         why = why or self._untraceable() or ("a thread or process was started" if self._last_pid() != first_pid
                                               else "")
         why = why or next((name[1:] for name in seen if name.startswith("!")), "")
@@ -224,7 +229,7 @@ class _Guard:
             if self.forbidden.search(name) or "." in name:
                 raise self.checks.ForbiddenCall(f"the code under test ran {name}, which this question asks you "
                                                 "to write yourself")
-            if autograd and self.autograd.search(name):
+            if autograd and (self.autograd.search(name) or name == "grad mode turned back on"):
                 raise self.checks.ForbiddenCall(f"the code under test ran autograd ({name}), which this question "
                                                 "asks you to do by hand")
         if why:

@@ -364,6 +364,12 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
         "autograd_backward": (notebook(grad="def square_grad(x):\n    x = x.clone().requires_grad_()\n"
                                             "    (x ** 2).sum().backward()\n    return x.grad"),
                               {**full, "grad": ("failed", 0)}),
+        # autograd reached through names the walk from the answer does not follow: the block runs under no_grad,
+        # and the trace sees grad mode turned back on.
+        "autograd_aliased": (notebook(grad="box = {}\nalias = box\nalias['e'], alias['g'] = torch.enable_grad, "
+                                           "torch.autograd.grad\ndef square_grad(x):\n    with box['e']():\n"
+                                           "        x = x.clone().requires_grad_()\n        return box['g']((x ** 2)"
+                                           ".sum(), x)[0].detach()"), {**full, "grad": ("failed", 0)}),
         "autograd_wrapped": (notebook(grad="def square_grad(x):\n    x = x.clone().requires_grad_()\n    return "
                                            "torch.autograd.grad.__wrapped__((x ** 2).sum(), x)[0]"),
                              {**full, "grad": ("failed", 0)}),
