@@ -254,10 +254,12 @@ class _Scanner(ast.NodeVisitor):
 
 
 _MAGIC_CODE = re.compile(r"^(\s*)%{1,2}(time|timeit|prun)\b(\s+-\S+)*\s*")   # %timeit EXPR runs EXPR
-_MAGIC_HARMLESS = re.compile(r"^\s*%(matplotlib(\s+[\w-]+)?|config(\s+[\w.]+)?|load_ext autoreload|"
+_MAGIC_HARMLESS = re.compile(r"^\s*%(matplotlib(\s+[\w-]+)?|config(\s+InlineBackend[\w.]*)?|load_ext autoreload|"
                              r"autoreload(\s+\w+)?)\s*$")
-# `%config NAME = VALUE` runs `exec("cfg." + line, user_ns)`: read it as that Python, not as an inert magic.
-_MAGIC_CONFIG = re.compile(r"^(\s*)%config\s+(.*=.*)$")
+# `%config InlineBackend.NAME = VALUE` runs `exec("cfg." + line, user_ns)`: read it as that Python, not as an inert
+# magic. %config of anything else changes the shell itself (`InteractiveShell.autocall = 2` makes `f x` run as
+# `f(x)`, which this scan cannot parse) and stays a magic, which goes to review.
+_MAGIC_CONFIG = re.compile(r"^(\s*)%config\s+(InlineBackend\s*\..*=.*)$")
 
 
 def _config_as_python(line: str) -> str:
@@ -308,7 +310,9 @@ def _installed(top: str) -> bool:
 def _touched(statement: ast.stmt) -> Set[str]:
     """The names a top-level statement binds or mutates (`def x`, `x = ...`, `x[k] = ...`, `x.update(...)`)."""
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return {statement.name}
+        # and what it binds with `global` when it runs (`def setup(): global f; f = F.conv2d`)
+        return {statement.name} | {name for node in ast.walk(statement) if isinstance(node, ast.Global)
+                                   for name in node.names}
     names: Set[str] = set()
     for node in ast.walk(statement):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):

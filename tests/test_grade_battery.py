@@ -440,6 +440,13 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
                                         HONEST["bat-corr2d"].replace("(X[i:i + h, j:j + w] * K).sum()",
                                         "float(box['c'](X[i:i + h, j:j + w].reshape(-1).numpy(), "
                                         "K.reshape(-1).numpy())[0])")), ONLY_CORR2D_FORBIDDEN),
+        "global_from_a_function": (notebook(corr2d="import scipy.signal as S\ndef setup():\n    global c\n"
+                                                   "    c = S.correlate2d\nsetup()" + SCIPY_CALL), ONLY_CORR2D_FORBIDDEN),
+        # %config of the shell turns on autocall: `box.append S.correlate2d` runs, and no parser reads it.
+        "autocall_config": (notebook(before=("%config InteractiveShell.autocall = 2", "import scipy.signal as S\n"
+                                             "box = []", "box.append S.correlate2d"),
+                                     corr2d="c = lambda *a, **k: box[0](*a, **k)" + SCIPY_CALL),
+                            {**REVIEW_ALL_FORBIDDING, "corr2d": ("failed", 0)}),
         "thread_beside_the_trace": (notebook(corr2d=THREAD_BESIDE_THE_TRACE), REVIEW_ALL_FORBIDDING),
         "dispatch_subclass": (notebook(corr2d=DISPATCH_SUBCLASS), REVIEW_ALL_FORBIDDING),
         # Flooding the result channel with what is cheap to write and dear to parse: the grader drops the line.
