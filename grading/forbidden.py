@@ -262,6 +262,9 @@ _MAGIC_HARMLESS = re.compile(r"^\s*%(matplotlib(\s+[\w-]+)?|config(\s+InlineBack
 _MAGIC_CONFIG = re.compile(r"^(\s*)%config\s+(InlineBackend\s*\..*=.*)$")
 
 
+_LINE_ENDS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"   # where str.splitlines breaks
+
+
 def _config_as_python(line: str) -> str:
     match = _MAGIC_CONFIG.match(line)
     if not match:
@@ -281,10 +284,15 @@ def _python(source: str) -> Optional[ast.Module]:
     magic or shell escape becomes IPython's `get_ipython()...` call, which the scan sends to review.
     """
     from IPython.core.inputtransformer2 import TransformerManager
-    lines = [_MAGIC_CODE.sub(r"\1", line) for line in source.splitlines()]
-    lines = ["" if _MAGIC_HARMLESS.match(line) else _config_as_python(line) for line in lines]
+    # Each line keeps its own ending: str.splitlines also breaks at a form feed or U+2028, which Python reads inside a
+    # string or a comment, and joining with "\n" made `s = "<FF>"; c = F.conv2d` a syntax error the scan skipped.
+    cell = []
+    for line in source.splitlines(keepends=True):
+        content = line.rstrip(_LINE_ENDS)
+        text = _MAGIC_CODE.sub(r"\1", content)
+        cell.append(("" if _MAGIC_HARMLESS.match(text) else _config_as_python(text)) + line[len(content):])
     try:
-        return ast.parse(TransformerManager().transform_cell("\n".join(lines) + "\n"))
+        return ast.parse(TransformerManager().transform_cell("".join(cell) + "\n"))
     except SyntaxError:
         return None   # IPython cannot run it either
     except Exception:   # ValueError (null bytes), RecursionError, MemoryError, IPython's own failures
@@ -439,6 +447,11 @@ class Notebook:
         counts their functions' calls like ATen operations, so a reference hidden from this scan is still traced."""
         tops = {name.split(".")[0] for name in self.imports()}
         return [module for module in WATCHED_MODULES if module.split(".")[0] in tops]
+
+    def unparsed(self) -> List[int]:
+        """0-based indexes of the code cells the scan could not parse (and so did not read), scaffold excluded."""
+        return [i for i, (cell, tree) in enumerate(zip(self.cells, self.trees))
+                if tree is None and not is_scaffold(cell["source"])]
 
     def hidden_loads(self, loaded: Iterable[str]) -> List[Finding]:
         """A review finding for each watched module the run `loaded` (see WATCHED_MODULES) that no import in the

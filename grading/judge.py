@@ -79,7 +79,7 @@ def run_verdicts(notebook: Notebook, exercise: Exercise, run: SandboxRun,
     """`findings` plus what the run shows against the source, for each question that forbids the library: a watched
     library (see grading.forbidden.WATCHED_MODULES) loaded although no import names it, or a run whose closing
     report, which lists those libraries, was forged (twice) or suppressed (missing though the tests reported and the
-    run was not killed at its time limit)."""
+    run was not killed at its time limit), or a cell the scan could not parse that ran all the same."""
     forbidding = [q for q in exercise.questions if q.forbids_library]
     if not forbidding:
         return findings
@@ -90,6 +90,13 @@ def run_verdicts(notebook: Notebook, exercise: Exercise, run: SandboxRun,
         extra = [Finding("review", "a forged or malformed closing report from the run", 0, 0)]
     else:
         extra = notebook.hidden_loads(loaded)
+    # A cell the scan could not parse was skipped as one IPython cannot run either; one that ran all the same was
+    # read differently by the shell (a transform the scan does not make) and hid what it holds.
+    unparsed = set(notebook.unparsed())
+    ran = sorted({e.get("index") for e in run.events if e.get("event") == "cell" and e.get("status") == "ok"
+                  and type(e.get("index")) is int} & unparsed)
+    extra += [Finding("review", f"code cell {i + 1}, which ran although the scan could not parse it", 0, 0)
+              for i in ran[:3]]
     reported = {str(e.get("question")) for e in run.events if e.get("event") == "test"}
     result = dict(findings)
     for question in forbidding:
