@@ -227,6 +227,8 @@ class Sandbox:
             command += ["--ro-bind", path, path]
         # /proc read-only: writing /proc/self/mem would let a cell rewrite any object of the runner, trace included.
         command += ["--ro-bind", self.lib, LIB, "--proc", "/proc", "--remount-ro", "/proc", "--dev", "/dev",
+                    # a private /dev/shm: DataLoader workers' semaphores and shared tensors live there
+                    "--perms", "1777", "--size", str(limits.scratch_mb << 20), "--tmpfs", "/dev/shm",
                     "--perms", "0777", "--size", str(limits.scratch_mb << 20), "--tmpfs", WORKDIR,
                     "--chdir", WORKDIR]
         if self.root_mode:
