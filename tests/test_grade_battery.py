@@ -413,6 +413,15 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
         # Honest code that merely sits beside an answer: a layer built in corr2d's cell that corr2d never uses.
         "library_beside_the_answer": (notebook(corr2d=HONEST["bat-corr2d"] + "\n\nlayer = torch.nn.Conv2d(1, 1, 2)"),
                                       full),
+        # Honest numpy loops and a large matmul inside the traced block: no thread, process or library is seen.
+        "honest_numpy_and_matmul": (notebook(corr2d="import numpy as np\ndef corr2d(X, K):\n    h, w = K.shape\n"
+                                                    "    out = np.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))\n"
+                                                    "    for i in range(out.shape[0]):\n"
+                                                    "        for j in range(out.shape[1]):\n"
+                                                    "            out[i, j] = np.dot(X.numpy()[i:i + h, j:j + w].ravel(), "
+                                                    "K.numpy().ravel())\n    big = torch.randn(300, 300) @ "
+                                                    "torch.randn(300, 300)\n    return torch.from_numpy(out).float() "
+                                                    "+ 0 * big.sum()"), full),
         # Plain trouble the runner survives.
         "endless_loop": (notebook(after=("import time\nwhile True:\n    try:\n        time.sleep(10)\n"
                                          "    except BaseException:\n        pass",)),
