@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from grading.judge import judge, source_verdicts
+from grading.forbidden import Notebook
+from grading.judge import judge, run_verdicts, source_verdicts
 from grading.material import Exercise, Submission, UsageError, find_submissions, load_exercises, read_submission
 from grading.report import Row, display_path
 from grading.sandbox import Limits, Sandbox
@@ -22,9 +23,14 @@ def grade_one(submission: Submission, exercises: Dict[str, Exercise], limits: Li
         submission = read_submission(submission, exercises)
         if submission.exercise is None:
             return [Row(name, "", "*", 0.0, 0.0, "invalid", submission.problem)]
-        findings = source_verdicts(submission.cells, submission.exercise)   # before it runs: the source as given
-        run = sandbox.run(submission.cells, submission.exercise.jobs(), limits)
-        return judge(name, submission.exercise, run, findings)
+        notebook = Notebook(submission.cells)   # parsed once, before it runs: the source as given
+        findings = source_verdicts(notebook, submission.exercise)
+        tests = submission.exercise.jobs()
+        # The watched libraries the notebook or the tests import are loaded, and their calls traced, from the start.
+        preload = sorted(set(notebook.preload()) | set(Notebook([{"id": None, "source": t["source"]}
+                                                                   for t in tests]).preload()))
+        run = sandbox.run(submission.cells, tests, limits, preload)
+        return judge(name, submission.exercise, run, run_verdicts(notebook, submission.exercise, run, findings))
     except Exception as error:   # the grader's own failure on one file must not cost the others their grades
         return [Row(name, "", "*", 0.0, 0.0, "error", f"grader error: {type(error).__name__}: {error}")]
 

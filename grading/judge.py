@@ -24,7 +24,7 @@ def _judge_test(test: Test, event: Optional[dict], reference: List[dict], run: S
     if event.get("duplicate"):
         return "failed", "the result of this test was reported twice (tampering?)"
     status, message = event.get("status"), str(event.get("message", ""))[:300]
-    if status in ("timeout", "error", "forbidden"):
+    if status in ("timeout", "error", "forbidden", "untraced"):
         return status, message
     records = event.get("records")
     if status != "ran" or type(records) is not list:
@@ -67,12 +67,45 @@ def _parameters(question: Question) -> List[str]:
     return names
 
 
-def source_verdicts(cells: Sequence[dict], exercise: Exercise) -> Dict[str, List[Finding]]:
+def source_verdicts(notebook: Notebook, exercise: Exercise) -> Dict[str, List[Finding]]:
     """For each question that forbids the library, what the source shows against it (see grading.forbidden)."""
     if not any(q.forbids_library for q in exercise.questions):
         return {}
-    notebook = Notebook(cells)
     return {q.name: notebook.findings(q, _parameters(q)) for q in exercise.questions if q.forbids_library}
+
+
+def run_verdicts(notebook: Notebook, exercise: Exercise, run: SandboxRun,
+                 findings: Dict[str, List[Finding]]) -> Dict[str, List[Finding]]:
+    """`findings` plus what the run shows against the source, for each question that forbids the library: a watched
+    library (see grading.forbidden.WATCHED_MODULES) loaded although no import names it, or a run whose closing
+    report, which lists those libraries, was forged (twice) or suppressed (missing though the tests reported and the
+    run was not killed at its time limit), or a cell the scan could not parse that ran all the same."""
+    forbidding = [q for q in exercise.questions if q.forbids_library]
+    if not forbidding:
+        return findings
+    done = [e for e in run.events if e.get("event") == "done"]
+    loaded = done[0].get("loaded") if len(done) == 1 else []
+    extra: List[Finding] = []
+    if len(done) > 1 or type(loaded) is not list or not all(type(m) is str for m in loaded):
+        extra = [Finding("review", "a forged or malformed closing report from the run", 0, 0)]
+    else:
+        extra = notebook.hidden_loads(loaded)
+    # A cell the scan could not parse was skipped as one IPython cannot run either; one that ran all the same was
+    # read differently by the shell (a transform the scan does not make) and hid what it holds.
+    unparsed = set(notebook.unparsed())
+    ran = sorted({e.get("index") for e in run.events if e.get("event") == "cell" and e.get("status") == "ok"
+                  and type(e.get("index")) is int} & unparsed)
+    extra += [Finding("review", f"code cell {i + 1}, which ran although the scan could not parse it", 0, 0)
+              for i in ran[:3]]
+    reported = {str(e.get("question")) for e in run.events if e.get("event") == "test"}
+    result = dict(findings)
+    for question in forbidding:
+        mine = list(extra)
+        if not done and not run.timed_out and question.name in reported:
+            mine.append(Finding("review", "the run ended after the tests without its closing report", 0, 0))
+        if mine:
+            result[question.name] = list(result.get(question.name, [])) + mine
+    return result
 
 
 def judge(submission: str, exercise: Exercise, run: SandboxRun,
@@ -115,11 +148,14 @@ def _question_row(submission: str, exercise: Exercise, question: Question, earne
     traced = next((m for _, s, m in verdicts if s == "forbidden"), None)
     if traced is not None:
         return row(0.0, "failed", f"forbidden: {traced}")
+    untraced = next((m for _, s, m in verdicts if s == "untraced"), None)
+    if untraced is not None:   # the run's own word, which can only cost its own points
+        findings = list(findings) + [Finding("review", untraced, 0, 0)]
     review = [f for f in findings if f.kind == "review"]
     if review:
         listed = "; ".join(f.describe() for f in review[:3]) + ("; ..." if len(review) > 3 else "")
         return row(0.0, "review", f"needs a person: the notebook uses code whose target cannot be read from its "
-                                  f"source ({listed}), so library use cannot be ruled out; tests alone would give "
+                                  f"source, or that the trace cannot follow ({listed}), so library use cannot be ruled out; tests alone would give "
                                   f"{earned:g}/{question.points:g}")
     statuses = [status for _, status, _ in verdicts]
     if all(status == "passed" for status in statuses):

@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List
@@ -19,6 +20,7 @@ from typing import Dict, List
 COLUMNS = ["submission", "exercise", "question", "points", "max_points", "status", "message"]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_HIDDEN = {"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"}
 
 
 @dataclass
@@ -42,15 +44,20 @@ def number(value: float) -> str:
 
 
 def display_path(path: os.PathLike) -> str:
-    """A file name as text: bytes that are not UTF-8 are shown as \\xNN escapes, never passed on raw."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    """A file name as text: bytes that are not UTF-8 are shown as \\xNN escapes, never passed on raw, and a backslash
+    of the name itself is doubled, so that no two files are shown alike (`caf\\xe9` the name vs. the byte)."""
+    return os.fsencode(path).replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
 
 
 def safe_text(text: str) -> str:
     """Encodable, one line, and inert in a spreadsheet."""
     text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")   # lone surrogates -> \udXXX
-    formula = text.startswith(_FORMULA_START) or text.lstrip(" ").startswith(_FORMULA_START)
+    # A leading quote is quoted too, so that `'=x` the name and `=x` made inert never read alike.
+    formula = text.startswith(_FORMULA_START + ("'",)) or text.lstrip(" ").startswith(_FORMULA_START)
     text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    # Invisible and direction-changing characters (zero-width space, right-to-left override, ...) would let one
+    # name look like another's in a spreadsheet: show them as escapes.
+    text = "".join(f"\\u{ord(c):04x}" if c > "\x7f" and unicodedata.category(c) in _HIDDEN else c for c in text)
     return "'" + text if formula else text
 
 

@@ -26,6 +26,11 @@ START = time.monotonic()
 _exec, _compile, _dumps, _write, _real_exit = builtins.exec, builtins.compile, json.dumps, os.write, os._exit
 _signature, _monotonic, _setitimer, _signal = inspect.signature, time.monotonic, signal.setitimer, signal.signal
 _getpid, RUNNER_PID = os.getpid, os.getpid()
+_current_frames = sys._current_frames
+
+
+class Untraced(Exception):
+    """The code under test ran where the operation trace cannot follow it (another thread or process)."""
 
 
 class Timeout(BaseException):
@@ -95,12 +100,14 @@ class _Guard:
     `autograd=True` the block also runs under `torch.no_grad()`, so no graph exists to differentiate.
     """
 
-    def __init__(self, checks, forbidden_ops: str, autograd_ops: str) -> None:
+    def __init__(self, checks, forbidden_ops: str, autograd_ops: str, preload=(), own_namespace: bool = False) -> None:
         import torch
+        self.own_namespace = own_namespace   # the sandbox's PID namespace: only this run allocates its pids
         from torch.utils._python_dispatch import TorchDispatchMode
         self.torch, self.checks = torch, checks
         self.forbidden, self.autograd = re.compile(forbidden_ops), re.compile(autograd_ops)
         self.active = None
+        self.no_grad = False   # inside a no_library(autograd=True) block
         guard = self
 
         class Trace(TorchDispatchMode):
@@ -111,24 +118,62 @@ class _Guard:
             def __torch_dispatch__(self, func, types, args=(), kwargs=None):
                 if guard.active is not None:
                     guard.active.append(func.overloadpacket.__name__)
+                    if guard.no_grad and torch.is_grad_enabled():
+                        # The block runs under no_grad: an operation with autograd on is code that turned it back on
+                        guard.active.append("grad mode turned back on")
+                    if any(kind is not torch.Tensor for kind in types):
+                        # A tensor subclass's own __torch_dispatch__ runs next, while this mode steps aside: what
+                        # it computes is not traced.
+                        guard.active.append("!a tensor subclass ran its own dispatch")
                 return func(*args, **(kwargs or {}))
 
         self.Trace = Trace
-        self._count_python_helpers()
+        self._count_python_helpers(preload)
 
-    def _count_python_helpers(self) -> None:
-        """numpy's convolve/correlate and the book's helpers are not ATen operations: count their calls."""
+    def _count_python_helpers(self, preload) -> None:
+        """numpy's convolution, the book's helpers and the watched libraries the notebook imports (scipy.signal,
+        scipy.ndimage, ...: `preload`) are not ATen operations: count their calls. numpy's are counted at the C
+        entry points that every Python route to them ends in, and each library's functions in every one of its
+        modules, so a reference taken by a route the source scan cannot see is counted all the same."""
+        import importlib
         import numpy
         owners = [(numpy, ("convolve", "correlate"))]
+        for name in ("numpy.core.numeric", "numpy.core.multiarray", "numpy.core._multiarray_umath",
+                     "numpy._core.numeric", "numpy._core.multiarray", "numpy._core._multiarray_umath"):
+            module = sys.modules.get(name)
+            if module is not None:
+                owners.append((module, tuple(n for n in ("convolve", "correlate", "correlate2")
+                                             if callable(vars(module).get(n)))))
+        try:
+            import numpy.lib.stride_tricks as tricks
+            owners.append((tricks, ("sliding_window_view",)))
+        except ImportError:
+            pass
         try:
             import book.conv, book.cost, book.pool, book.shapes
             owners += [(module, tuple(n for n in module.__all__ if inspect.isfunction(getattr(module, n))))
                        for module in (book.conv, book.pool, book.shapes, book.cost)]
         except ImportError:
             pass
+        for family in preload:
+            try:
+                importlib.import_module(family)
+            except Exception:   # not installed here: nothing to count
+                continue
+            for name, module in list(sys.modules.items()):
+                if module is None or not (name == family or name.startswith(family + ".")):
+                    continue
+                owners.append((module, tuple(n for n, v in list(vars(module).items())
+                                             if (inspect.isfunction(v) or inspect.isbuiltin(v)) and
+                                             str(getattr(v, "__module__", None) or family).startswith(
+                                                 family.split(".")[0] + "."))))
+        done = {}
         for owner, names in owners:
             for name in names:
-                setattr(owner, name, self._counted(getattr(owner, name), f"{owner.__name__}.{name}"))
+                function = getattr(owner, name)
+                if id(function) not in done:   # one counter per function, however many modules re-export it
+                    done[id(function)] = (function, self._counted(function, f"{owner.__name__}.{name}"))
+                setattr(owner, name, done[id(function)][1])
 
     def _counted(self, function, label: str):
         guard = self
@@ -140,22 +185,55 @@ class _Guard:
         counted.__name__, counted.__doc__ = getattr(function, "__name__", label), getattr(function, "__doc__", "")
         return counted
 
+    def _untraceable(self) -> str:
+        """Why code might run beside the traced thread: the trace (a TorchDispatchMode) sees only its own thread, so
+        another thread or a child process alive, or a thread or process started (the sandbox's PID namespace
+        allocated a pid) while the code under test runs, could run any library operation unseen."""
+        if len(_current_frames()) > 1:
+            return "another thread was running"
+        try:
+            for task in os.listdir("/proc/self/task"):
+                with open(f"/proc/self/task/{task}/children") as children:
+                    if children.read().strip():
+                        return "a child process was running"
+        except OSError:
+            pass
+        return ""
+
+    def _last_pid(self) -> str:
+        if not self.own_namespace:
+            return ""
+        try:
+            with open("/proc/sys/kernel/ns_last_pid") as last:
+                return last.read().strip()
+        except OSError:
+            return ""
+
     @contextlib.contextmanager
     def __call__(self, autograd: bool = False):
         seen = []
         outer, self.active = self.active, seen
+        outer_no_grad, self.no_grad = self.no_grad, autograd or self.no_grad
+        why, first_pid = self._untraceable(), self._last_pid()
         try:
             with self.Trace(), (self.torch.no_grad() if autograd else contextlib.nullcontext()):
                 yield
         finally:
-            self.active = outer
+            self.active, self.no_grad = outer, outer_no_grad
+        why = why or self._untraceable() or ("a thread or process was started" if self._last_pid() != first_pid
+                                              else "")
+        why = why or next((name[1:] for name in seen if name.startswith("!")), "")
         for name in seen:
+            if name.startswith("!"):
+                continue
             if self.forbidden.search(name) or "." in name:
                 raise self.checks.ForbiddenCall(f"the code under test ran {name}, which this question asks you "
                                                 "to write yourself")
-            if autograd and self.autograd.search(name):
+            if autograd and (self.autograd.search(name) or name == "grad mode turned back on"):
                 raise self.checks.ForbiddenCall(f"the code under test ran autograd ({name}), which this question "
                                                 "asks you to do by hand")
+        if why:
+            raise Untraced(f"{why} while the code under test ran, where the operation trace cannot follow")
 
 
 def main() -> None:
@@ -180,8 +258,21 @@ def main() -> None:
     import torch
     import grading.checks as checks
     torch.set_num_threads(job.get("threads", 1))
-    guard = _Guard(checks, job["forbidden_ops"], job["autograd_ops"])
+    guard = _Guard(checks, job["forbidden_ops"], job["autograd_ops"], job.get("preload", ()),
+                   job.get("own_pid_namespace", False))
     checks._guard = guard
+    # Which of the libraries the trace cannot see (scipy's signal processing, ...) the cells load, by any route: an
+    # audit hook sees every import and cannot be removed; the grader compares the list with the notebook's imports.
+    # (What the guard preloaded, because the notebook imports its package, is counted by the trace instead.)
+    watched, loaded = tuple(job.get("watched_modules", ())), set()
+    before = set(sys.modules)
+
+    def audit(event, args):
+        if event == "import" and args and type(args[0]) is str and args[0] not in before:
+            for module in watched:
+                if args[0] == module or args[0].startswith(module + "."):
+                    loaded.add(module)
+    sys.addaudithook(audit)
     modules = {name: sys.modules[name] for name in ("grading", "grading.checks")}
     from traitlets.config import Config
     from IPython.core.interactiveshell import InteractiveShell
@@ -230,7 +321,12 @@ def main() -> None:
             emit(event)
         except Exception as error:   # the submission slipped something unserialisable into the records
             emit({**event, "status": "error", "records": [], "message": f"unreportable result: {_message(error)}"})
-    emit({"event": "done", "seconds": round(_monotonic() - START, 3)})
+    try:
+        loaded.update(m for m in watched for name in list(sys.modules) if name not in before and
+                      (name == m or name.startswith(m + ".")))
+    except Exception:   # sys.modules replaced by something that is not a dict: the audit hook's list stands
+        pass
+    emit({"event": "done", "seconds": round(_monotonic() - START, 3), "loaded": sorted(loaded)})
     sys.stdout.flush()
     _real_exit(0)
 
@@ -281,6 +377,9 @@ def _run_test(test: dict, namespace: dict, checks, test_timeout: float, deadline
     except checks.ForbiddenCall as forbidden:
         _disarm()
         event.update(status="forbidden", message=_message(forbidden))
+    except Untraced as untraced:
+        _disarm()
+        event.update(status="untraced", message=str(untraced)[:300])
     except BaseException as error:
         _disarm()
         event.update(status="error", message=_message(error))

@@ -6,7 +6,8 @@ IPC, UTS and mount namespaces, so it cannot see or signal the grader or another 
 starts outlives it; a read-only view of only what the run needs (the interpreter and its packages, the `book`
 package, the MNIST folder, and a folder holding the runner and `grading/checks.py`) — never `solutions/`, the
 reference values, the submissions, the output CSV or the rest of the repository; a private, size-limited, writable
-tmpfs as its working directory and HOME; uid 65534 with no capabilities and `no_new_privs`; a clean environment.
+tmpfs as its working directory and HOME; an unprivileged uid with no capabilities and `no_new_privs` (65534 in a user
+namespace; as root, a fresh uid per run, so that per-uid limits are per run); a clean environment.
 
 Where bubblewrap cannot run, `Sandbox.open()` raises `SandboxUnavailable` with the reason; `unsafe=True` runs the
 runner as a plain child process instead (the instructor's explicit `--unsafe-no-sandbox`).
@@ -20,16 +21,20 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-from grading.forbidden import AUTOGRAD_OPS, FORBIDDEN_OPS, SCAFFOLD
+from grading.forbidden import AUTOGRAD_OPS, FORBIDDEN_OPS, SCAFFOLD, WATCHED_MODULES
 from grading.material import ROOT
 
 HERE = Path(__file__).resolve().parent
 NOBODY = 65534
+# As root, each run gets a uid of its own from here (RLIMIT_NPROC counts a uid's processes, so a
+# fork bomb that fills its own limit must not leave a classmate graded beside it unable to start a thread).
+RUN_UIDS = 2_000_000_000
 WORKDIR = "/submission"   # the sandbox's working directory and HOME, a private tmpfs
 LIB = "/grader"           # read-only inside: runner.py and grading/checks.py
 
@@ -46,7 +51,7 @@ class Limits:
     memory_mb: int = 2048
     threads: int = 1
     scratch_mb: int = 256      # the working directory's tmpfs
-    processes: int = 128       # RLIMIT_NPROC for uid 65534, shared by parallel jobs (threads count)
+    processes: int = 128       # RLIMIT_NPROC for the run's own uid (as root; threads count)
 
 
 @dataclass
@@ -127,6 +132,8 @@ class Sandbox:
     """Builds and runs the sandboxed command; `open()` checks once that bubblewrap works here."""
 
     def __init__(self, bwrap: Optional[str], lib: str, unsafe: bool = False, hidden: Sequence[str] = ()) -> None:
+        self._next_uid = RUN_UIDS
+        self._uid_lock = threading.Lock()
         self.bwrap, self.lib, self.unsafe = bwrap, lib, unsafe
         self.root_mode = hasattr(os, "geteuid") and os.geteuid() == 0
         self.read_only = [] if unsafe else _read_only_paths(hidden)
@@ -182,7 +189,13 @@ class Sandbox:
             reason = (probe.stderr.strip().splitlines() or [f"exit status {probe.returncode}"])[-1]
             raise SandboxUnavailable(f"{self.bwrap} cannot create its sandbox here ({reason})")
 
-    def command(self, limits: Limits, program: List[str]) -> List[str]:
+    def _take_uid(self) -> int:
+        """A uid no other run of this batch has had (never reused: a killed run's processes take a moment to go)."""
+        with self._uid_lock:
+            self._next_uid += 1
+            return self._next_uid
+
+    def command(self, limits: Limits, program: List[str], uid: int = NOBODY) -> List[str]:
         if self.unsafe:
             return program
         ro = self.read_only
@@ -192,7 +205,7 @@ class Sandbox:
         for key, value in _environment(limits.threads).items():
             command += ["--setenv", key, value]
         if self.root_mode:
-            # Real root outside: keep only what setpriv needs to become uid 65534 with no capabilities at all.
+            # Real root outside: keep only what setpriv needs to become the run's uid with no capabilities at all.
             command += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
                         "--cap-add", "CAP_SETPCAP"]
         else:
@@ -212,15 +225,18 @@ class Sandbox:
                 command += ["--perms", "0755", "--dir", parent]
         for path in ro:
             command += ["--ro-bind", path, path]
-        command += ["--ro-bind", self.lib, LIB, "--proc", "/proc", "--dev", "/dev",
+        # /proc read-only: writing /proc/self/mem would let a cell rewrite any object of the runner, trace included.
+        command += ["--ro-bind", self.lib, LIB, "--proc", "/proc", "--remount-ro", "/proc", "--dev", "/dev",
+                    # a private /dev/shm: DataLoader workers' semaphores and shared tensors live there
+                    "--perms", "1777", "--size", str(limits.scratch_mb << 20), "--tmpfs", "/dev/shm",
                     "--perms", "0777", "--size", str(limits.scratch_mb << 20), "--tmpfs", WORKDIR,
                     "--chdir", WORKDIR]
         if self.root_mode:
-            command += ["/usr/bin/setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+            command += ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                         "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
         return command + program
 
-    def run(self, cells: List[dict], tests: List[dict], limits: Limits) -> SandboxRun:
+    def run(self, cells: List[dict], tests: List[dict], limits: Limits, preload: Sequence[str] = ()) -> SandboxRun:
         """Run `cells` then `tests`; return the events the runner reported, whatever happened."""
         private = tempfile.mkdtemp(prefix="grading-run-")   # results and log: only the grader can open them
         scratch = None
@@ -232,10 +248,13 @@ class Sandbox:
                "memory_bytes": limits.memory_mb << 20, "threads": limits.threads,
                "lib": LIB if not self.unsafe else self.lib,
                "processes": limits.processes if self.root_mode and not self.unsafe else 0,
-               "forbidden_ops": FORBIDDEN_OPS, "autograd_ops": AUTOGRAD_OPS, "scaffold": SCAFFOLD.pattern}
+               "forbidden_ops": FORBIDDEN_OPS, "autograd_ops": AUTOGRAD_OPS, "scaffold": SCAFFOLD.pattern,
+               "watched_modules": list(WATCHED_MODULES), "preload": list(preload),
+               "own_pid_namespace": not self.unsafe}
         start = time.monotonic()
         timed_out = False
         process = None
+        uid = self._take_uid() if self.root_mode and not self.unsafe else NOBODY
         try:
             if self.unsafe:
                 scratch = tempfile.mkdtemp(prefix="grading-scratch-")
@@ -248,7 +267,7 @@ class Sandbox:
             with open(results_path, "wb") as results, open(log_path, "wb") as log:
                 job["result_fd"] = results.fileno()
                 program = [sys.executable, "-I", "-B", runner]
-                process = subprocess.Popen(self.command(limits, program), stdin=subprocess.PIPE, stdout=log,
+                process = subprocess.Popen(self.command(limits, program, uid), stdin=subprocess.PIPE, stdout=log,
                                            stderr=subprocess.STDOUT, cwd=scratch or "/", pass_fds=(results.fileno(),),
                                            env=environment, start_new_session=True)
                 try:
@@ -278,10 +297,17 @@ def _kill(process: subprocess.Popen) -> None:
     process.wait()
 
 
+MAX_CONTAINERS = 100_000   # lists and dicts in one event: to_plain sends arrays flat, so an honest event has few
+
+
 def _read_events(path: str) -> List[dict]:
+    """The run's events; a line that would build more than MAX_CONTAINERS lists and dicts is dropped unparsed (64 MiB
+    of `[[],[],...]` is 21 million lists, 1.5 GB in the grader's memory, per notebook graded in parallel)."""
     events = []
     with open(path, "rb") as results:
         for line in results:
+            if line.count(b"[") + line.count(b"{") > MAX_CONTAINERS:
+                continue
             try:
                 event = json.loads(line)
             except (ValueError, RecursionError):

@@ -234,6 +234,99 @@ def corr2d(X, K): return Liar()
 def double(n): return Liar()
 """
 
+# Routes that hide a library function's name in text, or run code the scan cannot read. Each reaches scipy, which the
+# ATen trace cannot see: once scipy is loaded and traced (the notebook imports it), once by a route of its own.
+SCIPY_CALL = "\ndef corr2d(X, K):\n    return torch.from_numpy(c(X.numpy(), K.numpy(), mode='valid'))"
+HIDDEN_NAMES = {
+    "format_field": "import scipy, string\nc = string.Formatter().get_field('0.sig' + 'nal.correl' + 'ate2d', "
+                    "[scipy], {})[0]",
+    "annotation_eval": "import scipy, typing\nclass A:\n    x: ('scipy.sig' + 'nal.correlate2d')\n"
+                       "c = typing.get_type_hints(A)['x']",
+    "mock_original": "from unittest import mock\nc = mock.patch('scipy.sig' + 'nal.correlate2d').get_original()[0]",
+    "benchmark_timer": "from torch.utils.benchmark import Timer\nbox = {}\nTimer(stmt='from scipy.sig' + 'nal import "
+                       "correlate2d as c; box[0] = c', globals={'box': box}).timeit(1)\nc = box[0]",
+    "config_magic_exec": "%config A.b = globals().update(c=__import__('scipy.signal').signal.correlate2d)",
+    "module_written_then_imported": "import sys\nopen('helper.py', 'w').write('from scipy.sig' + 'nal import "
+                                    "correlate2d as c\\n')\nsys.path.insert(0, '.')\nfrom helper import c",
+}
+# The name in plain sight, but where the scan's walk from the answer does not look (an alias's mutation).
+ALIASED = "import {module} as S\nbox = {{}}\nalias = box\nalias['c'] = S.{name}\n"
+THREAD_BESIDE_THE_TRACE = """
+import logging, logging.handlers, queue
+import torch.nn.functional as F
+box = {}
+alias = box
+alias["c"] = F.conv2d
+class Worker(logging.Handler):
+    def handle(self, record):
+        X, K, out = record.args
+        out.put(box["c"](X[None, None], K[None, None])[0, 0])
+jobs = queue.Queue()
+logging.handlers.QueueListener(jobs, Worker()).start()
+def corr2d(X, K):
+    out = queue.Queue()
+    jobs.put(logging.LogRecord("x", 20, "", 0, "", (X, K, out), None))
+    return out.get()"""
+DISPATCH_SUBCLASS = """
+import torch.nn.functional as F
+box = {}
+alias = box
+alias["c"] = F.conv2d
+class Sneaky(torch.Tensor):
+    @classmethod
+    def __torch_dispatch__(cls, func, types, args=(), kwargs=None):   # runs while the trace's mode steps aside
+        return box["c"](Sneaky.X[None, None], Sneaky.K[None, None])[0, 0]
+def corr2d(X, K):
+    Sneaky.X, Sneaky.K = X, K
+    return torch.Tensor.as_subclass(torch.zeros(1).as_subclass(Sneaky) + 0, torch.Tensor)"""
+RESULT_FLOOD = """
+line = ("[" + ",".join(["[]"] * 20_000_000) + "]\\n").encode()   # 60 MB that json.loads makes 1.5 GB of
+for fd in range(3, 40):
+    try:
+        with open(fd + 0, "wb", closefd=False) as channel:
+            channel.write(line)
+    except Exception:
+        pass"""
+# Writing the runner's own memory: through /proc/self/mem (read-only in the sandbox), or through numpy's as_strided,
+# which does not check bounds (review: with an object's address, any byte of the process is in reach).
+PROC_MEM = """
+b = b"hello world"
+try:
+    with open("/proc/self/mem", "r+b", buffering=0) as mem:
+        mem.seek(id(b) + 32)
+        mem.write(b"HELLO")
+except OSError as error:
+    b = str(error).encode()
+def double(n):
+    return 2 * n if b == b"HELLO world" else b.decode()"""
+STRIDED_MEMORY = """
+import numpy as np
+b = b"hello world"
+base = np.zeros(1, dtype=np.uint8)
+view = np.lib.stride_tricks.as_strided(base, shape=(2,), strides=(id(b) + 32 - base.ctypes.data,))
+view[1] = ord("H")
+def double(n):
+    return 2 * n if b == b"Hello world" else -1"""
+FORK_BOMB = """
+import os, time
+for i in range(400):
+    try:
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+    except OSError:
+        break
+time.sleep(12)"""
+BOMB_VICTIM = """
+import threading, time
+time.sleep(3)
+def double(n):
+    out = []
+    worker = threading.Thread(target=lambda: out.append(2 * n))
+    worker.start()
+    worker.join()
+    return out[0]"""
+
 # name -> (notebook, {question: (status, points)} or None when only the batch-wide checks apply)
 ONLY_CORR2D_FORBIDDEN = {"corr2d": ("failed", 0), "maxpool": ("passed", 2), "grad": ("passed", 2),
                          "double": ("passed", 2)}
@@ -271,6 +364,12 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
         "autograd_backward": (notebook(grad="def square_grad(x):\n    x = x.clone().requires_grad_()\n"
                                             "    (x ** 2).sum().backward()\n    return x.grad"),
                               {**full, "grad": ("failed", 0)}),
+        # autograd reached through names the walk from the answer does not follow: the block runs under no_grad,
+        # and the trace sees grad mode turned back on.
+        "autograd_aliased": (notebook(grad="box = {}\nalias = box\nalias['e'], alias['g'] = torch.enable_grad, "
+                                           "torch.autograd.grad\ndef square_grad(x):\n    with box['e']():\n"
+                                           "        x = x.clone().requires_grad_()\n        return box['g']((x ** 2)"
+                                           ".sum(), x)[0].detach()"), {**full, "grad": ("failed", 0)}),
         "autograd_wrapped": (notebook(grad="def square_grad(x):\n    x = x.clone().requires_grad_()\n    return "
                                            "torch.autograd.grad.__wrapped__((x ** 2).sum(), x)[0]"),
                              {**full, "grad": ("failed", 0)}),
@@ -314,6 +413,15 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
         # Honest code that merely sits beside an answer: a layer built in corr2d's cell that corr2d never uses.
         "library_beside_the_answer": (notebook(corr2d=HONEST["bat-corr2d"] + "\n\nlayer = torch.nn.Conv2d(1, 1, 2)"),
                                       full),
+        # Honest numpy loops and a large matmul inside the traced block: no thread, process or library is seen.
+        "honest_numpy_and_matmul": (notebook(corr2d="import numpy as np\ndef corr2d(X, K):\n    h, w = K.shape\n"
+                                                    "    out = np.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))\n"
+                                                    "    for i in range(out.shape[0]):\n"
+                                                    "        for j in range(out.shape[1]):\n"
+                                                    "            out[i, j] = np.dot(X.numpy()[i:i + h, j:j + w].ravel(), "
+                                                    "K.numpy().ravel())\n    big = torch.randn(300, 300) @ "
+                                                    "torch.randn(300, 300)\n    return torch.from_numpy(out).float() "
+                                                    "+ 0 * big.sum()"), full),
         # Plain trouble the runner survives.
         "endless_loop": (notebook(after=("import time\nwhile True:\n    try:\n        time.sleep(10)\n"
                                          "    except BaseException:\n        pass",)),
@@ -322,6 +430,48 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
         "exits": (notebook(before=("import sys\nsys.exit(3)", "raise KeyboardInterrupt")), full),
         "lone_surrogate": (notebook(double="def double(n):\n    raise ValueError('\\ud800 is not text')"),
                            {**full, "double": ("error", 0)}),
+        # A name in text or in code the scan cannot read: a person looks (and the trace fails corr2d where it can
+        # see scipy, because the notebook imports it).
+        **{f"hidden_{name}": (notebook(corr2d=source + SCIPY_CALL), {**REVIEW_ALL_FORBIDDING, **traced})
+           for name, source in HIDDEN_NAMES.items()
+           for traced in [{"corr2d": ("failed", 0)} if "import scipy" in source else {}]},
+        "match_class_keyword": (notebook(corr2d="import torch.nn.functional as F\nmatch F:\n    case object(conv2d=c):"
+                                                "\n        pass\ndef corr2d(X, K):\n    return c(X[None, None], "
+                                                "K[None, None])[0, 0]"), ONLY_CORR2D_FORBIDDEN),
+        "lazy_conv_module": (notebook(corr2d="layer = torch.nn.LazyConv2d(1, (3, 2), bias=False)\ndef corr2d(X, K):\n"
+                                             "    layer(X[None, None])\n    with torch.no_grad():\n"
+                                             "        layer.weight.copy_(K[None, None])\n"
+                                             "        return layer(X[None, None])[0, 0]"), ONLY_CORR2D_FORBIDDEN),
+        # The trace still sees what the walk misses, scipy's and numpy's C entry points included.
+        "aliased_scipy": (notebook(corr2d=ALIASED.format(module="scipy.signal", name="signaltools.correlate2d") +
+                                   "c = box['c']" + SCIPY_CALL), ONLY_CORR2D_FORBIDDEN),
+        "aliased_numpy_core": (notebook(corr2d=ALIASED.format(module="numpy", name="core.numeric.correlate") +
+                                        HONEST["bat-corr2d"].replace("(X[i:i + h, j:j + w] * K).sum()",
+                                        "float(box['c'](X[i:i + h, j:j + w].reshape(-1).numpy(), "
+                                        "K.reshape(-1).numpy())[0])")), ONLY_CORR2D_FORBIDDEN),
+        # A form feed ends a line for str.splitlines, not for Python: the scan once split the string and skipped
+        # the cell as a syntax error, while IPython ran it.
+        "form_feed_in_a_string": (notebook(corr2d='import scipy.signal as S\ns = "\x0c"; c = S.correlate2d' +
+                                                  SCIPY_CALL), ONLY_CORR2D_FORBIDDEN),
+        "global_from_a_function": (notebook(corr2d="import scipy.signal as S\ndef setup():\n    global c\n"
+                                                   "    c = S.correlate2d\nsetup()" + SCIPY_CALL), ONLY_CORR2D_FORBIDDEN),
+        # %config of the shell turns on autocall: `box.append S.correlate2d` runs, and no parser reads it.
+        "autocall_config": (notebook(before=("%config InteractiveShell.autocall = 2", "import scipy.signal as S\n"
+                                             "box = []", "box.append S.correlate2d"),
+                                     corr2d="c = lambda *a, **k: box[0](*a, **k)" + SCIPY_CALL),
+                            {**REVIEW_ALL_FORBIDDING, "corr2d": ("failed", 0)}),
+        "thread_beside_the_trace": (notebook(corr2d=THREAD_BESIDE_THE_TRACE), REVIEW_ALL_FORBIDDING),
+        "dispatch_subclass": (notebook(corr2d=DISPATCH_SUBCLASS), REVIEW_ALL_FORBIDDING),
+        # Flooding the result channel with what is cheap to write and dear to parse: the grader drops the line.
+        "result_flood": (notebook(after=(RESULT_FLOOD,)), full),
+        "proc_mem_write": (notebook(double=PROC_MEM), {**full, "double": ("failed", 0)}),
+        "strided_memory": (notebook(double=STRIDED_MEMORY), REVIEW_ALL_FORBIDDING),
+        # A name bound thirty thousand times: the scan, in the grader's own untimed process, stays linear.
+        "scan_blowup": (notebook(corr2d="x = 0\n" + "x = x + 0\n" * 30000 + HONEST["bat-corr2d"].replace(
+            "return Y", "return Y + x")), full),
+        # A fork bomb fills its own process limit, not the one of the classmate graded beside it.
+        "fork_bomb": (notebook(before=(FORK_BOMB,)), REVIEW_ALL_FORBIDDING),
+        "fork_bomb_victim": (notebook(double=BOMB_VICTIM), REVIEW_ALL_FORBIDDING),
     }
 
 
@@ -347,6 +497,11 @@ def batch(sandbox_works, tmp_path_factory):
         nbformat.writes(notebook()).encode())
     formulas = [f"=HYPERLINK(1)_{EXERCISE}.ipynb", f"-2+3_{EXERCISE}.ipynb", f"@SUM(A1)_{EXERCISE}.ipynb"]
     for name in formulas:
+        nbformat.write(notebook(), submissions / name)
+    # Names that would read alike in a spreadsheet: a zero-width space, a right-to-left override, a leading quote.
+    lookalikes = ["spoof_99_battery.ipynb", "spoof\u200b_99_battery.ipynb", "spoof\u202e_99_battery.ipynb",
+                  f"'=HYPERLINK(1)_{EXERCISE}.ipynb"]
+    for name in lookalikes:
         nbformat.write(notebook(), submissions / name)
     out.write_text("an older grades file\n")
 
@@ -420,6 +575,15 @@ def test_no_field_can_run_as_a_formula_or_break_the_encoding(batch) -> None:
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
     assert "'=HYPERLINK(1)" in text and "'-2+3" in text and "'@SUM(A1)" in text
     assert "\\ud800" in _rows(batch, "lone_surrogate_99_battery.ipynb")["double"]["message"]
+
+
+def test_no_two_files_share_a_name_in_the_csv(batch) -> None:
+    """Escaping is one-to-one: a name cannot be chosen to read like a classmate's (and take or hide their row)."""
+    files = [os.path.join(d, f) for d, _, names in os.walk(batch["submissions"]) for f in names]
+    shown = {r["submission"] for r in batch["rows"]}
+    assert len(shown) == len(files), sorted(shown)
+    assert "spoof\\u200b_99_battery.ipynb" in shown and "spoof\\u202e_99_battery.ipynb" in shown
+    assert f"''=HYPERLINK(1)_{EXERCISE}.ipynb" in shown
 
 
 def test_the_environment_never_leaks(batch) -> None:
