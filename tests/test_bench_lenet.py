@@ -21,7 +21,7 @@ KEYS = {"device", "threads", "load_average_1min", "test_acc", "seconds", "second
 @pytest.mark.slow
 @pytest.mark.usefixtures("mnist_dir")   # skips when the MNIST files are missing
 def test_quick_run_prints_a_summary_then_one_json_line(capsys) -> None:
-    assert lenet.main(["--quick", "--device", "cpu", "--seeds", "0", "1", "--threads", "1"]) == 0
+    assert lenet.main(["--quick", "--device", "cpu", "--seeds", "0", "1", "--threads", "1", "--ablation"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     summary = json.loads(lines[-1])
     assert KEYS <= summary.keys()
@@ -37,6 +37,11 @@ def test_quick_run_prints_a_summary_then_one_json_line(capsys) -> None:
     assert len(summary["pytorch_example_test_acc_per_epoch"]) == 1
     if summary["seconds_to_99"] is None:
         assert summary["speedup_to_99"] is None and summary["speedup_vs_pytorch_example"] is None
+    ablation = summary["ablation"]
+    assert ablation["changes"] == {"label_smoothing": 0.0, "max_shift": 0}
+    assert set(ablation["test_acc_by_seed"]) == set(ablation["train_acc_by_seed"]) == {"0", "1"}
+    assert ablation["test_acc_mean"] == pytest.approx(sum(ablation["test_acc_by_seed"].values()) / 2)
+    assert all(0 < a <= 1 for a in [*ablation["train_acc_by_seed"].values(), *summary["train_acc_by_seed"].values()])
     text = "\n".join(lines[:-1])
     assert "book recipe" in text and "Net2" in text and "PyTorch example" in text
 

@@ -37,10 +37,14 @@ from book import train
 TARGET = 0.99
 QUICK_TRAIN, QUICK_TEST = 10_000, 2_000
 RECORD = Path(__file__).resolve().parent / "records" / "lenet.json"
+# `--ablation`: the recipe without its two regularisers, which only whole runs over several seeds can measure.
+ABLATION = {"label_smoothing": 0.0, "max_shift": 0}
+ABLATION_RECORD = RECORD.with_name("lenet_ablation.json")
 
 
 def load_record(path: Optional[Path] = None) -> dict:
-    """The saved result of a full run (`--save`), which chapter 7 reads instead of training four seeds itself."""
+    """The saved result of a full run (`--save`), which chapter 7 reads instead of training four seeds itself
+    (`RECORD`, and `ABLATION_RECORD` for the run with `--ablation`)."""
     path = Path(path) if path is not None else RECORD
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: run `python -m book.bench lenet --seeds 0 1 2 3 --save {path}`")
@@ -85,6 +89,7 @@ class Curve:
     counted: List[bool] = field(default_factory=list)
     cpu_seconds: List[float] = field(default_factory=list)
     stopped: str = ""
+    train_acc: Optional[float] = None   # the last epoch's training accuracy (the book's recipe only)
 
     def add(self, epoch: float, seconds: float, accuracy: float, counted: bool = True,
             cpu_seconds: float = float("nan")) -> None:
@@ -156,6 +161,7 @@ def book_recipe(seed: int = 0, device: Optional[torch.device] = None, quick: boo
         if accuracy is not None:
             curve.add(epoch, load_seconds + seconds, accuracy, cpu_seconds=load_cpu + cpu)
     curve.stopped = f"{history.epochs} epochs"
+    curve.train_acc = history.train_acc[-1]
     return curve
 
 
@@ -270,6 +276,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--threads", type=int,
                         help="torch threads for every recipe (default: book.train.free_cpu_threads() at the start)")
     parser.add_argument("--no-references", action="store_true", help="run only the book's recipe")
+    parser.add_argument("--ablation", action="store_true",
+                        help=f"also train each seed without label smoothing and random shifts ({ABLATION})")
     parser.add_argument("--reference-cap", type=float, metavar="SECONDS",
                         help="also stop each reference after this many wall-clock seconds (default: only its epoch "
                              "cap); one stopped short of 99 %% is charged the seconds it ran, a lower bound")
@@ -302,6 +310,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f"book recipe: LeNet, {train.RECIPE}, seeds {args.seeds}", flush=True)
     runs = [("book", seed, book_recipe, dict(seed=seed, device=device, quick=args.quick, threads=threads))
             for seed in args.seeds]
+    if args.ablation:
+        runs += [("plain", seed, book_recipe, dict(seed=seed, device=device, quick=args.quick, threads=threads,
+                                                   **ABLATION)) for seed in args.seeds]
     if not args.no_references:
         common = dict(seed=args.seeds[0], device=device, quick=args.quick, threads=threads)
         runs += [("notes", None, notes_recipe,
@@ -317,7 +328,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             pending = [pool.apply_async(run, kwds=kwargs) for _, _, run, kwargs in runs]
             curves = [job.get() for job in pending]
     ours = {seed: curve for (kind, seed, _, _), curve in zip(runs, curves) if kind == "book"}
-    references = {kind: curve for (kind, _, _, _), curve in zip(runs, curves) if kind != "book"}
+    plain = {seed: curve for (kind, seed, _, _), curve in zip(runs, curves) if kind == "plain"}
+    references = {kind: curve for (kind, _, _, _), curve in zip(runs, curves) if kind not in ("book", "plain")}
 
     finals = [curve.test_acc[-1] for curve in ours.values()]
     to_99 = [curve.seconds_to_99 for curve in ours.values()]
@@ -338,6 +350,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     for seed, curve in ours.items():
         print(f"  book recipe, seed {seed}: test acc {curve.test_acc[-1]:.4f} in {curve.seconds[-1]:.1f} s, "
               f"{_reached(curve)}; measured {_curve(curve)}")
+    for seed, curve in plain.items():
+        print(f"  without label smoothing and shifts, seed {seed}: test acc {curve.test_acc[-1]:.4f}, train acc "
+              f"{curve.train_acc:.4f} (with them: {ours[seed].test_acc[-1]:.4f}, {ours[seed].train_acc:.4f})")
     for curve in references.values():
         print(f"  {curve.name}: test acc {curve.test_acc[-1]:.4f} in {curve.seconds[-1]:.1f} s ({curve.stopped}), "
               f"{_reached(curve)}; per epoch {_curve(curve)}")
@@ -355,6 +370,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "recipe": train.RECIPE, "seeds": args.seeds, "epochs": 2 if args.quick else train.RECIPE["epochs"],
         "test_acc": first.test_acc[-1], "seconds": first.seconds[-1],
         "test_acc_by_seed": {str(seed): curve.test_acc[-1] for seed, curve in ours.items()},
+        "train_acc_by_seed": {str(seed): curve.train_acc for seed, curve in ours.items()},
         "seconds_by_seed": {str(seed): curve.seconds[-1] for seed, curve in ours.items()},
         "seconds_to_99_by_seed": {str(seed): curve.seconds_to_99 for seed, curve in ours.items()},
         "test_acc_mean": statistics.fmean(finals), "test_acc_min": min(finals),
@@ -382,13 +398,20 @@ def main(argv: Optional[List[str]] = None) -> int:
         "test_acc_per_epoch": first.test_acc,
         "baseline_test_acc_per_epoch": notes.test_acc if notes else None,
         "pytorch_example_test_acc_per_epoch": example.test_acc if example else None,
+        "ablation": None if not plain else {
+            "changes": ABLATION,
+            "test_acc_by_seed": {str(seed): curve.test_acc[-1] for seed, curve in plain.items()},
+            "train_acc_by_seed": {str(seed): curve.train_acc for seed, curve in plain.items()},
+            "test_acc_mean": statistics.fmean(curve.test_acc[-1] for curve in plain.values()),
+            "train_acc_mean": statistics.fmean(curve.train_acc for curve in plain.values())},
     }
     print(json.dumps(summary))
     if args.save:
         record = {"summary": summary, "machine": machine(), "command": "python -m book.bench lenet "
                   + " ".join(argv if argv is not None else sys.argv[2:]),
                   "curves": {name: asdict(curve) for name, curve in
-                             [(f"book_seed_{seed}", c) for seed, c in ours.items()] + list(references.items())}}
+                             [(f"book_seed_{seed}", c) for seed, c in ours.items()]
+                             + [(f"plain_seed_{seed}", c) for seed, c in plain.items()] + list(references.items())}}
         Path(args.save).parent.mkdir(parents=True, exist_ok=True)
         Path(args.save).write_text(json.dumps(record, indent=1) + "\n")
     return 0
