@@ -42,13 +42,15 @@ $(AXE):
 	tools/vendor_npm.sh axe-core@4.14.1 . $(@D) $(@F)
 
 # The execution cache keys each notebook on its own code only, but the chapters' outputs also come from `book/`
-# (players, figures, the LeNet record): when the package's files change, the cache is cleared and every chapter
-# executes again, rather than the site showing what older helpers computed.
+# (players, figures, the LeNet records): when the package's files change, the cache and Sphinx's record of what it
+# has read (both builds' .doctrees) are cleared, so every page is read and every chapter executed again, rather than
+# the site showing what older helpers computed.
 CACHE := _build/.jupyter_cache
 cache-key:
 	@key=$$(find book -type f ! -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); \
 	if [ -d $(CACHE) ] && [ "$$(cat $(CACHE)/book.key 2>/dev/null)" != "$$key" ]; then \
-	  echo "book/ changed since the chapters were executed: clearing $(CACHE)"; rm -rf $(CACHE); fi; \
+	  echo "book/ changed since the chapters were executed: clearing $(CACHE) and the builds' .doctrees"; \
+	  rm -rf $(CACHE) _build/.doctrees _build/instructor/_build/.doctrees; fi; \
 	mkdir -p $(CACHE) && echo "$$key" > $(CACHE)/book.key
 
 # Each chapter's first cell installs `book` from repository.url in _config.yml: refresh it if the URL changed.
