@@ -5,11 +5,12 @@ sheet or image from another host, content images have real alt text, notebook pa
 buttons, and the public build holds no solutions. Driving headless Chromium (fixtures in conftest.py, every
 non-local request blocked): every page loads with no console error, failed or blocked request; its math is typeset
 by the vendored MathJax; its images decode; search works offline; chapter 3 shows the kernel-sliding animation.
-Full-page screenshots go to test-artifacts/site/. Reading on any screen: nothing in a chapter scrolls sideways or
-is cut off at 390 or 1280 px (code blocks and tables scroll in their own boxes on purpose), text on a phone is at
-least 12 px, code-cell output text has AA contrast in light and dark mode, search results fit a phone and show
-math as text, and each chapter page weighs at most half of what it did before issue 14 (printed). axe-core and
-the per-page screenshots at both widths and schemes are in test_a11y.py.
+Reading on any screen: nothing in a chapter scrolls sideways or is cut off at 390 or 1280 px (code blocks and tables
+scroll in their own boxes on purpose), text on a phone is at least 12 px, code-cell output text has AA contrast in
+light and dark mode, search results fit a phone and show math as text, and each chapter page weighs at most half of
+what it did before issue 14 (printed). axe-core is in test_a11y.py. `Visits` loads each page once per width and
+colour scheme for all the checks that read it; with BOOK_SCREENSHOTS=1 each load also saves a full-page screenshot
+to test-artifacts/reading/.
 """
 from __future__ import annotations
 
