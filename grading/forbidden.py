@@ -122,6 +122,15 @@ def _dotted(node: ast.AST) -> str:
     return ""
 
 
+def _hides_target(name: str, owner: str) -> bool:
+    """Whether attribute `name` of module `owner` (as imported) reaches code or objects the source cannot show."""
+    top = owner.split(".")[0]
+    if name in ("load", "loads") and top != "json":
+        return True   # unpickling resolves any function by its name
+    return (name in _REVIEW_ATTRIBUTES and (name not in _OWNED or top in ("os", "sys", "posix", "types", "operator"))
+            or top in _OWNED.get(name, ()))
+
+
 def _module_matches(module: str, prefixes: Iterable[str]) -> Optional[str]:
     return next((p for p in prefixes if module == p or module.startswith(p + ".")), None)
 
@@ -163,10 +172,7 @@ class _Scanner(ast.NodeVisitor):
                 self.add("review", f"{module}.{name}", node)
             elif f"{module}.{name}" in ("scipy.signal", "scipy.ndimage", "book.conv", "book.pool"):
                 self.add("forbidden", f"{module}.{name}", node)
-            elif name in ("load", "loads") and module.split(".")[0] != "json":
-                self.add("review", f"{module}.{name}", node)   # unpickling resolves any function by its name
-            elif (name in _REVIEW_ATTRIBUTES and (module in ("os", "sys", "posix", "types", "operator") or
-                                                  name not in _OWNED)) or module.split(".")[0] in _OWNED.get(name, ()):
+            elif _hides_target(name, module):
                 self.add("review", f"{module}.{name}", node)
 
     def visit_Import(self, node: ast.Import) -> None:
@@ -197,12 +203,8 @@ class _Scanner(ast.NodeVisitor):
             self.add("forbidden", full, node)
         elif name in _AUTOGRAD:
             self.add("autograd", full, node)
-        elif name in _REVIEW_ATTRIBUTES and name not in _OWNED:
+        elif _hides_target(name, self.aliases.get(base, base)):
             self.add("review", full, node)
-        elif name in _OWNED and self.aliases.get(base, base).split(".")[0] in _OWNED[name]:
-            self.add("review", full, node)
-        elif name in ("load", "loads") and self.aliases.get(base, base).split(".")[0] != "json":
-            self.add("review", full, node)   # unpickling resolves any function by its name
         self.generic_visit(node)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
