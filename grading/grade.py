@@ -25,11 +25,9 @@ def grade_one(submission: Submission, exercises: Dict[str, Exercise], limits: Li
             return [Row(name, "", "*", 0.0, 0.0, "invalid", submission.problem)]
         notebook = Notebook(submission.cells)   # parsed once, before it runs: the source as given
         findings = source_verdicts(notebook, submission.exercise)
-        tests = submission.exercise.jobs()
         # The watched libraries the notebook or the tests import are loaded, and their calls traced, from the start.
-        preload = sorted(set(notebook.preload()) | set(Notebook([{"id": None, "source": t["source"]}
-                                                                   for t in tests]).preload()))
-        run = sandbox.run(submission.cells, tests, limits, preload)
+        preload = sorted(set(notebook.preload()) | set(submission.exercise.preload))
+        run = sandbox.run(submission.cells, submission.exercise.jobs(), limits, preload)
         return judge(name, submission.exercise, run, run_verdicts(notebook, submission.exercise, run, findings))
     except Exception as error:   # the grader's own failure on one file must not cost the others their grades
         return [Row(name, "", "*", 0.0, 0.0, "error", f"grader error: {type(error).__name__}: {error}")]

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from grading.forbidden import Notebook
+
 ROOT = Path(__file__).resolve().parents[1]
 AUTOGRADER = ROOT / "grading" / "autograder"
 MAX_NOTEBOOK_BYTES = 20 << 20
@@ -46,6 +48,7 @@ class Exercise:
     id: str
     questions: Tuple[Question, ...]
     reference: Dict[str, Dict[str, List[dict]]]
+    preload: Tuple[str, ...] = ()   # the watched libraries the tests import (grading.forbidden.Notebook.preload)
 
     @property
     def max_points(self) -> float:
@@ -73,7 +76,9 @@ def exercise_from_material(material: dict) -> Exercise:
         forbids = [forbidden_by(t.source) for t in tests]
         questions.append(Question(q["name"], float(q["points"]), tests, tuple(q.get("cell_ids", ())),
                                   any(f[0] for f in forbids), any(f[1] for f in forbids)))
-    return Exercise(material["exercise"], tuple(questions), material.get("reference", {}))
+    sources = [{"id": None, "source": t.source} for q in questions for t in q.tests]
+    return Exercise(material["exercise"], tuple(questions), material.get("reference", {}),
+                    tuple(Notebook(sources).preload()))
 
 
 def load_exercises(directory: Path = AUTOGRADER) -> Dict[str, Exercise]:
