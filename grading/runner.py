@@ -29,6 +29,11 @@ _getpid, RUNNER_PID = os.getpid, os.getpid()
 _current_frames = sys._current_frames
 
 
+# What the trace notes about a block besides the operations it ran.
+GRAD_TURNED_ON = "grad mode turned back on"
+SUBCLASS_DISPATCH = "a tensor subclass ran its own dispatch"
+
+
 class Untraced(Exception):
     """The code under test ran where the operation trace cannot follow it (another thread or process)."""
 
@@ -102,11 +107,12 @@ class _Guard:
 
     def __init__(self, checks, forbidden_ops: str, autograd_ops: str, preload=(), own_namespace: bool = False) -> None:
         import torch
-        self.own_namespace = own_namespace   # the sandbox's PID namespace: only this run allocates its pids
         from torch.utils._python_dispatch import TorchDispatchMode
+        self.own_namespace = own_namespace   # the sandbox's PID namespace: only this run allocates its pids
         self.torch, self.checks = torch, checks
         self.forbidden, self.autograd = re.compile(forbidden_ops), re.compile(autograd_ops)
-        self.active = None
+        self.active = None     # the operations the innermost block ran, by name
+        self.flags = set()     # ... and what else the trace saw in it (see Trace)
         self.no_grad = False   # inside a no_library(autograd=True) block
         guard = self
 
@@ -120,11 +126,11 @@ class _Guard:
                     guard.active.append(func.overloadpacket.__name__)
                     if guard.no_grad and torch.is_grad_enabled():
                         # The block runs under no_grad: an operation with autograd on is code that turned it back on
-                        guard.active.append("grad mode turned back on")
+                        guard.flags.add(GRAD_TURNED_ON)
                     if any(kind is not torch.Tensor for kind in types):
                         # A tensor subclass's own __torch_dispatch__ runs next, while this mode steps aside: what
                         # it computes is not traced.
-                        guard.active.append("!a tensor subclass ran its own dispatch")
+                        guard.flags.add(SUBCLASS_DISPATCH)
                 return func(*args, **(kwargs or {}))
 
         self.Trace = Trace
@@ -211,27 +217,28 @@ class _Guard:
 
     @contextlib.contextmanager
     def __call__(self, autograd: bool = False):
-        seen = []
+        seen, flags = [], set()
         outer, self.active = self.active, seen
+        outer_flags, self.flags = self.flags, flags
         outer_no_grad, self.no_grad = self.no_grad, autograd or self.no_grad
         why, first_pid = self._untraceable(), self._last_pid()
         try:
             with self.Trace(), (self.torch.no_grad() if autograd else contextlib.nullcontext()):
                 yield
         finally:
-            self.active, self.no_grad = outer, outer_no_grad
+            self.active, self.flags, self.no_grad = outer, outer_flags, outer_no_grad
         why = why or self._untraceable() or ("a thread or process was started" if self._last_pid() != first_pid
-                                              else "")
-        why = why or next((name[1:] for name in seen if name.startswith("!")), "")
+                                              else "") or (SUBCLASS_DISPATCH if SUBCLASS_DISPATCH in flags else "")
         for name in seen:
-            if name.startswith("!"):
-                continue
             if self.forbidden.search(name) or "." in name:
                 raise self.checks.ForbiddenCall(f"the code under test ran {name}, which this question asks you "
                                                 "to write yourself")
-            if autograd and (self.autograd.search(name) or name == "grad mode turned back on"):
+            if autograd and self.autograd.search(name):
                 raise self.checks.ForbiddenCall(f"the code under test ran autograd ({name}), which this question "
                                                 "asks you to do by hand")
+        if autograd and GRAD_TURNED_ON in flags:
+            raise self.checks.ForbiddenCall(f"the code under test ran autograd ({GRAD_TURNED_ON}), which this "
+                                            "question asks you to do by hand")
         if why:
             raise Untraced(f"{why} while the code under test ran, where the operation trace cannot follow")
 
