@@ -85,7 +85,6 @@ def run_verdicts(notebook: Notebook, exercise: Exercise, run: SandboxRun,
         return findings
     done = [e for e in run.events if e.get("event") == "done"]
     loaded = done[0].get("loaded") if len(done) == 1 else []
-    extra: List[Finding] = []
     if len(done) > 1 or type(loaded) is not list or not all(type(m) is str for m in loaded):
         extra = [Finding("review", "a forged or malformed closing report from the run", 0, 0)]
     else:
