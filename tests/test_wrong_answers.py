@@ -101,5 +101,5 @@ def test_wrong_answers_lose_marks_on_their_question_only(sandbox_works, name: st
             escaped.append(f"{question} / {label!r}: full marks")
         for other, row in mine.items():
             if other != question and other not in affects.get(question, []) and row.points < row.max_points:
-                escaped.append(f"{question} / {label!r}: also cost {other} ({row.status}: {row.message[:120]})")
+                escaped.append(f"{question} / {label!r}: also cost {other} ({row.status}: {row.message[:400]})")
     assert not escaped, "\n".join(escaped)
