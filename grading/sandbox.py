@@ -132,9 +132,6 @@ class Sandbox:
     """Builds and runs the sandboxed command; `open()` checks once that bubblewrap works here."""
 
     def __init__(self, bwrap: Optional[str], lib: str, unsafe: bool = False, hidden: Sequence[str] = ()) -> None:
-        # Each grader process starts from its own block of uids, so that two batches graded at once do not share one.
-        self._next_uid = RUN_UIDS + (os.getpid() % 200_000) * 10_000
-        self._uid_lock = threading.Lock()
         self.bwrap, self.lib, self.unsafe = bwrap, lib, unsafe
         self.root_mode = hasattr(os, "geteuid") and os.geteuid() == 0
         self.read_only = [] if unsafe else _read_only_paths(hidden)
@@ -189,12 +186,6 @@ class Sandbox:
         if probe.returncode != 0:
             reason = (probe.stderr.strip().splitlines() or [f"exit status {probe.returncode}"])[-1]
             raise SandboxUnavailable(f"{self.bwrap} cannot create its sandbox here ({reason})")
-
-    def _take_uid(self) -> int:
-        """A uid no other run of this batch has had (never reused: a killed run's processes take a moment to go)."""
-        with self._uid_lock:
-            self._next_uid += 1
-            return self._next_uid
 
     def command(self, limits: Limits, program: List[str], uid: int = NOBODY) -> List[str]:
         if self.unsafe:
@@ -255,7 +246,7 @@ class Sandbox:
         start = time.monotonic()
         timed_out = False
         process = None
-        uid = self._take_uid() if self.root_mode and not self.unsafe else NOBODY
+        uid = _take_uid() if self.root_mode and not self.unsafe else NOBODY
         try:
             if self.unsafe:
                 scratch = tempfile.mkdtemp(prefix="grading-scratch-")
@@ -287,6 +278,21 @@ class Sandbox:
             shutil.rmtree(private, ignore_errors=True)
             if scratch:
                 shutil.rmtree(scratch, ignore_errors=True)
+
+
+# The uids runs take as root: a block per grader process (so that two batches graded at once never share one), and
+# one counter for the whole process, not per Sandbox (so that a later batch in the same process, such as a test
+# session's, never reuses one: a killed run's processes take a moment to go).
+_next_uid = RUN_UIDS + (os.getpid() % 200_000) * 10_000
+_uid_lock = threading.Lock()
+
+
+def _take_uid() -> int:
+    """A uid no other run of this process has had."""
+    global _next_uid
+    with _uid_lock:
+        _next_uid += 1
+        return _next_uid
 
 
 def _kill(process: subprocess.Popen) -> None:
