@@ -19,6 +19,10 @@ from grading.forbidden import Notebook
 ROOT = Path(__file__).resolve().parents[1]
 AUTOGRADER = ROOT / "grading" / "autograder"
 MAX_NOTEBOOK_BYTES = 20 << 20
+# The grader scans a notebook's code before it runs, one submission at a time, and the scan's cost grows with the
+# code (about 13 s a MiB for the worst shapes measured): a submission's code cells may hold at most this many
+# characters, about a hundred times what any worked solution needs, so no file can hold up its classmates' grading.
+MAX_CODE_CHARS = 256 << 10
 
 
 class UsageError(Exception):
@@ -186,6 +190,12 @@ def read_submission(submission: Submission, exercises: Dict[str, Exercise]) -> S
             if type(source) is str:
                 cell_id = cell.get("id") if type(cell.get("id")) is str else None
                 submission.cells.append({"id": cell_id, "source": source})
+    code = sum(len(cell["source"]) for cell in submission.cells)
+    if code > MAX_CODE_CHARS:
+        submission.cells = []
+        submission.problem = (f"its code cells hold {code:,} characters, over the {MAX_CODE_CHARS:,}-character limit "
+                              "for a submission (the worked solutions need under 3,000): not graded")
+        return submission
     exercise_id, how = _exercise_id(notebook, path, exercises)
     if exercise_id is None:
         submission.problem = how

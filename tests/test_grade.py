@@ -14,12 +14,14 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
+import nbformat
 import numpy as np
 import pytest
 
 from grading.checks import to_plain
 from grading.compare import MalformedValue, compare, decode, diagonal_edge_kernel
 from grading.forbidden import is_scaffold, scan_cell
+from grading.material import MAX_CODE_CHARS, Submission, load_exercises, read_submission
 from grading.report import COLUMNS, Row, safe_text, write_csv
 
 from conftest import ROOT
@@ -144,6 +146,22 @@ def test_unsafe_mode_grades_and_states_the_risk_once(tmp_path: Path) -> None:
 def test_fields_are_encodable_one_line_and_inert(text: str, expected: str) -> None:
     assert safe_text(text) == expected
     safe_text(text).encode("utf-8")
+
+
+def test_code_over_the_size_limit_is_refused_before_the_scan(tmp_path: Path) -> None:
+    exercises = load_exercises()
+    for extra, refused in ((0, False), (1, True)):
+        book = nbformat.v4.new_notebook(metadata={"book": {"exercise": EXERCISES[0]}})
+        book.cells = [nbformat.v4.new_code_cell("def corr2d(X, K):\n    return X\n"),
+                      nbformat.v4.new_markdown_cell("m" * MAX_CODE_CHARS)]   # prose does not count
+        book.cells.append(nbformat.v4.new_code_cell("#" * (MAX_CODE_CHARS - len(book.cells[0].source) + extra)))
+        path = tmp_path / f"{extra}.ipynb"
+        nbformat.write(book, path)
+        submission = read_submission(Submission(path), exercises)
+        assert bool(submission.problem) == refused, submission.problem
+        assert (submission.cells == []) == refused
+        if refused:
+            assert f"{MAX_CODE_CHARS + 1:,} characters, over the {MAX_CODE_CHARS:,}-character limit" in submission.problem
 
 
 def test_csv_is_replaced_atomically_and_a_failed_write_leaves_nothing_current(tmp_path: Path) -> None:

@@ -466,8 +466,9 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
         "result_flood": (notebook(after=(RESULT_FLOOD,)), full),
         "proc_mem_write": (notebook(double=PROC_MEM), {**full, "double": ("failed", 0)}),
         "strided_memory": (notebook(double=STRIDED_MEMORY), REVIEW_ALL_FORBIDDING),
-        # A name bound thirty thousand times: the scan, in the grader's own untimed process, stays linear.
-        "scan_blowup": (notebook(corr2d="x = 0\n" + "x = x + 0\n" * 30000 + HONEST["bat-corr2d"].replace(
+        # A name bound thirty thousand times (within the size limit on code): the scan, in the grader's own untimed
+        # process, stays linear.
+        "scan_blowup": (notebook(corr2d="x = 0\n" + "x=x+0\n" * 30000 + HONEST["bat-corr2d"].replace(
             "return Y", "return Y + x")), full),
         # A fork bomb fills its own process limit, not the one of the classmate graded beside it.
         "fork_bomb": (notebook(before=(FORK_BOMB,)), REVIEW_ALL_FORBIDDING),
@@ -493,6 +494,8 @@ def batch(sandbox_works, tmp_path_factory):
     os.symlink(submissions / "bob" / f"{EXERCISE}.ipynb", submissions / f"a_thief_{EXERCISE}.ipynb")
     os.mkfifo(submissions / f"fifo_{EXERCISE}.ipynb")
     (submissions / f"invalid_json_{EXERCISE}.ipynb").write_text("{ not json")
+    # Code the scan would take minutes over, holding up every classmate's grading behind it.
+    nbformat.write(notebook(after=("x = 1\n" * 50_000,)), submissions / f"huge_code_{EXERCISE}.ipynb")
     (submissions / os.fsdecode(b"caf\xe9_" + EXERCISE.encode() + b".ipynb")).write_bytes(
         nbformat.writes(notebook()).encode())
     formulas = [f"=HYPERLINK(1)_{EXERCISE}.ipynb", f"-2+3_{EXERCISE}.ipynb", f"@SUM(A1)_{EXERCISE}.ipynb"]
@@ -564,6 +567,8 @@ def test_links_special_files_and_bad_names_get_one_invalid_row_each(batch) -> No
     assert len(fifo) == 1 and fifo[0]["status"] == "invalid" and "regular file" in fifo[0]["message"]
     broken = [r for r in batch["rows"] if "invalid_json" in r["submission"]]
     assert len(broken) == 1 and broken[0]["status"] == "invalid"
+    huge = [r for r in batch["rows"] if "huge_code" in r["submission"]]
+    assert len(huge) == 1 and huge[0]["status"] == "invalid" and "character limit" in huge[0]["message"], huge
     cafe = [r for r in batch["rows"] if "caf\\xe9_" in r["submission"]]
     assert len(cafe) == 4 and all(r["status"] == "passed" for r in cafe)
 
