@@ -511,7 +511,7 @@ def batch(sandbox_works, tmp_path_factory):
     repository = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
     temporary = {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("grading-")}
     start = time.monotonic()
-    result = grade_command([*formulas, "."], out, "--jobs", "2", "--timeout", str(TIMEOUT), "--material",
+    result = grade_command([*formulas, "."], out, "--jobs", "4", "--timeout", str(TIMEOUT), "--material",
                            str(material), cwd=submissions, env={**os.environ, "GRADER_SECRET": SECRET})
     seconds = time.monotonic() - start
     written = out.read_bytes()
