@@ -265,6 +265,13 @@ _MAGIC_CONFIG = re.compile(r"^(\s*)%config\s+(InlineBackend\s*\..*=.*)$")
 
 
 _LINE_ENDS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"   # where str.splitlines breaks
+# IPython rewrites a cell's escapes (`!cmd`, `%magic`, `x = !cmd`, `obj?`) one at a time and tokenizes the whole
+# cell again after each, so its cost is escapes x length: 65,536 lines of `!ls` took it 377 s, in the grader's own
+# untimed process. A line that could hold an escape counts once; a notebook may spend this many (escape, character)
+# pairs, at most two seconds or so of tokenizing, over all its cells (a budget per cell would let many cells multiply
+# it); a cell past what is left is read as unreadable without IPython, which sends the forbidding questions to review.
+_MAYBE_ESCAPE = re.compile(r"^\s*[!%?,;/]|=\s*[!%]|\?\s*$")
+_TRANSFORM_BUDGET = 300_000
 
 
 def _config_as_python(line: str) -> str:
@@ -279,8 +286,9 @@ def _config_as_python(line: str) -> str:
     return python
 
 
-def _python(source: str) -> Optional[ast.Module]:
-    """The cell as IPython will run it, parsed; None if it cannot run (the runner fails on it too).
+def _python(source: str, budget: int) -> Tuple[Optional[ast.Module], int]:
+    """The cell as IPython will run it, parsed (None if it cannot run: the runner fails on it too), and what is left
+    of the notebook's `budget` of escape rewriting (see _TRANSFORM_BUDGET).
 
     `%time`/`%timeit` keep their code (so it is read like any other), display magics are dropped, and every other
     magic or shell escape becomes IPython's `get_ipython()...` call, which the scan sends to review.
@@ -288,17 +296,22 @@ def _python(source: str) -> Optional[ast.Module]:
     from IPython.core.inputtransformer2 import TransformerManager
     # Each line keeps its own ending: str.splitlines also breaks at a form feed or U+2028, which Python reads inside a
     # string or a comment, and joining with "\n" made `s = "<FF>"; c = F.conv2d` a syntax error the scan skipped.
-    cell = []
+    cell, escapes = [], 0
     for line in source.splitlines(keepends=True):
         content = line.rstrip(_LINE_ENDS)
         text = _MAGIC_CODE.sub(r"\1", content)
-        cell.append(("" if _MAGIC_HARMLESS.match(text) else _config_as_python(text)) + line[len(content):])
+        text = "" if _MAGIC_HARMLESS.match(text) else _config_as_python(text)
+        escapes += bool(_MAYBE_ESCAPE.search(text))
+        cell.append(text + line[len(content):])
+    budget -= escapes * len(source)
+    if budget < 0:
+        return UNREADABLE, 0
     try:
-        return ast.parse(TransformerManager().transform_cell("".join(cell) + "\n"))
+        return ast.parse(TransformerManager().transform_cell("".join(cell) + "\n")), budget
     except SyntaxError:
-        return None   # IPython cannot run it either
+        return None, budget   # IPython cannot run it either
     except Exception:   # ValueError (null bytes), RecursionError, MemoryError, IPython's own failures
-        return UNREADABLE
+        return UNREADABLE, budget
 
 
 @functools.lru_cache(maxsize=None)
@@ -404,7 +417,11 @@ class Notebook:
 
     def __init__(self, cells: Sequence[dict]) -> None:
         self.cells = list(cells)
-        self.trees = [None if is_scaffold(c["source"]) else _python(c["source"]) for c in self.cells]
+        self.trees: List[Optional[ast.Module]] = []
+        budget = _TRANSFORM_BUDGET
+        for cell in self.cells:
+            tree, budget = (None, budget) if is_scaffold(cell["source"]) else _python(cell["source"], budget)
+            self.trees.append(tree)
         parsed = [t for t in self.trees if t is not None]
         self.defined = {name for tree in parsed for name in _bound_anywhere(tree)}
         self.aliases: Dict[str, str] = {}

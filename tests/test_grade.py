@@ -20,7 +20,7 @@ import pytest
 
 from grading.checks import to_plain
 from grading.compare import MalformedValue, compare, decode, diagonal_edge_kernel
-from grading.forbidden import is_scaffold, scan_cell
+from grading.forbidden import UNREADABLE, Notebook, is_scaffold, scan_cell
 from grading.material import MAX_CODE_CHARS, Submission, load_exercises, read_submission
 from grading.report import COLUMNS, Row, safe_text, write_csv
 
@@ -222,6 +222,22 @@ def test_csv_is_replaced_atomically_and_a_failed_write_leaves_nothing_current(tm
 def test_the_scan_finds_every_route(source: str, kind: str, what: str) -> None:
     findings = scan_cell(source)
     assert any(f.kind == kind and what in f.what for f in findings), findings
+
+
+def test_a_cell_of_thousands_of_escapes_is_read_as_unreadable_without_ipython(monkeypatch) -> None:
+    """IPython's rewrite costs escapes x length (65,536 `!ls` lines: 377 s); past a budget the scan does not start it."""
+    from IPython.core.inputtransformer2 import TransformerManager
+    calls: List[int] = []
+    original = TransformerManager.transform_cell
+    monkeypatch.setattr(TransformerManager, "transform_cell", lambda self, cell: calls.append(len(cell)) or
+                        original(self, cell))
+    flood = scan_cell("x = 1\n" + "!ls\n" * 60_000)
+    assert calls == [] and any(f.kind == "review" and "eval" in f.what for f in flood), flood
+    few = scan_cell("x = 1\n" + "!ls\n" * 3)
+    assert len(calls) == 1 and any(f.kind == "review" and "get_ipython" in f.what for f in few), few
+    calls.clear()   # the budget is the notebook's: many small floods spend it as one large one does
+    notebook = Notebook([{"id": None, "source": "!ls\n" * 40}] * 200 + [{"id": None, "source": "y = 2"}])
+    assert 0 < len(calls) < 100 and notebook.trees[-2] is UNREADABLE and notebook.trees[-1] is not UNREADABLE
 
 
 @pytest.mark.parametrize("source", [
