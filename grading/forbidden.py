@@ -444,6 +444,9 @@ class Notebook:
                 self.binders.setdefault(name, []).append(position)
 
     def _scan(self, index: int, node: ast.AST) -> List[Finding]:
+        if node is UNREADABLE:
+            return [Finding("review", "code the scan could not read (IPython could not rewrite it, or it holds more "
+                                      "shell escapes and magics than the scan rewrites)", index, 1)]
         scanner = _Scanner(index, self.defined, not self.self_rebound)
         scanner.aliases = self.aliases
         scanner.visit(node)

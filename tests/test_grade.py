@@ -232,7 +232,7 @@ def test_a_cell_of_thousands_of_escapes_is_read_as_unreadable_without_ipython(mo
     monkeypatch.setattr(TransformerManager, "transform_cell", lambda self, cell: calls.append(len(cell)) or
                         original(self, cell))
     flood = scan_cell("x = 1\n" + "!ls\n" * 60_000)
-    assert calls == [] and any(f.kind == "review" and "eval" in f.what for f in flood), flood
+    assert calls == [] and any(f.kind == "review" and "could not read" in f.what for f in flood), flood
     few = scan_cell("x = 1\n" + "!ls\n" * 3)
     assert len(calls) == 1 and any(f.kind == "review" and "get_ipython" in f.what for f in few), few
     calls.clear()   # the budget is the notebook's: many small floods spend it as one large one does
