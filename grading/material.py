@@ -23,6 +23,7 @@ MAX_NOTEBOOK_BYTES = 20 << 20
 # code (about 13 s a MiB for the worst shapes measured): a submission's code cells may hold at most this many
 # characters, about a hundred times what any worked solution needs, so no file can hold up its classmates' grading.
 MAX_CODE_CHARS = 256 << 10
+MAX_CODE_CELLS = 2_000   # and each cell costs the scan a little of its own (120,000 one-character cells took 9 s)
 
 
 class UsageError(Exception):
@@ -191,10 +192,11 @@ def read_submission(submission: Submission, exercises: Dict[str, Exercise]) -> S
                 cell_id = cell.get("id") if type(cell.get("id")) is str else None
                 submission.cells.append({"id": cell_id, "source": source})
     code = sum(len(cell["source"]) for cell in submission.cells)
-    if code > MAX_CODE_CHARS:
+    if code > MAX_CODE_CHARS or len(submission.cells) > MAX_CODE_CELLS:
+        submission.problem = (f"its {len(submission.cells):,} code cells hold {code:,} characters, over the limit of "
+                              f"{MAX_CODE_CELLS:,} cells and {MAX_CODE_CHARS:,} characters for a submission (the worked "
+                              "solutions need under 40 cells and 3,000 characters): not graded")
         submission.cells = []
-        submission.problem = (f"its code cells hold {code:,} characters, over the {MAX_CODE_CHARS:,}-character limit "
-                              "for a submission (the worked solutions need under 3,000): not graded")
         return submission
     exercise_id, how = _exercise_id(notebook, path, exercises)
     if exercise_id is None:

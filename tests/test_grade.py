@@ -21,7 +21,7 @@ import pytest
 from grading.checks import to_plain
 from grading.compare import MalformedValue, compare, decode, diagonal_edge_kernel
 from grading.forbidden import UNREADABLE, Notebook, is_scaffold, scan_cell
-from grading.material import MAX_CODE_CHARS, Submission, load_exercises, read_submission
+from grading.material import MAX_CODE_CELLS, MAX_CODE_CHARS, Submission, load_exercises, read_submission
 from grading.report import COLUMNS, Row, safe_text, write_csv
 
 from conftest import ROOT
@@ -148,7 +148,7 @@ def test_fields_are_encodable_one_line_and_inert(text: str, expected: str) -> No
     safe_text(text).encode("utf-8")
 
 
-def test_code_over_the_size_limit_is_refused_before_the_scan(tmp_path: Path) -> None:
+def test_code_over_the_size_limits_is_refused_before_the_scan(tmp_path: Path) -> None:
     exercises = load_exercises()
     for extra, refused in ((0, False), (1, True)):
         book = nbformat.v4.new_notebook(metadata={"book": {"exercise": EXERCISES[0]}})
@@ -161,7 +161,14 @@ def test_code_over_the_size_limit_is_refused_before_the_scan(tmp_path: Path) -> 
         assert bool(submission.problem) == refused, submission.problem
         assert (submission.cells == []) == refused
         if refused:
-            assert f"{MAX_CODE_CHARS + 1:,} characters, over the {MAX_CODE_CHARS:,}-character limit" in submission.problem
+            assert f"hold {MAX_CODE_CHARS + 1:,} characters, over the limit of" in submission.problem
+    for extra, refused in ((0, False), (1, True)):
+        book = nbformat.v4.new_notebook(metadata={"book": {"exercise": EXERCISES[0]}})
+        book.cells = [nbformat.v4.new_code_cell("1") for _ in range(MAX_CODE_CELLS + extra)]
+        path = tmp_path / f"cells{extra}.ipynb"
+        nbformat.write(book, path)
+        submission = read_submission(Submission(path), exercises)
+        assert bool(submission.problem) == refused and (submission.cells == []) == refused, submission.problem
 
 
 def test_csv_is_replaced_atomically_and_a_failed_write_leaves_nothing_current(tmp_path: Path) -> None:

@@ -570,7 +570,7 @@ def test_links_special_files_and_bad_names_get_one_invalid_row_each(batch) -> No
     broken = [r for r in batch["rows"] if "invalid_json" in r["submission"]]
     assert len(broken) == 1 and broken[0]["status"] == "invalid"
     huge = [r for r in batch["rows"] if "huge_code" in r["submission"]]
-    assert len(huge) == 1 and huge[0]["status"] == "invalid" and "character limit" in huge[0]["message"], huge
+    assert len(huge) == 1 and huge[0]["status"] == "invalid" and "over the limit of" in huge[0]["message"], huge
     cafe = [r for r in batch["rows"] if "caf\\xe9_" in r["submission"]]
     assert len(cafe) == 4 and all(r["status"] == "passed" for r in cafe)
 
