@@ -193,9 +193,9 @@ def read_submission(submission: Submission, exercises: Dict[str, Exercise]) -> S
                 submission.cells.append({"id": cell_id, "source": source})
     code = sum(len(cell["source"]) for cell in submission.cells)
     if code > MAX_CODE_CHARS or len(submission.cells) > MAX_CODE_CELLS:
-        submission.problem = (f"its {len(submission.cells):,} code cells hold {code:,} characters, over the limit of "
-                              f"{MAX_CODE_CELLS:,} cells and {MAX_CODE_CHARS:,} characters for a submission (the worked "
-                              "solutions need under 40 cells and 3,000 characters): not graded")
+        submission.problem = (f"its {len(submission.cells):,} code cells hold {code:,} characters, over the limit "
+                              f"of {MAX_CODE_CELLS:,} cells and {MAX_CODE_CHARS:,} characters for a submission (the "
+                              "worked solutions need under 40 cells and 3,000 characters): not graded")
         submission.cells = []
         return submission
     exercise_id, how = _exercise_id(notebook, path, exercises)

@@ -232,7 +232,7 @@ def test_the_scan_finds_every_route(source: str, kind: str, what: str) -> None:
 
 
 def test_a_cell_of_thousands_of_escapes_is_read_as_unreadable_without_ipython(monkeypatch) -> None:
-    """IPython's rewrite costs escapes x length (65,536 `!ls` lines: 377 s); past a budget the scan does not start it."""
+    """IPython's rewrite costs escapes x length (65,536 `!ls` lines: 377 s): past a budget the scan skips it."""
     from IPython.core.inputtransformer2 import TransformerManager
     calls: List[int] = []
     original = TransformerManager.transform_cell
