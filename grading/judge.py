@@ -18,6 +18,8 @@ from grading.sandbox import SandboxRun
 def _judge_test(test: Test, event: Optional[dict], reference: List[dict], run: SandboxRun) -> Tuple[str, str]:
     """(status, message) of one test: passed, failed, error, timeout or forbidden."""
     if event is None:
+        if run.flooded:
+            return "error", "the notebook flooded the grader's channel with lines: this test's result was lost"
         if run.timed_out:
             return "timeout", "the notebook ran past its time limit before this test ran"
         return "error", f"the notebook's process ended (exit status {run.returncode}) before this test ran"

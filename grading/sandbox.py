@@ -14,6 +14,7 @@ runner as a plain child process instead (the instructor's explicit `--unsafe-no-
 """
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -25,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from grading.forbidden import AUTOGRAD_OPS, FORBIDDEN_OPS, SCAFFOLD, WATCHED_MODULES
 from grading.material import ROOT
@@ -61,6 +62,7 @@ class SandboxRun:
     timed_out: bool
     seconds: float
     log_tail: str = ""
+    flooded: bool = False   # the run wrote more than MAX_EVENT_LINES lines to its channel; the rest were not read
 
 
 def find_bwrap() -> Optional[str]:
@@ -271,9 +273,9 @@ class Sandbox:
                 finally:
                     _kill(process)
             seconds = time.monotonic() - start
-            events = _read_events(results_path)
+            events, flooded = _read_events(results_path)
             log_tail = Path(log_path).read_bytes()[-2000:].decode("utf-8", "replace")
-            return SandboxRun(events, process.returncode, timed_out, seconds, log_tail)
+            return SandboxRun(events, process.returncode, timed_out, seconds, log_tail, flooded)
         finally:
             shutil.rmtree(private, ignore_errors=True)
             if scratch:
@@ -305,14 +307,18 @@ def _kill(process: subprocess.Popen) -> None:
 
 
 MAX_CONTAINERS = 100_000   # lists and dicts in one event: to_plain sends arrays flat, so an honest event has few
+# Lines read from a run's channel: an honest run writes one a cell and one a test (at most 2,000 cells are graded).
+# 64 MiB of `{}` lines were 22 million events, 38 s and 1.5 GB in the grader per notebook graded in parallel.
+MAX_EVENT_LINES = 10_000
 
 
-def _read_events(path: str) -> List[dict]:
-    """The run's events; a line that would build more than MAX_CONTAINERS lists and dicts is dropped unparsed (64 MiB
-    of `[[],[],...]` is 21 million lists, 1.5 GB in the grader's memory, per notebook graded in parallel)."""
+def _read_events(path: str) -> Tuple[List[dict], bool]:
+    """The run's events, from its first MAX_EVENT_LINES lines, and whether there were more; a line that would build
+    more than MAX_CONTAINERS lists and dicts is dropped unparsed (64 MiB of `[[],[],...]` is 21 million lists, 1.5 GB
+    in the grader's memory, per notebook graded in parallel). What a flood pushes past the limit is lost."""
     events = []
     with open(path, "rb") as results:
-        for line in results:
+        for line in itertools.islice(results, MAX_EVENT_LINES):
             if line.count(b"[") + line.count(b"{") > MAX_CONTAINERS:
                 continue
             try:
@@ -321,4 +327,5 @@ def _read_events(path: str) -> List[dict]:
                 continue
             if type(event) is dict:
                 events.append(event)
-    return events
+        flooded = bool(results.readline())
+    return events, flooded

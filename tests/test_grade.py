@@ -171,6 +171,15 @@ def test_code_over_the_size_limits_is_refused_before_the_scan(tmp_path: Path) ->
         assert bool(submission.problem) == refused and (submission.cells == []) == refused, submission.problem
 
 
+def test_the_grader_reads_at_most_its_limit_of_event_lines(tmp_path: Path) -> None:
+    from grading.sandbox import MAX_EVENT_LINES, _read_events
+    channel = tmp_path / "events"
+    channel.write_bytes(b'{"event": "cell"}\n' * MAX_EVENT_LINES)
+    assert _read_events(str(channel)) == ([{"event": "cell"}] * MAX_EVENT_LINES, False)
+    channel.write_bytes(b'{"event": "cell"}\n' * MAX_EVENT_LINES + b'{"event": "done"}\n')
+    assert _read_events(str(channel)) == ([{"event": "cell"}] * MAX_EVENT_LINES, True)
+
+
 def test_csv_is_replaced_atomically_and_a_failed_write_leaves_nothing_current(tmp_path: Path) -> None:
     out = tmp_path / "grades.csv"
     out.write_text("old grades\n")

@@ -287,6 +287,13 @@ for fd in range(3, 40):
             channel.write(line)
     except Exception:
         pass"""
+EVENT_FLOOD = """
+for fd in range(3, 40):
+    try:
+        with open(fd + 0, "wb", closefd=False) as channel:
+            channel.write(b'{}\\n' * 3_000_000)   # 3 million events of 3 bytes each, well within the file-size limit
+    except Exception:
+        pass"""
 # Writing the runner's own memory: through /proc/self/mem (read-only in the sandbox), or through numpy's as_strided,
 # which does not check bounds (review: with an object's address, any byte of the process is in reach).
 PROC_MEM = """
@@ -464,6 +471,9 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
         "dispatch_subclass": (notebook(corr2d=DISPATCH_SUBCLASS), REVIEW_ALL_FORBIDDING),
         # Flooding the result channel with what is cheap to write and dear to parse: the grader drops the line.
         "result_flood": (notebook(after=(RESULT_FLOOD,)), full),
+        # Millions of tiny events: the grader reads the first ten thousand lines; the tests' reports, after them, are
+        # lost, so the flood costs every question, and each row says why.
+        "event_flood": (notebook(after=(EVENT_FLOOD,)), {q: ("error", 0) for q in POINTS}),
         "proc_mem_write": (notebook(double=PROC_MEM), {**full, "double": ("failed", 0)}),
         "strided_memory": (notebook(double=STRIDED_MEMORY), REVIEW_ALL_FORBIDDING),
         # A name bound thirty thousand times (within the size limit on code): the scan, in the grader's own untimed
@@ -560,6 +570,11 @@ def test_forbidden_and_review_messages_name_what_was_used(batch) -> None:
     assert "getattr" in _rows(batch, "computed_name_99_battery.ipynb")["maxpool"]["message"]
     assert "convolution" in _rows(batch, "computed_name_99_battery.ipynb")["corr2d"]["message"]
     assert "review" in batch["result"].stdout   # the summary lists what a person must look at
+
+
+def test_an_event_flood_is_named_in_its_rows(batch) -> None:
+    rows = _rows(batch, f"event_flood_{EXERCISE}.ipynb")
+    assert all("flooded the grader's channel" in r["message"] for r in rows.values()), rows
 
 
 def test_links_special_files_and_bad_names_get_one_invalid_row_each(batch) -> None:
