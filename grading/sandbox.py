@@ -274,7 +274,9 @@ class Sandbox:
                     _kill(process)
             seconds = time.monotonic() - start
             events, flooded = _read_events(results_path)
-            log_tail = Path(log_path).read_bytes()[-2000:].decode("utf-8", "replace")
+            with open(log_path, "rb") as log:   # up to the run's 64 MiB file-size limit: read only the tail
+                log.seek(max(0, os.fstat(log.fileno()).st_size - 2000))
+                log_tail = log.read().decode("utf-8", "replace")
             return SandboxRun(events, process.returncode, timed_out, seconds, log_tail, flooded)
         finally:
             shutil.rmtree(private, ignore_errors=True)
