@@ -17,9 +17,9 @@ from grading.sandbox import SandboxRun
 
 def _judge_test(test: Test, event: Optional[dict], reference: List[dict], run: SandboxRun) -> Tuple[str, str]:
     """(status, message) of one test: passed, failed, error, timeout or forbidden."""
+    if run.flooded:   # what was read may be forged, and the real reports that would show it went unread
+        return "error", "the notebook flooded the grader's channel with lines: no result of its run can be trusted"
     if event is None:
-        if run.flooded:
-            return "error", "the notebook flooded the grader's channel with lines: this test's result was lost"
         if run.timed_out:
             return "timeout", "the notebook ran past its time limit before this test ran"
         return "error", f"the notebook's process ended (exit status {run.returncode}) before this test ran"

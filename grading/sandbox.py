@@ -315,9 +315,9 @@ MAX_EVENT_LINES = 10_000
 
 
 def _read_events(path: str) -> Tuple[List[dict], bool]:
-    """The run's events, from its first MAX_EVENT_LINES lines, and whether there were more; a line that would build
-    more than MAX_CONTAINERS lists and dicts is dropped unparsed (64 MiB of `[[],[],...]` is 21 million lists, 1.5 GB
-    in the grader's memory, per notebook graded in parallel). What a flood pushes past the limit is lost."""
+    """The run's events, from its first MAX_EVENT_LINES lines, and whether there were more (the judge then trusts
+    none of them); a line that would build more than MAX_CONTAINERS lists and dicts is dropped unparsed (64 MiB of
+    `[[],[],...]` is 21 million lists, 1.5 GB in the grader's memory, per notebook graded in parallel)."""
     events = []
     with open(path, "rb") as results:
         for line in itertools.islice(results, MAX_EVENT_LINES):
@@ -329,5 +329,5 @@ def _read_events(path: str) -> Tuple[List[dict], bool]:
                 continue
             if type(event) is dict:
                 events.append(event)
-        flooded = bool(results.readline())
+        flooded = results.read(1) != b""   # not readline(): the next line may be 64 MiB long
     return events, flooded

@@ -221,6 +221,18 @@ for fd in range(3, 64):
             pass
 os.kill(os.getpid(), 9)
 """
+# Forged results and closing report first, then enough lines that the real ones (duplicates, which would show the
+# forgery) go unread; written through `open(fd + 0)`, which the scan does not read as a file descriptor.
+FORGE_THEN_FLOOD = FORGE.split("for fd in")[0] + """
+events.append(json.dumps({"event": "done", "seconds": 1.0, "loaded": []}) + "\\n")
+flood = "".join(events) + "{}\\n" * 10_000
+for fd in range(3, 40):
+    try:
+        with open(fd + 0, "w", closefd=False) as channel:
+            channel.write(flood)
+    except Exception:
+        pass
+"""
 PATCHES = """
 import builtins, numpy, torch
 torch.allclose = lambda *a, **k: True
@@ -398,6 +410,8 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
         "forge_results": (notebook(BLANK, after=(FORGE,)), {**{q: ("review", 0) for q in ("corr2d", "maxpool",
                                                                                           "grad")},
                                                             "double": ("failed", 1)}),
+        # Forged results, then a flood that pushes the real ones (which would show the forgery) past what is read.
+        "forge_then_flood": (notebook(BLANK, after=(FORGE_THEN_FLOOD,)), {q: ("error", 0) for q in POINTS}),
         "patch_everything": (notebook(BLANK, after=(PATCHES,)), {q: (None, 0) for q in POINTS}),
         "patch_tolist": (notebook(corr2d="def corr2d(X, K):\n    return torch.zeros(2, 2)",
                                   after=("torch.Tensor.tolist = lambda self: [19.0, 25.0, 37.0, 43.0]",)),
@@ -471,8 +485,8 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
         "dispatch_subclass": (notebook(corr2d=DISPATCH_SUBCLASS), REVIEW_ALL_FORBIDDING),
         # Flooding the result channel with what is cheap to write and dear to parse: the grader drops the line.
         "result_flood": (notebook(after=(RESULT_FLOOD,)), full),
-        # Millions of tiny events: the grader reads the first ten thousand lines; the tests' reports, after them, are
-        # lost, so the flood costs every question, and each row says why.
+        # Millions of tiny events: the grader reads the first ten thousand lines and trusts none of a flooded run's
+        # reports, so the flood costs every question, and each row says why.
         "event_flood": (notebook(after=(EVENT_FLOOD,)), {q: ("error", 0) for q in POINTS}),
         "proc_mem_write": (notebook(double=PROC_MEM), {**full, "double": ("failed", 0)}),
         "strided_memory": (notebook(double=STRIDED_MEMORY), REVIEW_ALL_FORBIDDING),
@@ -573,8 +587,9 @@ def test_forbidden_and_review_messages_name_what_was_used(batch) -> None:
 
 
 def test_an_event_flood_is_named_in_its_rows(batch) -> None:
-    rows = _rows(batch, f"event_flood_{EXERCISE}.ipynb")
-    assert all("flooded the grader's channel" in r["message"] for r in rows.values()), rows
+    for name in ("event_flood", "forge_then_flood"):
+        rows = _rows(batch, f"{name}_{EXERCISE}.ipynb")
+        assert all("flooded the grader's channel" in r["message"] for r in rows.values()), rows
 
 
 def test_links_special_files_and_bad_names_get_one_invalid_row_each(batch) -> None:
