@@ -296,18 +296,22 @@ def _python(source: str, budget: int) -> Tuple[Optional[ast.Module], int]:
     from IPython.core.inputtransformer2 import TransformerManager
     # Each line keeps its own ending: str.splitlines also breaks at a form feed or U+2028, which Python reads inside a
     # string or a comment, and joining with "\n" made `s = "<FF>"; c = F.conv2d` a syntax error the scan skipped.
-    cell, escapes = [], 0
+    cell = []
     for line in source.splitlines(keepends=True):
         content = line.rstrip(_LINE_ENDS)
         text = _MAGIC_CODE.sub(r"\1", content)
-        text = "" if _MAGIC_HARMLESS.match(text) else _config_as_python(text)
-        escapes += bool(_MAYBE_ESCAPE.search(text))
-        cell.append(text + line[len(content):])
-    budget -= escapes * len(source)
-    if budget < 0:
-        return UNREADABLE, 0
+        cell.append(("" if _MAGIC_HARMLESS.match(text) else _config_as_python(text)) + line[len(content):])
     try:
-        return ast.parse(TransformerManager().transform_cell("".join(cell) + "\n")), budget
+        # IPython's transform_cell, in its steps: the line steps (prompts such as `>>> ` stripped, cell magics) cost
+        # one pass; the escapes are counted on what they leave, which is what the costly token step rewrites.
+        shell = TransformerManager()
+        lines = ("".join(cell) + "\n").splitlines(keepends=True)
+        for transform in shell.cleanup_transforms + shell.line_transforms:
+            lines = transform(lines)
+        budget -= sum(bool(_MAYBE_ESCAPE.search(line)) for line in lines) * len(source)
+        if budget < 0:
+            return UNREADABLE, 0
+        return ast.parse("".join(shell.do_token_transforms(lines))), budget
     except SyntaxError:
         return None, budget   # IPython cannot run it either
     except Exception:   # ValueError (null bytes), RecursionError, MemoryError, IPython's own failures

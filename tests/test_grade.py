@@ -244,11 +244,14 @@ def test_a_cell_of_thousands_of_escapes_is_read_as_unreadable_without_ipython(mo
     """IPython's rewrite costs escapes x length (65,536 `!ls` lines: 377 s): past a budget the scan skips it."""
     from IPython.core.inputtransformer2 import TransformerManager
     calls: List[int] = []
-    original = TransformerManager.transform_cell
-    monkeypatch.setattr(TransformerManager, "transform_cell", lambda self, cell: calls.append(len(cell)) or
-                        original(self, cell))
+    original = TransformerManager.do_token_transforms   # the costly step: escapes x length
+    monkeypatch.setattr(TransformerManager, "do_token_transforms", lambda self, lines: calls.append(len(lines)) or
+                        original(self, lines))
     flood = scan_cell("x = 1\n" + "!ls\n" * 60_000)
     assert calls == [] and any(f.kind == "review" and "could not read" in f.what for f in flood), flood
+    for prompt in (">>> ", "In [1]: ", "   ...: "):   # IPython strips pasted prompts before it rewrites escapes
+        flood = scan_cell(f"{prompt}!ls\n" * 30_000)
+        assert calls == [] and any(f.kind == "review" and "could not read" in f.what for f in flood), (prompt, flood)
     few = scan_cell("x = 1\n" + "!ls\n" * 3)
     assert len(calls) == 1 and any(f.kind == "review" and "get_ipython" in f.what for f in few), few
     calls.clear()   # the budget is the notebook's: many small floods spend it as one large one does

@@ -496,6 +496,8 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
             "return Y", "return Y + x")), full),
         # Escapes that IPython rewrites one at a time, tokenizing the cell again after each: the scan stops early.
         "escape_flood": (notebook(after=("!true\n" * 600,)), REVIEW_ALL_FORBIDDING),
+        # The same behind pasted prompts, which IPython strips before it rewrites the escapes.
+        "prompt_escape_flood": (notebook(after=(">>> !true\n" * 600,)), REVIEW_ALL_FORBIDDING),
         # A fork bomb fills its own process limit, not the one of the classmate graded beside it.
         "fork_bomb": (notebook(before=(FORK_BOMB,)), REVIEW_ALL_FORBIDDING),
         "fork_bomb_victim": (notebook(double=BOMB_VICTIM), REVIEW_ALL_FORBIDDING),
