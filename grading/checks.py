@@ -8,51 +8,53 @@ A test is written once and used in two places:
   trusted grader compares it afterwards with what the reference solution recorded, so nothing the submission does
   to the comparison functions in its own process can change a score.
 
-`no_library()` marks the part of a test in which the student's code must not call the library functions the
-question asks them to write (torch's convolution/pooling/unfold, the book's own reference helpers). Whether a
-submission did is decided by the grader from the notebook's source and from a trace the runner takes (see
-`grading.forbidden`), never by this module, the only part of the grader a submission's process can import.
+`no_library()` marks the part of a test in which the student's code must not do what the question asks them to
+write. Two kinds of evidence decide, the same in a student's notebook and in the grader: the answer's closure
+checked against the question's allow-list (`grading.policy`, read by `grading.forbidden`), and the operation trace
+below (`OperationTrace`: every ATen operation, and calls of numpy's and the book's convolution and pooling, that
+the code under test runs). In the sandbox, the grader has made the first verdict outside the submission's process
+and the runner supplies the trace; in a notebook, `no_library()` makes both itself, for immediate feedback.
 """
 from __future__ import annotations
 
 import contextlib
-import importlib
-from typing import Any, Callable, ContextManager, Dict, Iterator, List, Optional, Tuple
+import inspect
+import os
+import re
+import sys
+import threading
+from typing import Any, Callable, ContextManager, Dict, Iterator, List, Optional, Sequence
 
-__all__ = ["check", "no_library", "to_plain", "ForbiddenCall", "LIBRARY", "AUTOGRAD"]
+__all__ = ["check", "no_library", "to_plain", "ForbiddenCall", "OperationTrace", "notebook_path", "FORBIDDEN_OPS",
+           "AUTOGRAD_OPS"]
 
 _MISSING = object()
 MAX_ELEMENTS = 1_000_000
 
-# The functions a question may forbid, as "module:attribute" (attribute paths may contain dots).
-LIBRARY = (
-    "torch.nn.functional:conv1d", "torch.nn.functional:conv2d", "torch.nn.functional:conv3d",
-    "torch.nn.functional:conv_transpose1d", "torch.nn.functional:conv_transpose2d",
-    "torch.nn.functional:unfold", "torch.nn.functional:fold",
-    "torch.nn.functional:max_pool1d", "torch.nn.functional:max_pool2d", "torch.nn.functional:avg_pool1d",
-    "torch.nn.functional:avg_pool2d", "torch.nn.functional:max_pool2d_with_indices",
-    "torch.nn.functional:adaptive_max_pool2d", "torch.nn.functional:adaptive_avg_pool2d",
-    "torch:conv1d", "torch:conv2d", "torch:conv3d", "torch:convolution", "torch:conv_transpose2d",
-    "torch:max_pool2d", "torch:avg_pool1d", "torch:max_pool1d",
-    "numpy:convolve", "numpy:correlate",
-    "book.conv:corr2d", "book.conv:corr2d_multi_in", "book.conv:corr2d_multi_in_out",
-    "book.conv:corr2d_multi_in_out_1x1", "book.conv:windows", "book.conv:conv2d", "book.conv:conv_transpose2d",
-    "book.conv:conv2d_backward", "book.conv:convolve1d", "book.conv:convolve2d",
-    "book.pool:pool2d", "book.pool:max_pool2d", "book.pool:avg_pool2d",
-    "book.shapes:conv_output_size", "book.shapes:conv_transpose_output_size", "book.shapes:pool_output_size",
-    "book.shapes:trace", "book.cost:conv2d_flops", "book.cost:conv2d_memory",
-)
-AUTOGRAD = ("torch.autograd:grad", "torch.autograd:backward", "torch:Tensor.backward")
+# ATen operator names (a trace's `func.overloadpacket.__name__`) that compute a convolution or pooling for you.
+FORBIDDEN_OPS = r"(^|_)(conv(olution)?[a-z0-9_]*|[a-z0-9_]*pool[a-z0-9_]*|im2col|col2im|unfold[a-z_]*|fold)$"
+# ... and those that only run when autograd differentiates something.
+AUTOGRAD_OPS = r"_backward(_data|_input|_weight)?$"
+GRAD_TURNED_ON = "grad mode turned back on"
+SUBCLASS_DISPATCH = "a tensor subclass ran its own dispatch"
 
 
 class ForbiddenCall(AssertionError):
     """The student's code called a library function the question asks them to write themselves."""
 
 
+class Untraced(Exception):
+    """The code under test ran where the operation trace cannot follow it (another thread or process)."""
+
+
 # Set by the grading sandbox's runner: a list that `check` appends records to, and the tracing context manager
 # that `no_library` enters. Both are None in a student's notebook.
 _recorder: Optional[List[Dict[str, Any]]] = None
 _guard: Optional[Callable[[bool], ContextManager[None]]] = None
+# Set by the sandbox's `no_library` when a test entered it (the runner clears it before each test): the values that
+# test checks are turned into plain data under the trace too, so no work the answer deferred (a method that runs
+# when a result is converted) escapes it.
+_traced_test: Optional[bool] = None   # None: no block yet; else the block's `autograd`
 
 
 def check(value: Any, expected: Any = _MISSING, *, rule: Optional[str] = None, context: Any = None,
@@ -62,7 +64,9 @@ def check(value: Any, expected: Any = _MISSING, *, rule: Optional[str] = None, c
     Hidden tests call `check(value)` without `expected`: the grader compares with the reference solution's value.
     """
     if _recorder is not None:
-        _recorder.append(_record(value, expected, rule, context, atol, rtol))
+        with (_guard(_traced_test) if _guard is not None and _traced_test is not None else contextlib.nullcontext()):
+            record = _record(value, expected, rule, context, atol, rtol)
+        _recorder.append(record)
         return
     from grading.compare import apply_rule, compare, decode   # numpy only when a notebook checks
     got = decode(to_plain(value))
@@ -140,48 +144,231 @@ def _loaded(name: str):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Forbidden library calls
+# The operation trace
 # ---------------------------------------------------------------------------------------------------------------
 
-def _resolve(spec: str) -> Tuple[Any, str, Any]:
-    """'torch:Tensor.backward' -> (torch.Tensor, 'backward', the function)."""
-    module_name, attribute = spec.split(":")
-    owner = importlib.import_module(module_name)
-    *path, name = attribute.split(".")
-    for part in path:
-        owner = getattr(owner, part)
-    return owner, name, getattr(owner, name)
+class OperationTrace:
+    """`no_library()`'s trace: the ATen operations, and calls of numpy's and the book's convolution and pooling
+    helpers, that the code under test runs. Entering it returns a context manager; on leaving it, it raises
+    `ForbiddenCall` naming the first forbidden operation seen. With `autograd=True` the block runs under
+    `torch.no_grad()`, so no graph exists to differentiate, and grad mode turned back on is autograd by hand.
+
+    In the sandbox (`untraced=True`) it also refuses to vouch for code that ran beside it: another thread or a child
+    process alive, or one started (the sandbox's PID namespace allocated a pid), while the code under test ran.
+    """
+
+    def __init__(self, untraced: bool = False) -> None:
+        import torch
+        from torch.utils._python_dispatch import TorchDispatchMode
+        self.torch, self.untraced = torch, untraced
+        self.forbidden, self.autograd = re.compile(FORBIDDEN_OPS), re.compile(AUTOGRAD_OPS)
+        self.active: Optional[List[str]] = None   # the operations the innermost block ran, by name
+        self.flags: set = set()    # ... and what else the trace saw in it
+        self.no_grad = False       # inside a no_library(autograd=True) block
+        self._current_frames = sys._current_frames
+        trace = self
+
+        class Trace(TorchDispatchMode):
+            @classmethod
+            def _should_skip_dynamo(cls):   # else the first use imports torch._dynamo: seconds, per submission
+                return False
+
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                if trace.active is not None:
+                    trace.active.append(func.overloadpacket.__name__)
+                    if trace.no_grad and torch.is_grad_enabled():
+                        trace.flags.add(GRAD_TURNED_ON)
+                    if any(kind is not torch.Tensor for kind in types):
+                        # A tensor subclass's own __torch_dispatch__ runs next, while this mode steps aside.
+                        trace.flags.add(SUBCLASS_DISPATCH)
+                return func(*args, **(kwargs or {}))
+
+        self.Trace = Trace
+        self._count_python_helpers()
+
+    def _count_python_helpers(self) -> None:
+        """numpy's convolution and the book's helpers are not ATen operations: count their calls, numpy's at the C
+        entry points that every Python route to them ends in."""
+        import numpy
+        owners = [(numpy, ("convolve", "correlate"))]
+        for name in ("numpy.core.numeric", "numpy.core.multiarray", "numpy.core._multiarray_umath"):
+            module = sys.modules.get(name)
+            if module is not None:
+                owners.append((module, tuple(n for n in ("convolve", "correlate", "correlate2")
+                                             if callable(vars(module).get(n)))))
+        try:
+            import book.conv, book.cost, book.pool, book.shapes
+            owners += [(module, tuple(n for n in module.__all__ if inspect.isfunction(getattr(module, n))))
+                       for module in (book.conv, book.pool, book.shapes, book.cost)]
+        except ImportError:
+            pass
+        done: Dict[int, Any] = {}
+        for owner, names in owners:
+            for name in names:
+                function = getattr(owner, name)
+                if getattr(function, "_counted_by_trace", False):
+                    continue   # a second trace in the same kernel: already counted
+                if id(function) not in done:   # one counter per function, however many modules re-export it
+                    done[id(function)] = self._counted(function, f"{owner.__name__}.{name}")
+                setattr(owner, name, done[id(function)])
+
+    def _counted(self, function: Callable, label: str) -> Callable:
+        def counted(*args, **kwargs):   # no functools.wraps: it would hand out the original as __wrapped__
+            active = _trace.active if _trace is not None else None
+            if active is not None:
+                active.append(label)
+            return function(*args, **kwargs)
+        counted.__name__, counted.__doc__ = getattr(function, "__name__", label), getattr(function, "__doc__", "")
+        counted._counted_by_trace = True
+        return counted
+
+    def _beside(self) -> str:
+        """Why code might run beside the traced thread, which is all a TorchDispatchMode sees."""
+        others = set(self._current_frames()) - {threading.get_ident()}
+        if others:
+            # tqdm's monitor thread only watches its progress bars: a training loop with a bar stays traced.
+            monitor = getattr(sys.modules.get("tqdm._monitor"), "TMonitor", None)
+            if monitor is None or others - {t.ident for t in threading.enumerate() if isinstance(t, monitor)}:
+                return "another thread was running"
+        try:
+            for task in os.listdir("/proc/self/task"):
+                with open(f"/proc/self/task/{task}/children") as children:
+                    if children.read().strip():
+                        return "a child process was running"
+        except OSError:
+            pass
+        return ""
+
+    @staticmethod
+    def _last_pid() -> str:
+        try:
+            with open("/proc/sys/kernel/ns_last_pid") as last:
+                return last.read().strip()
+        except OSError:
+            return ""
+
+    @contextlib.contextmanager
+    def __call__(self, autograd: bool = False) -> Iterator[None]:
+        seen: List[str] = []
+        flags: set = set()
+        outer, self.active = self.active, seen
+        outer_flags, self.flags = self.flags, flags
+        outer_no_grad, self.no_grad = self.no_grad, autograd or self.no_grad
+        why, first_pid = (self._beside(), self._last_pid()) if self.untraced else ("", "")
+        try:
+            with self.Trace(), (self.torch.no_grad() if autograd else contextlib.nullcontext()):
+                yield
+        finally:
+            self.active, self.flags, self.no_grad = outer, outer_flags, outer_no_grad
+        if self.untraced:
+            why = why or self._beside() or ("a thread or process was started" if self._last_pid() != first_pid
+                                            else "")
+        why = why or (SUBCLASS_DISPATCH if SUBCLASS_DISPATCH in flags else "")
+        for name in seen:
+            if self.forbidden.search(name) or "." in name:
+                raise ForbiddenCall(f"the code under test ran {name}, which this question asks you to write "
+                                    "yourself")
+            if autograd and self.autograd.search(name):
+                raise ForbiddenCall(f"the code under test ran autograd ({name}), which this question asks you "
+                                    "to do by hand")
+        if autograd and GRAD_TURNED_ON in flags:
+            raise ForbiddenCall(f"the code under test ran autograd ({GRAD_TURNED_ON}), which this question asks "
+                                "you to do by hand")
+        if why:
+            raise Untraced(f"{why} while the code under test ran, where the operation trace cannot follow")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# no_library(): in the sandbox, the runner's trace; in a notebook, the grader's own two verdicts
+# ---------------------------------------------------------------------------------------------------------------
+
+_trace: Optional[OperationTrace] = None   # the trace counted helpers report to (the sandbox's or the notebook's)
 
 
 @contextlib.contextmanager
-def no_library(autograd: bool = False) -> Iterator[None]:
-    """Inside this block the student's code must not call `LIBRARY` (and, with `autograd=True`, autograd).
+def no_library(autograd: bool = False, allow: Sequence[str] = (), forbid: Sequence[str] = ()) -> Iterator[None]:
+    """Inside this block the student's code must not do what the question asks them to write (and, with
+    `autograd=True`, must not use autograd). `allow` and `forbid` (literal dotted or method names) are the
+    question's own changes to the policy's allow-list, read by the grader from the test's source too.
 
-    In the grading sandbox the runner supplies `_guard`, which traces the operations the code executes; the grader
-    also reads the notebook's source, outside the sandbox, so nothing done here decides a grade on its own. In a
-    student's notebook the functions are swapped for ones that raise, for immediate feedback.
+    In the grading sandbox the runner supplies `_guard`, the trace; the grader has already judged the answer's
+    source outside the sandbox. In a student's notebook this checks the answer's source against the same policy,
+    then traces the block with the same trace, so the student sees at once the verdict the grader will give.
     """
+    global _trace, _traced_test
     if _guard is not None:
+        _traced_test = bool(autograd or _traced_test)
         with _guard(autograd):
             yield
         return
-    specs = LIBRARY + (AUTOGRAD if autograd else ())
-    swapped = []
-    for spec in specs:
-        try:
-            owner, name, function = _resolve(spec)
-        except (ImportError, AttributeError):
-            continue
-        swapped.append((owner, name, function))
-        setattr(owner, name, _refusing(spec))
-    try:
+    _check_source_locally(_test_parameters(), autograd, tuple(allow), tuple(forbid))
+    if _trace is None:
+        _trace = OperationTrace()
+    with _trace(autograd):
         yield
-    finally:
-        for owner, name, function in swapped:
-            setattr(owner, name, function)
 
 
-def _refusing(spec: str):
-    def refuse(*args, **kwargs):
-        raise ForbiddenCall(f"this question asks you to write it yourself: do not call {spec.replace(':', '.')}")
-    return refuse
+def _test_parameters() -> List[str]:
+    """The names the running test takes from the notebook (its function's parameters): the answer it calls."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name.startswith("test") and "contextlib" not in code.co_filename:
+            return [n for n in code.co_varnames[:code.co_argcount] if n != "env"]
+        frame = frame.f_back
+    return []
+
+
+def _check_source_locally(names: Sequence[str], autograd: bool, allow: Sequence[str] = (),
+                          forbid: Sequence[str] = ()) -> None:
+    """The grader's verdict on the answer's source, from the cells this kernel ran (in the order it ran them)."""
+    if not names:
+        return
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    decided = local_verdict(shell.history_manager.input_hist_raw[1:], names, autograd, allow, forbid)
+    if decided is not None:
+        raise ForbiddenCall(decided[1])
+
+
+def local_verdict(history: Sequence[str], names: Sequence[str], autograd: bool = False, allow: Sequence[str] = (),
+                  forbid: Sequence[str] = ()) -> Optional[tuple]:
+    """What the grader's source verdict (`grading.forbidden.verdict`) is on the answer named `names`, read from the
+    cells a kernel ran, in the order it ran them: (status, message), or None when the answer is clean."""
+    from grading.forbidden import Notebook, verdict
+    from grading.policy import Policy
+    cells = [{"id": None, "source": source} for source in history]
+    answer = Notebook(cells).answer(Policy(autograd=autograd, allow=tuple(allow), forbid=tuple(forbid)), names)
+    return verdict(answer.findings, cell_label="input")
+
+
+def notebook_path(exercise: str) -> str:
+    """This exercise's notebook, for otter's checks, also when a download renamed it (`NAME (1).ipynb`,
+    `Copy of NAME.ipynb`): the file of that name if it exists, else the notebook Jupyter says this kernel runs,
+    else the newest notebook here whose metadata names the exercise; FileNotFoundError, saying what to do, if none."""
+    import glob
+    import json
+    name = f"{exercise}.ipynb"
+    if os.path.isfile(name):
+        return name
+    session = os.environ.get("JPY_SESSION_NAME", "")
+    if session.endswith(".ipynb") and os.path.isfile(session):
+        return session
+    candidates = []
+    for path in glob.glob("*.ipynb"):
+        try:
+            with open(path, encoding="utf-8") as file:
+                claimed = json.load(file).get("metadata", {}).get("book", {}).get("exercise")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if claimed == exercise:
+            candidates.append(path)
+    if not candidates:
+        raise FileNotFoundError(f"no notebook of exercise {exercise} in {os.getcwd()}: start Jupyter in the folder "
+                                f"that holds the notebook, or name it {exercise}.ipynb")
+    return max(candidates, key=os.path.getmtime)

@@ -1,96 +1,34 @@
-"""Deciding, outside the submission's process, whether an answer used what its question forbids.
+"""Deciding, from a notebook's source, what a question's answer is and whether it uses what the question forbids.
 
-Two kinds of evidence, combined by `grading.judge`:
+A question whose tests call the student's code inside `no_library()` is judged by its answer's *closure*: the
+top-level statements whose effect the tests' names can see (the last definition of each name and what changed it
+after that, in notebook order), the statements those read, and so on. Everything in the closure must be on the
+question's allow-list (`grading.policy`); a reference outside it fails the question, code whose target cannot be
+read from the source goes to a person (`review`), and the rest of the notebook never counts.
 
-* the notebook's source, read here (an AST walk of every code cell, after IPython's own syntax transforms): a
-  reference to a convolution, pooling, unfold/fold or im2col function or module (torch's, scipy's, numpy's, the
-  book's), to `torch.ops`, `torch._C` or `__wrapped__` is *forbidden*; code whose target cannot be read from the
-  source (`eval`/`exec`, `getattr` with a computed name, `importlib`, `__import__`, `sys.modules`, frames,
-  private attributes, the shell, the grader's own modules) needs *review* by a person;
-* an operation-level trace taken by the runner while the tests call the answer (`FORBIDDEN_OPS`, `AUTOGRAD_OPS`,
-  applied to ATen operator names), which catches a forbidden call reached through a helper defined elsewhere.
-
-The source check is the wall: nothing a cell does at run time can change what its source says. The trace runs in
-the submission's process, so on its own it is evidence, not proof; defeating it needs exactly the introspection the
-source check sends to review.
+The closure is also what runs: the sandbox executes a clean closure alone, in a fresh interpreter, with the
+operation trace armed before any of it runs (`Notebook.program`), so no other cell can rebind, patch or hide
+anything, and the trace's evidence is the closure's own.
 """
 from __future__ import annotations
 
 import ast
-import functools
-import importlib.machinery
-import os
+import bisect
 import re
-import sys
-from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
-__all__ = ["Finding", "Notebook", "scan_cell", "FORBIDDEN_OPS", "AUTOGRAD_OPS", "WATCHED_MODULES", "is_scaffold"]
+# IPython's input transformer is imported here, once, when the grader starts: imported lazily by two threads at
+# once, importlib's deadlock avoidance can hand one of them a partly initialised module.
+from IPython.core.inputtransformer2 import TransformerManager
 
-# ATen operator names (a trace's `func.overloadpacket.__name__`) that compute a convolution or pooling for you.
-FORBIDDEN_OPS = r"(^|_)(conv(olution)?[a-z0-9_]*|[a-z0-9_]*pool[a-z0-9_]*|im2col|col2im|unfold[a-z_]*|fold)$"
-# ... and those that only run when autograd differentiates something.
-AUTOGRAD_OPS = r"_backward(_data|_input|_weight)?$"
+from grading.policy import HOOKS, Policy, is_builtin
 
-# Libraries whose convolution or pooling the ATen trace cannot see (they are not torch): the runner reports which of
-# them the run loaded, and one the source never imports was reached by a route the source hides.
-WATCHED_MODULES = ("scipy.signal", "scipy.ndimage", "cv2", "skimage")   # not PIL.ImageFilter: PIL.Image loads it
-
-# Attribute or imported names that are a library's convolution, pooling or window extraction.
-_OPERATION = re.compile(r"^(conv\w*|\w*Conv\w*|\w+_conv\w*|\w*convolution\w*|\w*[pP]ool(ing)?\w*|unfold\w*|Unfold|"
-                        r"fold|Fold|im2col|col2im|correlate\w*|convolve\w*|\w*fftconvolve|oaconvolve|"
-                        r"mkldnn\w*|cudnn\w*|miopen\w*|slow_conv\w*|thnn\w*|sliding_window_view|view_as_windows)$")
-_FORBIDDEN_MODULES = ("scipy.signal", "scipy.ndimage", "book.conv", "book.pool", "book.shapes", "book.cost",
-                      "book.viz", "book.train", "torch.ops", "torch._C", "PIL.ImageFilter", "cv2", "skimage")
-_ALLOWED_BOOK = ("book.data",)
-_AUTOGRAD = {"backward", "grad", "autograd", "enable_grad", "set_grad_enabled", "func", "functorch", "vjp", "jvp",
-             "jacrev", "jacfwd", "hessian", "vmap", "grad_fn", "retain_grad", "register_hook"}
-_REVIEW_CALLS = {"eval", "exec", "compile", "__import__", "globals", "locals", "vars", "breakpoint",
-                 "get_ipython", "memoryview"}
-_NAME_ACCESS = {"getattr", "setattr", "delattr", "hasattr"}
-_REVIEW_MODULES = ("importlib", "ctypes", "cffi", "gc", "inspect", "builtins", "marshal", "pickle",
-                   "dill", "cloudpickle", "runpy", "subprocess", "multiprocessing", "code", "codeop", "pty",
-                   "signal", "socket", "threading", "_thread", "resource", "mmap", "pdb", "trace",
-                   "tracemalloc", "faulthandler", "grading", "otter", "book.grade", "IPython", "ipykernel",
-                   "torch.utils._python_dispatch", "torch.overrides", "torch.library", "torch.utils.cpp_extension",
-                   "numpy.ctypeslib", "concurrent", "asyncio", "atexit", "pkgutil", "pydoc", "timeit", "cProfile",
-                   "profile", "doctest", "sympy", "yaml", "copyreg", "shelve", "zipimport", "numba", "cython",
-                   "torch.jit", "torch.fx", "torch.export", "torch.compiler", "torch.hub",
-                   # ... and what resolves a name, or runs code, given as a string (so the source shows only data)
-                   "unittest", "logging.config", "torch.utils.benchmark", "torch.package", "torch.multiprocessing",
-                   "torch.distributed", "traitlets", "jinja2", "numexpr", "site", "sysconfig")
-_REVIEW_ATTRIBUTES = {"system", "popen", "fork", "forkpty", "kill", "killpg", "fdopen", "dup", "dup2", "write",
-                      "pipe", "setsid", "abort", "spawnv", "spawnl", "execv", "execl", "execve", "execvp",
-                      "posix_spawn", "modules", "tb_frame", "tb_next", "f_back", "f_locals", "f_globals",
-                      "f_builtins", "f_code", "gi_frame", "cr_frame", "ag_frame", "co_code", "func_globals",
-                      "attrgetter", "methodcaller", "load_library", "from_file", "run_cell", "user_ns", "settrace",
-                      "setprofile", "FunctionType", "CodeType", "LambdaType", "MethodType", "jit", "fx", "export",
-                      "compile", "compiler", "hub", "load_inline", "resolve_name", "locate",
-                      # string -> object: a format field, an annotation, an import path, a pickled reference
-                      "get_field", "vformat", "Formatter", "get_type_hints", "ForwardRef", "get_annotations",
-                      "import_item", "import_string", "import_module", "compile_expression", "Unpickler",
-                      "ForkingPickler", "read_pickle", "find_class", "meta_path", "path_hooks",
-                      "path_importer_cache", "new_class", "make_dataclass",
-                      # raw addresses and arrays built on them
-                      "ctypes", "DummyArray", "data_ptr", "untyped_storage"}
-# Attributes flagged only on these modules (`sys.path` changes where `import` looks; `os.path` is harmless).
-_OWNED = {"write": ("os", "sys", "posix"), "modules": ("os", "sys", "posix"), "system": ("os", "sys", "posix"),
-          "kill": ("os", "sys", "posix"), "pipe": ("os", "sys", "posix"), "path": ("sys",),
-          "eval": ("pandas", "numexpr"), "query": ("pandas",),
-          # numpy's as_strided does not check bounds: with an address it reads and writes any byte of the process
-          "as_strided": ("numpy",)}
-_ALLOWED_DUNDERS = {"__init__", "__name__", "__doc__", "__len__", "__call__", "__repr__", "__str__"}
-# Hooks that make the interpreter, torch or numpy run a class's own code from inside their machinery (a tensor
-# subclass's __torch_dispatch__ runs where the trace has stepped aside), or read names held as text.
-_HOOKS = {"__torch_dispatch__", "__torch_function__", "__array_function__", "__array_ufunc__", "__array_finalize__",
-          "__array_wrap__", "__array_prepare__", "__array_interface__", "__array_struct__", "__array__",
-          "__getattr__", "__getattribute__", "__setattr__", "__delattr__", "__reduce__", "__reduce_ex__",
-          "__setstate__", "__del__", "__match_args__", "__init_subclass__", "__set_name__", "__class_getitem__",
-          "__instancecheck__", "__subclasscheck__", "__prepare__", "__mro_entries__", "__set__", "__get__",
-          "__dlpack__", "__index__"}
+__all__ = ["Finding", "Notebook", "scan_cell", "is_scaffold", "SCAFFOLD"]
 
 # otter's set-up and check cells: the runner skips them (it gets this pattern in its job), so the scan does too.
-SCAFFOLD = re.compile(r"^(import otter|grader\s*=\s*otter\.Notebook\(.*\)|grader\.\w+\(.*\))$")
+SCAFFOLD = re.compile(r"^(import otter|grader\s*=\s*otter\.Notebook\(.*\)|grader\.\w+\(.*\)|"
+                      r"from grading\.checks import \w+|grader\s*=\s*\w+\(.*\))$")
 
 
 def is_scaffold(source: str) -> bool:
@@ -106,8 +44,26 @@ class Finding:
     cell: int      # 1-based index among the notebook's code cells
     line: int
 
-    def describe(self) -> str:   # cell 0: evidence from the run, not from one place in the source
-        return f"{self.what} (code cell {self.cell}, line {self.line})" if self.cell else self.what
+    def describe(self, cell_label: str = "code cell") -> str:   # cell 0: evidence from the run, not the source
+        return f"{self.what} ({cell_label} {self.cell}, line {self.line})" if self.cell else self.what
+
+
+def verdict(findings: Sequence[Finding], cell_label: str = "code cell") -> Optional[Tuple[str, str]]:
+    """What findings against an answer make of its question, as (status, message): forbidden use costs the whole
+    question (the answer is not the student's own); code the source cannot show goes to a person. None: clean.
+    The grader's row and a student's own check say the same."""
+    used = [f for f in findings if f.kind in ("forbidden", "autograd")]
+    if used:
+        what = "autograd" if used[0].kind == "autograd" else "what this question does not allow"
+        listed = "; ".join(dict.fromkeys(f.describe(cell_label) for f in used[:4]))
+        return "failed", (f"forbidden: the answer uses {what} ({listed}); this question asks you to write it "
+                          "yourself with tensors, indexing, arithmetic and reductions")
+    review = [f for f in findings if f.kind == "review"]
+    if review:
+        listed = "; ".join(f.describe(cell_label) for f in review[:3]) + ("; ..." if len(review) > 3 else "")
+        return "review", (f"needs a person: the answer uses code whose target cannot be read from its source "
+                          f"({listed}), so a person checks that it does not call what the question forbids")
+    return None
 
 
 def _dotted(node: ast.AST) -> str:
@@ -122,245 +78,50 @@ def _dotted(node: ast.AST) -> str:
     return ""
 
 
-def _hides_target(name: str, owner: str) -> bool:
-    """Whether attribute `name` of module `owner` (as imported) reaches code or objects the source cannot show."""
-    top = owner.split(".")[0]
-    if name in ("load", "loads") and top != "json":
-        return True   # unpickling resolves any function by its name
-    return (name in _REVIEW_ATTRIBUTES and (name not in _OWNED or top in ("os", "sys", "posix", "types", "operator"))
-            or top in _OWNED.get(name, ()))
+# ---------------------------------------------------------------------------------------------------------------
+# Reading a cell as IPython will run it
+# ---------------------------------------------------------------------------------------------------------------
 
-
-def _module_matches(module: str, prefixes: Iterable[str]) -> Optional[str]:
-    return next((p for p in prefixes if module == p or module.startswith(p + ".")), None)
-
-
-class _Scanner(ast.NodeVisitor):
-    def __init__(self, cell: int, defined: Set[str], self_is_instance: bool = True) -> None:
-        self.cell, self.defined, self.self_is_instance = cell, defined, self_is_instance
-        self.findings: List[Finding] = []
-        self.aliases: Dict[str, str] = {}   # local name -> module it was imported as
-
-    def add(self, kind: str, what: str, node: ast.AST) -> None:
-        self.findings.append(Finding(kind, what, self.cell, getattr(node, "lineno", 0)))
-
-    def _import(self, module: str, node: ast.AST, names: Sequence[str] = ()) -> None:
-        if not _installed(module.split(".")[0]):
-            # Not part of the interpreter's installation: a module the notebook wrote itself (`open("m.py", "w")`,
-            # `%%writefile`), whose code this scan never sees.
-            self.add("review", f"import of {module or '.'}, which is not an installed module", node)
-            return
-        if _module_matches(module, _REVIEW_MODULES) or any(part.startswith("_") for part in module.split(".")):
-            if module not in ("torch._C",):
-                self.add("review", f"import of {module}", node)
-                return
-        if _module_matches(module, _FORBIDDEN_MODULES):
-            self.add("forbidden", module, node)
-            return
-        if (module == "book" or module.startswith("book.")) and not _module_matches(module, _ALLOWED_BOOK):
-            if module != "book" or any(n not in ("data",) for n in names) or not names:
-                self.add("forbidden", f"the book's helpers ({module})", node)
-                return
-        for name in names:
-            if name == "*" and module.split(".")[0] in ("torch", "numpy", "scipy", "book"):
-                self.add("forbidden", f"from {module} import *", node)
-            elif name != "*" and _OPERATION.match(name):
-                self.add("forbidden", f"{module}.{name}", node)
-            elif name in _AUTOGRAD:
-                self.add("autograd", f"{module}.{name}", node)
-            elif name.startswith("_"):
-                self.add("review", f"{module}.{name}", node)
-            elif f"{module}.{name}" in ("scipy.signal", "scipy.ndimage", "book.conv", "book.pool"):
-                self.add("forbidden", f"{module}.{name}", node)
-            elif _hides_target(name, module):
-                self.add("review", f"{module}.{name}", node)
-
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            self._import(alias.name, node)
-            self.aliases[(alias.asname or alias.name).split(".")[0]] = alias.name if alias.asname else \
-                alias.name.split(".")[0]
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        module = "." * node.level + (node.module or "")
-        self._import(module, node, [a.name for a in node.names])
-        for alias in node.names:
-            self.aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
-
-    def visit_Attribute(self, node: ast.Attribute) -> None:
-        name = node.attr
-        owner = _dotted(node.value)
-        base = owner.split(".")[0] if owner else ""
-        full = f"{self.aliases.get(base, base)}{owner[len(base):]}.{name}" if owner else f"(...).{name}"
-        if base == "self" and self.self_is_instance:
-            pass   # the student's own object's attributes (self.conv1 in a module they wrote)
-        elif name == "__wrapped__" or name == "ops" or name == "_C":
-            self.add("forbidden", full, node)
-        elif name.startswith("_") and name not in _ALLOWED_DUNDERS:
-            if not full.startswith(("torch._C", "torch.ops")):   # already forbidden as a whole
-                self.add("review", full, node)
-        elif _OPERATION.match(name) or name in ("signal", "ndimage") and base in self.aliases:
-            self.add("forbidden", full, node)
-        elif name in _AUTOGRAD:
-            self.add("autograd", full, node)
-        elif _hides_target(name, self.aliases.get(base, base)):
-            self.add("review", full, node)
-        self.generic_visit(node)
-
-    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
-        if node.name in _HOOKS:
-            self.add("review", f"a class's own {node.name}", node)
-        self.generic_visit(node)
-
-    visit_AsyncFunctionDef = visit_FunctionDef
-
-    def visit_Name(self, node: ast.Name) -> None:
-        if node.id in _HOOKS:   # `__torch_dispatch__ = handler` in a class body
-            self.add("review", f"a class's own {node.id}", node)
-            return
-        name = node.id
-        if name in _REVIEW_CALLS or name in ("__builtins__", "__loader__", "__spec__"):
-            self.add("review", f"{name}", node)
-        elif name in _NAME_ACCESS:
-            self.add("review", f"{name} with a name computed at run time", node)   # unless visit_Call saw a literal
-        elif _OPERATION.match(name) and name not in self.defined:
-            self.add("forbidden", name, node)
-
-    def visit_Match(self, node: ast.Match) -> None:
-        # `case object(conv2d=c)` reads `subject.conv2d`: each keyword of a class pattern is an attribute access
-        # that the AST holds as text. (A nested pattern's subject is an attribute of this one: read it as this.)
-        for case in node.cases:
-            for pattern in ast.walk(case.pattern):
-                if isinstance(pattern, ast.MatchClass):
-                    for name in pattern.kwd_attrs:
-                        self.visit_Attribute(ast.copy_location(ast.Attribute(value=node.subject, attr=name,
-                                                                             ctx=ast.Load()), pattern))
-        self.generic_visit(node)
-
-    def visit_Call(self, node: ast.Call) -> None:
-        function = node.func
-        if isinstance(function, ast.Name) and function.id in _NAME_ACCESS and len(node.args) >= 2 \
-                and isinstance(node.args[1], ast.Constant) and type(node.args[1].value) is str:
-            # getattr(obj, "literal") reads like obj.literal
-            self.visit(node.args[0])
-            self.visit_Attribute(ast.copy_location(ast.Attribute(value=node.args[0], attr=node.args[1].value), node))
-            for argument in node.args[2:] + [k.value for k in node.keywords]:
-                self.visit(argument)
-            return
-        if isinstance(function, ast.Name) and function.id == "type" and len(node.args) == 3:
-            self.add("review", "type() building a class from a dict (its method names are text)", node)
-        if isinstance(function, ast.Name) and function.id == "open" and node.args and \
-                isinstance(node.args[0], ast.Constant) and type(node.args[0].value) is int:
-            self.add("review", "open() of a file descriptor", node)
-        self.generic_visit(node)
-
-
-_MAGIC_CODE = re.compile(r"^(\s*)%{1,2}(time|timeit|prun)\b(\s+-\S+)*\s*")   # %timeit EXPR runs EXPR
-_MAGIC_HARMLESS = re.compile(r"^\s*%(matplotlib(\s+[\w-]+)?|config(\s+InlineBackend[\w.]*)?|load_ext autoreload|"
-                             r"autoreload(\s+\w+)?)\s*$")
-# `%config InlineBackend.NAME = VALUE` runs `exec("cfg." + line, user_ns)`: read it as that Python, not as an inert
-# magic. %config of anything else changes the shell itself (`InteractiveShell.autocall = 2` makes `f x` run as
-# `f(x)`, which this scan cannot parse) and stays a magic, which goes to review.
-_MAGIC_CONFIG = re.compile(r"^(\s*)%config\s+(InlineBackend\s*\..*=.*)$")
-
-
+# `%timeit EXPR` and a `%%time`, `%%timeit` or `%%capture` cell run their code in the notebook's namespace.
+_MAGIC_CODE = re.compile(r"^(\s*)%{1,2}(time|timeit|prun|capture)\b(\s+-\S+)*\s*")
 _LINE_ENDS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"   # where str.splitlines breaks
 # IPython rewrites a cell's escapes (`!cmd`, `%magic`, `x = !cmd`, `obj?`) one at a time and tokenizes the whole
-# cell again after each, so its cost is escapes x length: 65,536 lines of `!ls` took it 377 s, in the grader's own
-# untimed process. A line that could hold an escape counts once; a notebook may spend this many (escape, character)
-# pairs, at most two seconds or so of tokenizing, over all its cells (a budget per cell would let many cells multiply
-# it); a cell past what is left is read as unreadable without IPython, which sends the forbidding questions to review.
+# cell again after each, so its cost is escapes x length. The grader reads every submission before it runs, outside
+# any time limit: a notebook may spend this many (escape line, character) pairs, about two seconds of tokenizing,
+# over all its cells; a cell past what is left is read as defining nothing (it is in no answer's closure).
 _MAYBE_ESCAPE = re.compile(r"^\s*[!%?,;/]|=\s*[!%]|\?\s*$")
 _TRANSFORM_BUDGET = 300_000
 
 
-def _config_as_python(line: str) -> str:
-    match = _MAGIC_CONFIG.match(line)
-    if not match:
-        return line
-    python = f"{match.group(1)}cfg.{match.group(2)}"
-    try:
-        ast.parse(python.strip())
-    except Exception:
-        return line   # left as the magic: IPython's get_ipython() call, which the scan sends to review
-    return python
-
-
 def _python(source: str, budget: int) -> Tuple[Optional[ast.Module], int]:
-    """The cell as IPython will run it, parsed (None if it cannot run: the runner fails on it too), and what is left
-    of the notebook's `budget` of escape rewriting (see _TRANSFORM_BUDGET).
+    """The cell as IPython will run it, parsed (None if it cannot be read: a syntax error, which IPython cannot run
+    either, or past the escape budget), and what is left of the notebook's `budget`.
 
-    `%time`/`%timeit` keep their code (so it is read like any other), display magics are dropped, and every other
-    magic or shell escape becomes IPython's `get_ipython()...` call, which the scan sends to review.
+    `%time`/`%timeit` keep their code, so it is read like any other; other magics and shell escapes become
+    IPython's `get_ipython()...` calls, which bind nothing an answer reads.
     """
-    from IPython.core.inputtransformer2 import TransformerManager
-    # Each line keeps its own ending: str.splitlines also breaks at a form feed or U+2028, which Python reads inside a
-    # string or a comment, and joining with "\n" made `s = "<FF>"; c = F.conv2d` a syntax error the scan skipped.
     cell = []
     for line in source.splitlines(keepends=True):
+        # Each line keeps its own ending: str.splitlines also breaks at a form feed or U+2028, which Python reads
+        # inside a string or a comment.
         content = line.rstrip(_LINE_ENDS)
-        text = _MAGIC_CODE.sub(r"\1", content)
-        cell.append(("" if _MAGIC_HARMLESS.match(text) else _config_as_python(text)) + line[len(content):])
+        cell.append(_MAGIC_CODE.sub(r"\1", content) + line[len(content):])
+    shell = TransformerManager()
+    lines = ("".join(cell) + "\n").splitlines(keepends=True)
+    for transform in shell.cleanup_transforms + shell.line_transforms:   # prompts stripped, cell magics: one pass
+        lines = transform(lines)
+    budget -= sum(bool(_MAYBE_ESCAPE.search(line)) for line in lines) * len(source)
+    if budget < 0:
+        return None, 0
     try:
-        # IPython's transform_cell, in its steps: the line steps (prompts such as `>>> ` stripped, cell magics) cost
-        # one pass; the escapes are counted on what they leave, which is what the costly token step rewrites.
-        shell = TransformerManager()
-        lines = ("".join(cell) + "\n").splitlines(keepends=True)
-        for transform in shell.cleanup_transforms + shell.line_transforms:
-            lines = transform(lines)
-        budget -= sum(bool(_MAYBE_ESCAPE.search(line)) for line in lines) * len(source)
-        if budget < 0:
-            return UNREADABLE, 0
         return ast.parse("".join(shell.do_token_transforms(lines))), budget
-    except SyntaxError:
-        return None, budget   # IPython cannot run it either
-    except Exception:   # ValueError (null bytes), RecursionError, MemoryError, IPython's own failures
-        return UNREADABLE, budget
+    except (SyntaxError, ValueError, RecursionError, MemoryError):   # Python's compiler refuses it in the run too
+        return None, budget
 
 
-@functools.lru_cache(maxsize=None)
-def _installed(top: str) -> bool:
-    """Whether `import top` finds a module of the interpreter's own installation (the one the sandbox shows), not a
-    file beside the grader or the notebook."""
-    if top in ("book", "grading") or top in sys.builtin_module_names or top in getattr(sys, "stdlib_module_names", ()):
-        return True
-    if not top.isidentifier():
-        return False
-    here = os.path.realpath(os.getcwd())
-    paths = [p for p in sys.path if p and os.path.isabs(p) and os.path.realpath(p) != here]
-    try:
-        return importlib.machinery.PathFinder.find_spec(top, paths) is not None
-    except (ImportError, ValueError, OSError):
-        return False
-
-
-def _touched(statement: ast.stmt) -> Set[str]:
-    """The names a top-level statement binds or mutates (`def x`, `x = ...`, `x[k] = ...`, `x.update(...)`)."""
-    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        # and what it binds with `global` when it runs (`def setup(): global f; f = F.conv2d`)
-        return {statement.name} | {name for node in ast.walk(statement) if isinstance(node, ast.Global)
-                                   for name in node.names}
-    names: Set[str] = set()
-    for node in ast.walk(statement):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(_dotted(node.value).split(".")[0])
-        elif isinstance(node, ast.alias):
-            names.add((node.asname or node.name).split(".")[0])
-        names |= _captured(node)
-    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
-        names.add(_dotted(statement.value.func).split(".")[0])
-    names.discard("")
-    return names
-
-
-def _receivers(statement: ast.stmt) -> Set[str]:
-    """Names whose methods a statement calls anywhere in it: `x.update(...)` may change x wherever it stands
-    (`print(box.setdefault("f", F.conv2d))`)."""
-    return {_dotted(node.func.value).split(".")[0] for node in ast.walk(statement)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)} - {""}
-
+# ---------------------------------------------------------------------------------------------------------------
+# What each top-level statement binds, changes and reads
+# ---------------------------------------------------------------------------------------------------------------
 
 def _captured(node: ast.AST) -> Set[str]:
     """Names a match pattern or an except clause binds (held as text, not as ast.Name)."""
@@ -381,42 +142,328 @@ def _bound_anywhere(node: ast.AST) -> Set[str]:
             names.add(child.id)
         elif isinstance(child, ast.arg):
             names.add(child.arg)
+        elif isinstance(child, ast.alias):
+            names.add((child.asname or child.name).split(".")[0])
         names |= _captured(child)
     return names
 
 
-def _free(statement: ast.stmt) -> Set[str]:
-    """The names a statement reads from the notebook's top level (a function's parameters and locals excluded)."""
-    loaded = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        local = {a.arg for a in ast.walk(statement.args) if isinstance(a, ast.arg)}
-        for node in statement.body:
-            local |= _bound_anywhere(node)
-        declared_global = {name for n in ast.walk(statement) if isinstance(n, ast.Global) for name in n.names}
-        loaded -= local - declared_global
-    return loaded
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp, ast.DictComp,
+           ast.GeneratorExp)
 
 
-UNREADABLE = ast.Module(body=[], type_ignores=[])   # a cell the scan cannot read: Notebook._scan sends it to review
+def _bound_here(nodes: Iterable[ast.AST]) -> Set[str]:
+    """The names `nodes` bind in their own scope: not a nested function's, class's or comprehension's locals (only
+    the name a def or class binds), so that a parameter named `eval` somewhere never hides the builtin elsewhere."""
+    names: Set[str] = set()
+    pending = list(nodes)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            pending += node.decorator_list + (node.bases + [k.value for k in node.keywords]
+                                              if isinstance(node, ast.ClassDef) else [])
+            continue
+        if isinstance(node, _SCOPES):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        names |= _captured(node)
+        pending.extend(ast.iter_child_nodes(node))
+    return names
 
 
-def _binds_self(tree: ast.AST) -> bool:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id == "self" and isinstance(node.ctx, (ast.Store, ast.Del)):
-            return True
-        if isinstance(node, ast.alias) and (node.asname or node.name) == "self":
-            return True
-        if isinstance(node, ast.arguments):
-            positional = node.posonlyargs + node.args
-            with_default = positional[len(positional) - len(node.defaults):] if node.defaults else []
-            keyword = [a for a, d in zip(node.kwonlyargs, node.kw_defaults) if d is not None]
-            if any(a.arg == "self" for a in with_default + keyword):
-                return True
-    return False
+def _definite(statement: ast.stmt) -> Set[str]:
+    """Names the statement always rebinds when it runs (so that earlier definitions no longer count)."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {statement.name}
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in statement.names if a.name != "*"}
+    targets: List[ast.AST] = []
+    if isinstance(statement, ast.Assign):
+        targets = statement.targets
+    elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        targets = [statement.target]
+    names: Set[str] = set()
+    for target in targets:
+        pending = [target]
+        while pending:   # a, (b, *c) = ...
+            node = pending.pop()
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+            elif isinstance(node, (ast.Tuple, ast.List)):
+                pending += node.elts
+            elif isinstance(node, ast.Starred):
+                pending.append(node.value)
+    return names
+
+
+def _touched(statement: ast.stmt, modules: Set[str]) -> Set[str]:
+    """Every name the statement may bind or change: what it assigns anywhere (in a branch, a loop, a `global` of a
+    function it defines), the objects it stores into (`x[k] = ...`, `x.a = ...`) or calls a method of
+    (`box.update(...)`), and a function it calls as a statement (`setup()` may assign globals). Calling a module's
+    function (`torch.manual_seed(0)`) does not change what the module's name means."""
+    names = _bound_anywhere(statement) if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                                                     ast.ClassDef)) else {statement.name}
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Global):
+            names.update(node.names)
+        elif isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(_dotted(node.value).split(".")[0])
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            receiver = _dotted(node.func.value).split(".")[0]
+            if receiver not in modules:
+                names.add(receiver)
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        called = _dotted(statement.value.func).split(".")[0]
+        if called not in modules:
+            names.add(called)
+    names.discard("")
+    return names
+
+
+def _function_free(function: ast.AST) -> Set[str]:
+    """The names a function or lambda reads from outside itself (its parameters and locals excluded)."""
+    loaded = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    local = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+    for node in (function.body if isinstance(function.body, list) else [function.body]):
+        local |= _bound_anywhere(node)
+    declared_global = {name for n in ast.walk(function) if isinstance(n, ast.Global) for name in n.names}
+    return loaded - (local - declared_global)
+
+
+def _reads(statement: ast.stmt) -> Tuple[Set[str], Set[str]]:
+    """(now, later): the names a statement reads when it runs, and those its functions read when called."""
+    now: Set[str] = set()
+    later: Set[str] = set()
+    pending: List[ast.AST] = [statement]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            later |= _function_free(node)
+            arguments = node.args
+            pending += arguments.defaults + [d for d in arguments.kw_defaults if d is not None]
+            pending += getattr(node, "decorator_list", [])
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            now.add(node.id)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            now.add(node.target.id)   # x += 1 reads the x it replaces
+        pending.extend(ast.iter_child_nodes(node))
+    return now, later
+
+
+@dataclass
+class _Statement:
+    cell: int            # 0-based code cell index
+    node: ast.stmt
+    definite: Set[str]
+    touched: Set[str]
+    now: Set[str]
+    later: Set[str]
+
+
+@dataclass
+class Answer:
+    """A question's answer as the source shows it: what it uses against the policy, and the closure that runs."""
+    findings: List[Finding]
+    positions: Tuple[int, ...]                                  # statements of the closure, in notebook order
+    names: Dict[int, FrozenSet[str]] = field(default_factory=dict)   # an import statement's aliases the answer uses
+    unbound: FrozenSet[str] = frozenset()                             # names it reads that nothing readable binds
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Checking a closure against the policy
+# ---------------------------------------------------------------------------------------------------------------
+
+_UNBOUND = object()
+
+
+class _Checker(ast.NodeVisitor):
+    """The policy's verdict on every reference in a closure's statements."""
+
+    def __init__(self, policy: Policy, top: Set[str], own: FrozenSet[str]) -> None:
+        self.policy, self.own = policy, own
+        # Innermost last: (is a class body, name -> the library path an import bound it to, or None: a value).
+        self.scopes: List[Tuple[bool, Dict[str, Optional[str]]]] = [(False, {name: None for name in top})]
+        self.cell = 0
+        self.findings: List[Finding] = []
+
+    def add(self, verdict: Optional[Tuple[str, str]], node: ast.AST) -> None:
+        if verdict is not None:
+            self.findings.append(Finding(verdict[0], verdict[1], self.cell, getattr(node, "lineno", 0)))
+
+    def resolve(self, name: str):
+        for depth, (is_class, scope) in enumerate(reversed(self.scopes)):
+            if name in scope and (not is_class or depth == 0):   # a method does not see its class's names
+                return scope[name]
+        return _UNBOUND
+
+    def bind(self, name: str, path: Optional[str]) -> None:
+        self.scopes[-1][1][name] = path
+
+    # Imports: the path each alias stands for, checked when it is bound.
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self.add(self.policy.path(alias.name), node)
+            self.bind(alias.asname or alias.name.split(".")[0], alias.name if alias.asname else
+                      alias.name.split(".")[0])
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level:
+            self.add(("review", f"a relative import (from {'.' * node.level}{node.module or ''})"), node)
+            return
+        for alias in node.names:
+            if alias.name == "*":
+                self.add(("review", f"from {node.module} import *"), node)
+                continue
+            path = f"{node.module}.{alias.name}"
+            self.add(self.policy.path(path), node)
+            self.bind(alias.asname or alias.name, path)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id in HOOKS:   # `__torch_dispatch__ = handler` in a class body
+            self.add(("review", f"a class's own {node.id}"), node)
+        elif isinstance(node.ctx, ast.Load):
+            target = self.resolve(node.id)
+            if target is _UNBOUND:
+                if is_builtin(node.id):
+                    self.add(self.policy.builtin(node.id), node)
+            elif target is not None:
+                self.add(self.policy.path(target), node)
+
+    def _attribute(self, node: ast.AST, value: ast.AST, name: str, store: bool) -> None:
+        chain = _dotted(value)
+        root = chain.split(".")[0] if chain else ""
+        target = self.resolve(root) if root else _UNBOUND
+        if isinstance(target, str):   # on a library path: torch.nn.functional.pad
+            path = target + chain[len(root):] + "." + name
+            if store:
+                self.add(("forbidden", f"an assignment to {path}, which changes the library"), node)
+            else:
+                self.add(self.policy.path(path), node)
+            return
+        if not store:
+            self.add(self.policy.method(name, self.own), node)
+        self.visit(value)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        self._attribute(node, node.value, node.attr, isinstance(node.ctx, (ast.Store, ast.Del)))
+
+    def visit_Call(self, node: ast.Call) -> None:
+        function = node.func
+        if isinstance(function, ast.Name) and function.id in ("getattr", "setattr", "delattr", "hasattr") and \
+                self.resolve(function.id) is _UNBOUND and len(node.args) >= 2 and \
+                isinstance(node.args[1], ast.Constant) and type(node.args[1].value) is str:
+            # getattr(obj, "literal") reads like obj.literal
+            self._attribute(node, node.args[0], node.args[1].value, function.id in ("setattr", "delattr"))
+            for argument in node.args[2:] + [k.value for k in node.keywords]:
+                self.visit(argument)
+            return
+        if isinstance(function, ast.Name) and function.id == "type" and len(node.args) == 3:
+            self.add(("review", "type() building a class from a dict (its method names are text)"), node)
+        self.generic_visit(node)
+
+    def visit_MatchClass(self, node: ast.MatchClass) -> None:
+        for name in node.kwd_attrs:   # `case object(conv2d=c)` reads the subject's attribute conv2d
+            self.add(self.policy.method(name, self.own), node)
+        self.generic_visit(node)
+
+    def _scope(self, body: List[ast.AST], local: Set[str], is_class: bool = False) -> None:
+        self.scopes.append((is_class, {name: None for name in local}))
+        for statement in body:
+            self.visit(statement)
+        self.scopes.pop()
+
+    def _function(self, node: ast.AST, name: Optional[str]) -> None:
+        if name in HOOKS:
+            self.add(("review", f"a class's own {name}"), node)
+        arguments = node.args
+        for default in arguments.defaults + [d for d in arguments.kw_defaults if d is not None]:
+            self.visit(default)
+        for decorator in getattr(node, "decorator_list", []):
+            self.visit(decorator)
+        if name is not None:
+            self.bind(name, None)
+        body = node.body if isinstance(node.body, list) else [node.body]
+        declared = {n for s in ast.walk(node) if isinstance(s, (ast.Global, ast.Nonlocal)) for n in s.names}
+        local = {a.arg for a in ast.walk(arguments) if isinstance(a, ast.arg)} | _bound_here(body)
+        self._scope(body, local - declared)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._function(node, node.name)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._function(node, None)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for child in node.bases + [k.value for k in node.keywords] + node.decorator_list:
+            self.visit(child)
+        self.bind(node.name, None)
+        self._scope(node.body, _bound_here(node.body), is_class=True)
+
+    def _comprehension(self, node: ast.AST, results: List[ast.AST]) -> None:
+        first, *rest = node.generators
+        self.visit(first.iter)   # evaluated in the enclosing scope
+        local = set().union(*(_bound_here([g.target]) for g in node.generators))
+        self.scopes.append((False, {name: None for name in local}))
+        for generator in node.generators:
+            self.visit(generator.target)
+            if generator is not first:
+                self.visit(generator.iter)
+            for condition in generator.ifs:
+                self.visit(condition)
+        for result in results:
+            self.visit(result)
+        self.scopes.pop()
+
+    def visit_ListComp(self, node: ast.ListComp) -> None:
+        self._comprehension(node, [node.elt])
+
+    visit_SetComp = visit_GeneratorExp = visit_ListComp
+
+    def visit_DictComp(self, node: ast.DictComp) -> None:
+        self._comprehension(node, [node.key, node.value])
+
+
+def _own_names(statements: Iterable[ast.stmt]) -> FrozenSet[str]:
+    """The attribute and method names the student's own code defines: a method named `backward` on their class is
+    theirs, whatever torch calls its own."""
+    names: Set[str] = set()
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        names.add(item.name)
+                    names |= {t.id for t in ast.walk(item) if isinstance(t, ast.Name) and
+                              isinstance(t.ctx, ast.Store) and item in node.body and
+                              isinstance(item, (ast.Assign, ast.AnnAssign))}
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                names.add(node.attr)
+    return frozenset(n for n in names if n not in HOOKS)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The notebook
+# ---------------------------------------------------------------------------------------------------------------
+
+_TEXT_AS_CODE = {"exec", "eval", "compile", "globals", "locals", "vars", "setattr", "__import__"}
+_CODE_MAGICS = {"run", "config", "load", "store", "macro", "rerun", "recall", "paste", "cpaste", "autocall"}
 
 
 class Notebook:
-    """A submission's code cells, parsed once; answers `findings(question)` for each question that forbids."""
+    """A submission's code cells, parsed once; answers `answer(...)` for each question that forbids."""
 
     def __init__(self, cells: Sequence[dict]) -> None:
         self.cells = list(cells)
@@ -425,105 +472,157 @@ class Notebook:
         for cell in self.cells:
             tree, budget = (None, budget) if is_scaffold(cell["source"]) else _python(cell["source"], budget)
             self.trees.append(tree)
-        parsed = [t for t in self.trees if t is not None]
-        self.defined = {name for tree in parsed for name in _bound_anywhere(tree)}
-        self.aliases: Dict[str, str] = {}
-        for tree in parsed:
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    for a in node.names:
-                        self.aliases[(a.asname or a.name).split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-                elif isinstance(node, ast.ImportFrom):
-                    for a in node.names:
-                        self.aliases[a.asname or a.name] = f"{node.module or ''}.{a.name}"
-        # `self` means a method's own instance only while nothing else binds it (`self = F`, `lambda self=F: ...`).
-        self.self_rebound = any(_binds_self(tree) for tree in parsed)
-        self.statements = [(index, statement) for index, tree in enumerate(self.trees, start=1) if tree is not None
-                           for statement in tree.body]
-        self.binders: Dict[str, List[int]] = {}
-        modules = set(self.aliases)   # `torch.zeros(...)` does not change what `torch` is
-        for position, (_, statement) in enumerate(self.statements):
-            for name in _touched(statement) | (_receivers(statement) - modules):
-                self.binders.setdefault(name, []).append(position)
+        nodes = [(index, s) for index, tree in enumerate(self.trees) if tree is not None for s in tree.body]
+        modules = {(a.asname or a.name).split(".")[0] for _, s in nodes if isinstance(s, (ast.Import, ast.ImportFrom))
+                   for a in s.names}
+        self.statements: List[_Statement] = []
+        self.touching: Dict[str, List[int]] = {}   # name -> positions of the statements that may change it
+        for position, (index, node) in enumerate(nodes):
+            now, later = _reads(node)
+            statement = _Statement(index, node, _definite(node), _touched(node, modules), now, later)
+            self.statements.append(statement)
+            for name in statement.touched | statement.definite:
+                self.touching.setdefault(name, []).append(position)
+        self._share_aliases()
+        self.opaque = self._opaque(nodes)
 
-    def _scan(self, index: int, node: ast.AST) -> List[Finding]:
-        if node is UNREADABLE:
-            return [Finding("review", "code the scan could not read (IPython could not rewrite it, or it holds more "
-                                      "shell escapes and magics than the scan rewrites)", index, 1)]
-        scanner = _Scanner(index, self.defined, not self.self_rebound)
-        scanner.aliases = self.aliases
-        scanner.visit(node)
-        return scanner.findings
+    def _opaque(self, nodes: Sequence[Tuple[int, ast.stmt]]) -> List[Finding]:
+        """Code that may bind names the scan cannot see: a cell it could not read, text run as code, a magic that
+        runs or configures code."""
+        found = [Finding("review", "a cell the scan could not read", index + 1, 0)
+                 for index, (cell, tree) in enumerate(zip(self.cells, self.trees))
+                 if tree is None and cell["source"].strip() and not is_scaffold(cell["source"])]
+        for index, statement in nodes:
+            for node in ast.walk(statement):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = node.func.id if isinstance(node.func, ast.Name) else \
+                    node.func.attr if isinstance(node.func, ast.Attribute) else ""
+                magic = node.args[0].value if name == "run_line_magic" and node.args and \
+                    isinstance(node.args[0], ast.Constant) else None
+                if name in _TEXT_AS_CODE or magic in _CODE_MAGICS:
+                    found.append(Finding("review", f"%{magic}" if magic else f"{name}()", index + 1, node.lineno))
+        return found
 
-    def imports(self) -> Set[str]:
-        """Every module name an import statement of the notebook names (`from a.b import c`: a.b and a.b.c)."""
-        imported: Set[str] = set()
-        for tree in self.trees:
-            for node in ast.walk(tree) if tree is not None else ():
-                if isinstance(node, ast.Import):
-                    imported.update(a.name for a in node.names)
-                elif isinstance(node, ast.ImportFrom) and node.module:
-                    imported.add(node.module)
-                    imported.update(f"{node.module}.{a.name}" for a in node.names)
-        return imported
+    def _share_aliases(self) -> None:
+        """`alias = box` makes two names of one object: a statement that changes either may change what the other
+        holds, so each name's list of statements that may change it is its whole group's."""
+        parent: Dict[str, str] = {}
 
-    def preload(self) -> List[str]:
-        """The watched modules of every package the notebook imports: the runner loads them before any cell and
-        counts their functions' calls like ATen operations, so a reference hidden from this scan is still traced."""
-        tops = {name.split(".")[0] for name in self.imports()}
-        return [module for module in WATCHED_MODULES if module.split(".")[0] in tops]
+        def root(name: str) -> str:
+            while parent.get(name, name) != name:
+                name = parent[name]
+            return name
+        for statement in self.statements:
+            node = statement.node
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
+                for target in node.targets:
+                    if isinstance(target, ast.Name) and root(target.id) != root(node.value.id):
+                        parent[root(target.id)] = root(node.value.id)
+        groups: Dict[str, Set[str]] = {}
+        for name in list(parent):
+            groups.setdefault(root(name), set()).update({name, root(name)})
+        for members in groups.values():
+            merged = sorted({p for member in members for p in self.touching.get(member, [])})
+            for member in members:
+                self.touching[member] = merged
 
-    def unparsed(self) -> List[int]:
-        """0-based indexes of the code cells the scan could not parse (and so did not read), scaffold excluded."""
-        return [i for i, (cell, tree) in enumerate(zip(self.cells, self.trees))
-                if tree is None and not is_scaffold(cell["source"])]
+    def _reaching(self, name: str, before: int) -> List[int]:
+        """The statements before position `before` whose effect on `name` may be visible there: back to the last
+        one that surely rebinds it."""
+        positions = self.touching.get(name, [])
+        found = []
+        for position in reversed(positions[:bisect.bisect_left(positions, before)]):
+            found.append(position)
+            if name in self.statements[position].definite:
+                break
+        return found
 
-    def hidden_loads(self, loaded: Iterable[str]) -> List[Finding]:
-        """A review finding for each watched module the run `loaded` (see WATCHED_MODULES) that no import in the
-        source names: the notebook reached it through a string, a written file or other code the scan cannot read."""
-        imported = self.imports()
-        return [Finding("review", f"{module}, which the run loaded but no import in the notebook names", 0, 0)
-                for module in sorted(set(loaded))
-                if not any(name == module or name.startswith(module + ".") for name in imported)]
-
-    def review(self) -> List[Finding]:
-        """What hides its target, from every cell: such code could reach anything, whoever calls it."""
-        return [f for index, tree in enumerate(self.trees, start=1) if tree is not None
-                for f in self._scan(index, tree) if f.kind == "review"]
-
-    def findings(self, question, parameters: Iterable[str]) -> List[Finding]:
-        """Forbidden (and review) findings in the code a question's answer can reach.
-
-        That code is every top-level statement that defines or changes a name the question's tests call
-        (`parameters`), every statement that defines or changes a name those read, and so on transitively: a
-        helper defined in another cell counts, a network trained for another question in the same cell does not.
-        """
-        todo = [p for name in parameters for p in self.binders.get(name, [])]
-        if not parameters:   # a test that reads the whole namespace: the question's own cells are its answer
-            own = set(question.cell_ids)
-            todo = [p for p, (index, _) in enumerate(self.statements) if self.cells[index - 1].get("id") in own]
-        seen: Set[int] = set()
-        names_seen: Set[str] = set()
-        found: List[Finding] = []
+    def closure(self, names: Iterable[str], cell_ids: Sequence[str] = ()) -> Answer:
+        """The statements the names' final values depend on (without names: the statements of the cells
+        `cell_ids`, the question's own), and for each import among them the aliases that are read."""
+        end = len(self.statements)
+        todo: List[Tuple[str, int]] = [(name, end) for name in names]
+        seen_names: Set[Tuple[str, int]] = set()
+        positions: Set[int] = set()
+        used: Dict[int, Set[str]] = {}
+        unbound: Set[str] = set()   # read, and bound by no statement the scan can read
+        if not todo:
+            own = set(cell_ids)
+            for position, statement in enumerate(self.statements):
+                if self.cells[statement.cell].get("id") in own:
+                    positions.add(position)
+                    todo += [(n, position) for n in statement.now] + [(n, end) for n in statement.later]
         while todo:
-            position = todo.pop()
-            if position in seen:
+            key = todo.pop()
+            if key in seen_names:
                 continue
-            seen.add(position)
-            index, statement = self.statements[position]
-            for finding in self._scan(index, statement):
-                if finding.kind == "forbidden" or (finding.kind == "autograd" and question.forbids_autograd):
-                    found.append(finding)
-            # Each statement at most once in `todo`: a name bound by thousands of statements must not make this
-            # quadratic (the scan runs in the grader's process, outside any time limit).
-            for name in _free(statement) - names_seen:
-                names_seen.add(name)
-                todo += [p for p in self.binders.get(name, []) if p not in seen]
-        return sorted(set(found), key=lambda f: (f.cell, f.line)) + self.review()
+            seen_names.add(key)
+            name, before = key
+            reaching = self._reaching(name, before)
+            if not reaching and not is_builtin(name):
+                unbound.add(name)
+            for position in reaching:
+                used.setdefault(position, set()).add(name)
+                if position in positions:
+                    continue
+                positions.add(position)
+                statement = self.statements[position]
+                todo += [(n, position) for n in statement.now] + [(n, end) for n in statement.later]
+        imports = {p: frozenset(names) for p, names in used.items()
+                   if isinstance(self.statements[p].node, (ast.Import, ast.ImportFrom))}
+        return Answer([], tuple(sorted(positions)), imports, frozenset(unbound))
+
+    def _node(self, position: int, names: Dict[int, FrozenSet[str]]) -> ast.stmt:
+        """The statement as the closure runs it: an import keeps only the aliases the answer reads."""
+        node = self.statements[position].node
+        if position in names and isinstance(node, (ast.Import, ast.ImportFrom)):
+            kept = [a for a in node.names if (a.asname or a.name).split(".")[0] in names[position]]
+            node = ast.copy_location(type(node)(**{**{f: getattr(node, f) for f in node._fields}, "names": kept}),
+                                     node)
+        return node
+
+    def answer(self, policy: Policy, names: Iterable[str], cell_ids: Sequence[str] = ()) -> Answer:
+        """The question's closure, checked against its policy: its findings, in source order."""
+        names = list(names)
+        answer = self.closure(names, cell_ids)
+        missing = sorted(answer.unbound)
+        if missing and self.opaque:   # part of the answer exists only where the scan cannot look
+            answer.findings = [Finding("review", f"{missing[0]}, defined nowhere the scan can read, beside "
+                                       f"{self.opaque[0].describe()}", 0, 0)]
+            return answer
+        nodes = [(self.statements[p].cell, self._node(p, answer.names)) for p in answer.positions]
+        # Names the closure binds at top level are its own values, wherever they are read (imports rebind theirs).
+        top = _bound_here(node for _, node in nodes if not isinstance(node, (ast.Import, ast.ImportFrom)))
+        checker = _Checker(policy, top, _own_names(node for _, node in nodes))
+        try:
+            for cell, node in nodes:
+                checker.cell = cell + 1
+                checker.visit(node)
+                ast.unparse(node)   # what `program` will do with it, if the answer is clean
+        except RecursionError:   # nested too deeply to read: a person looks, the rest of the batch goes on
+            checker.findings.append(Finding("review", "code nested too deeply for the scan to read", checker.cell, 0))
+        answer.findings = sorted(set(checker.findings), key=lambda f: (f.cell, f.line, f.what))
+        return answer
+
+    def program(self, answers: Iterable[Answer]) -> List[dict]:
+        """The union of clean answers' closures as cells for the runner: one cell per notebook cell, in order."""
+        names: Dict[int, Set[str]] = {}
+        for answer in answers:
+            for position in answer.positions:
+                names.setdefault(position, set())
+            for position, aliases in answer.names.items():
+                names[position] |= aliases
+        frozen = {p: frozenset(v) for p, v in names.items()
+                  if isinstance(self.statements[p].node, (ast.Import, ast.ImportFrom))}
+        by_cell: Dict[int, List[ast.stmt]] = {}
+        for position in sorted(names):
+            by_cell.setdefault(self.statements[position].cell, []).append(self._node(position, frozen))
+        return [{"index": index, "id": self.cells[index].get("id"),
+                 "source": ast.unparse(ast.Module(body=body, type_ignores=[]))} for index, body in by_cell.items()]
 
 
-def scan_cell(source: str) -> List[Finding]:
-    """Everything the scan finds in one cell (for tests and messages)."""
-    notebook = Notebook([{"id": None, "source": source}])
-    tree = notebook.trees[0]
-    return [] if tree is None else notebook._scan(1, tree)
+def scan_cell(source: str, policy: Policy = Policy(autograd=True)) -> List[Finding]:
+    """The policy's findings on one cell read as an answer in full: every statement of it, and what they read."""
+    notebook = Notebook([{"id": "cell", "source": source}])
+    return notebook.answer(policy, [], ["cell"]).findings

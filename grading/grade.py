@@ -6,40 +6,29 @@ file that cannot be read, recognised or followed), whatever the submissions do.
 from __future__ import annotations
 
 import os
-import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from grading.forbidden import Notebook
-from grading.judge import judge, run_verdicts, source_verdicts
+from grading.judge import answers, judge, split_jobs
 from grading.material import Exercise, Submission, UsageError, find_submissions, load_exercises, read_submission
 from grading.report import Row, display_path
 from grading.sandbox import Limits, Sandbox
 
 
-# The grader's own Python (reading, scanning, judging) runs for one submission at a time; only the sandboxed runs,
-# which are other processes, overlap. What it calls (IPython's input transformers, the warnings filters, numpy) makes
-# no promise of thread safety, and a flake there would cost a student marks: a full-suite run once saw a readable
-# cell scanned as unreadable, and CI once saw a grader error, each with two submissions in flight and never alone.
-_ONE_AT_A_TIME = threading.Lock()
-
-
 def grade_one(submission: Submission, exercises: Dict[str, Exercise], limits: Limits, sandbox: Sandbox) -> List[Row]:
     name = display_path(submission.path)
     try:
-        with _ONE_AT_A_TIME:
-            submission = read_submission(submission, exercises)
-            if submission.exercise is None:
-                return [Row(name, "", "*", 0.0, 0.0, "invalid", submission.problem)]
-            notebook = Notebook(submission.cells)   # parsed once, before it runs: the source as given
-            findings = source_verdicts(notebook, submission.exercise)
-            # The watched libraries the notebook or the tests import are loaded, and their calls traced, from the start.
-            preload = sorted(set(notebook.preload()) | set(submission.exercise.preload))
-        run = sandbox.run(submission.cells, submission.exercise.jobs(), limits, preload)
-        with _ONE_AT_A_TIME:
-            return judge(name, submission.exercise, run, run_verdicts(notebook, submission.exercise, run, findings))
+        submission = read_submission(submission, exercises)
+        if submission.exercise is None:
+            return [Row(name, "", "*", 0.0, 0.0, "invalid", submission.problem)]
+        notebook = Notebook(submission.cells)   # parsed once, before it runs: the source as given
+        found = answers(notebook, submission.exercise)
+        closure, tests = split_jobs(notebook, submission.exercise, found)
+        run = sandbox.run(submission.cells, tests, limits, closure)
+        return judge(name, submission.exercise, run, found)
     except Exception as error:   # the grader's own failure on one file must not cost the others their grades
         frame = traceback.extract_tb(error.__traceback__)[-1]   # where: what a bug report needs
         where = f"{os.path.basename(frame.filename)}:{frame.lineno}"

@@ -1,27 +1,34 @@
 """Judging: from what the sandbox reported, and what the notebook's source shows, to one row per question.
 
 Runs in the grader's process. The sandbox's events are only data: each is type-checked, values are decoded by
-`grading.compare` and compared there with the reference values, which never entered the sandbox.
+`grading.compare` and compared there with the reference values, which never entered the sandbox. A question whose
+answer's closure is clean is judged only by what its closure's run reported, before any other cell ran; every other
+question by what the whole notebook's run reported.
 """
 from __future__ import annotations
 
 import ast
+import dataclasses
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from grading.compare import MalformedValue, apply_rule, compare, decode
-from grading.forbidden import Finding, Notebook
+from grading.forbidden import Answer, Finding, Notebook, verdict
 from grading.material import Exercise, Question, Test
 from grading.report import Row
 from grading.sandbox import SandboxRun
 
 
-def _judge_test(test: Test, event: Optional[dict], reference: List[dict], run: SandboxRun) -> Tuple[str, str]:
-    """(status, message) of one test: passed, failed, error, timeout or forbidden."""
-    if run.flooded:   # what was read may be forged, and the real reports that would show it went unread
+def _judge_test(test: Test, event: Optional[dict], reference: List[dict], run: SandboxRun,
+                trusted: bool) -> Tuple[str, str]:
+    """(status, message) of one test: passed, failed, error, timeout or forbidden. `trusted`: reported in the closure
+    phase, before any other cell ran (a later flood cannot have forged it)."""
+    if run.flooded and not trusted:   # what was read may be forged, and the real reports that would show it went unread
         return "error", "the notebook flooded the grader's channel with lines: no result of its run can be trusted"
     if event is None:
         if run.timed_out:
             return "timeout", "the notebook ran past its time limit before this test ran"
+        if run.oversized:
+            return "error", "the test's result was too large to read (over 4 MiB): return what the question asks"
         return "error", f"the notebook's process ended (exit status {run.returncode}) before this test ran"
     if event.get("duplicate"):
         return "failed", "the result of this test was reported twice (tampering?)"
@@ -69,68 +76,66 @@ def _parameters(question: Question) -> List[str]:
     return names
 
 
-def source_verdicts(notebook: Notebook, exercise: Exercise) -> Dict[str, List[Finding]]:
-    """For each question that forbids the library, what the source shows against it (see grading.forbidden)."""
-    if not any(q.forbids_library for q in exercise.questions):
-        return {}
-    return {q.name: notebook.findings(q, _parameters(q)) for q in exercise.questions if q.forbids_library}
+def answers(notebook: Notebook, exercise: Exercise) -> Dict[str, Answer]:
+    """For each question that forbids the library, its answer's closure and what the policy finds in it."""
+    return {q.name: notebook.answer(q.policy, _parameters(q), q.cell_ids) for q in exercise.questions
+            if q.forbids_library}
 
 
-def run_verdicts(notebook: Notebook, exercise: Exercise, run: SandboxRun,
-                 findings: Dict[str, List[Finding]]) -> Dict[str, List[Finding]]:
-    """`findings` plus what the run shows against the source, for each question that forbids the library: a watched
-    library (see grading.forbidden.WATCHED_MODULES) loaded although no import names it, or a run whose closing
-    report, which lists those libraries, was forged (twice) or suppressed (missing though the tests reported and the
-    run was not killed at its time limit), or a cell the scan could not parse that ran all the same."""
-    forbidding = [q for q in exercise.questions if q.forbids_library]
-    if not forbidding:
-        return findings
-    done = [e for e in run.events if e.get("event") == "done"]
-    loaded = done[0].get("loaded") if len(done) == 1 else []
-    if len(done) > 1 or type(loaded) is not list or not all(type(m) is str for m in loaded):
-        extra = [Finding("review", "a forged or malformed closing report from the run", 0, 0)]
-    else:
-        extra = notebook.hidden_loads(loaded)
-    # A cell the scan could not parse was skipped as one IPython cannot run either; one that ran all the same was
-    # read differently by the shell (a transform the scan does not make) and hid what it holds.
-    unparsed = set(notebook.unparsed())
-    ran = sorted({e.get("index") for e in run.events if e.get("event") == "cell" and e.get("status") == "ok"
-                  and type(e.get("index")) is int} & unparsed)
-    extra += [Finding("review", f"code cell {i + 1}, which ran although the scan could not parse it", 0, 0)
-              for i in ran[:3]]
-    reported = {str(e.get("question")) for e in run.events if e.get("event") == "test"}
-    result = dict(findings)
-    for question in forbidding:
-        mine = list(extra)
-        if not done and not run.timed_out and question.name in reported:
-            mine.append(Finding("review", "the run ended after the tests without its closing report", 0, 0))
-        if mine:
-            result[question.name] = list(result.get(question.name, [])) + mine
-    return result
+def split_jobs(notebook: Notebook, exercise: Exercise, found: Dict[str, Answer]) -> Tuple[dict, List[dict]]:
+    """(closure, tests): the clean answers' closures with their questions' tests, run first and alone; every other
+    question's tests, run after the whole notebook."""
+    clean = {name for name, answer in found.items() if answer.clean}
+    jobs = exercise.jobs()
+    closure = {"cells": notebook.program(found[name] for name in sorted(clean)),
+               "tests": [job for job in jobs if job["question"] in clean]}
+    return closure, [job for job in jobs if job["question"] not in clean]
 
 
 def judge(submission: str, exercise: Exercise, run: SandboxRun,
-          findings: Optional[Dict[str, List[Finding]]] = None) -> List[Row]:
-    findings = findings or {}
+          found: Optional[Dict[str, Answer]] = None) -> List[Row]:
+    found = found or {}
+    clean = {name for name, answer in found.items() if answer.clean}
     tests: Dict[Tuple[str, str], dict] = {}
-    cell_timeouts: List[dict] = []
-    for event in run.events:
-        if event.get("event") == "test":
-            key = (str(event.get("question")), str(event.get("test")))
-            tests[key] = {"duplicate": True} if key in tests else event
-        elif event.get("event") == "cell" and event.get("status") == "timeout":
-            cell_timeouts.append(event)
+    cell_timeouts: Dict[str, List[dict]] = {"closure": [], "notebook": []}
+    for phase, events in (("closure", run.closure_events()), ("notebook", run.notebook_events())):
+        for event in events:
+            if event.get("event") == "test":
+                question = str(event.get("question"))
+                if (question in clean) != (phase == "closure"):
+                    continue   # a report from the other phase can only be forged
+                key = (question, str(event.get("test")))
+                tests[key] = {"duplicate": True} if key in tests else event
+            elif event.get("event") == "cell" and event.get("status") == "timeout" and \
+                    event.get("phase") == phase:
+                cell_timeouts[phase].append(event)
     rows = []
     for question in exercise.questions:
         earned, verdicts = 0.0, []
         for test in question.tests:
             status, message = _judge_test(test, tests.get((question.name, test.name)),
-                                          exercise.reference.get(question.name, {}).get(test.name, []), run)
+                                          exercise.reference.get(question.name, {}).get(test.name, []), run,
+                                          trusted=question.name in clean)
             earned += test.points if status == "passed" else 0.0
             verdicts.append((test, status, message))
-        rows.append(_question_row(submission, exercise, question, earned, verdicts, cell_timeouts,
-                                  findings.get(question.name, [])))
-    return rows
+        answer = found.get(question.name)
+        rows.append(_question_row(submission, exercise, question, earned, verdicts,
+                                  cell_timeouts["closure" if question.name in clean else "notebook"],
+                                  answer.findings if answer is not None else []))
+    return [_without_hidden_code(row, exercise) for row in rows]
+
+
+def _without_hidden_code(row: Row, exercise: Exercise) -> Row:
+    """A message never quotes a hidden test's code (a run can read its tests' source and raise it as an error):
+    each of its lines found in a message is replaced by a placeholder."""
+    message = row.message
+    for question in exercise.questions:
+        for test in question.tests:
+            if test.hidden:
+                for line in {line.strip() for line in test.source.splitlines()}:
+                    if len(line) >= 12 and line in message:
+                        message = message.replace(line, "[a hidden test's code]")
+    return row if message == row.message else dataclasses.replace(row, message=message)
 
 
 def _question_row(submission: str, exercise: Exercise, question: Question, earned: float,
@@ -139,25 +144,17 @@ def _question_row(submission: str, exercise: Exercise, question: Question, earne
     def row(points: float, status: str, message: str) -> Row:
         return Row(submission, exercise.id, question.name, points, question.points, status, message)
 
-    # Forbidden use, by the source or by the trace, costs the whole question: the answer is not the student's own.
-    source = [f for f in findings if f.kind in ("forbidden", "autograd")]
-    if source:
-        what = "autograd" if source[0].kind == "autograd" else "a library operation"
-        listed = "; ".join(dict.fromkeys(f.describe() for f in source[:4]))
-        return row(0.0, "failed", f"forbidden: the answer uses {what} ({listed}), which this question asks you "
-                                  "to write yourself")
+    decided = verdict(findings)
+    if decided is not None and decided[0] == "failed":
+        return row(0.0, *decided)
     traced = next((m for _, s, m in verdicts if s == "forbidden"), None)
     if traced is not None:
         return row(0.0, "failed", f"forbidden: {traced}")
     untraced = next((m for _, s, m in verdicts if s == "untraced"), None)
-    if untraced is not None:   # the run's own word, which can only cost its own points
-        findings = list(findings) + [Finding("review", untraced, 0, 0)]
-    review = [f for f in findings if f.kind == "review"]
-    if review:
-        listed = "; ".join(f.describe() for f in review[:3]) + ("; ..." if len(review) > 3 else "")
-        return row(0.0, "review", f"needs a person: the notebook uses code whose target cannot be read from its "
-                                  f"source, or that the trace cannot follow ({listed}), so library use cannot be ruled out; tests alone would give "
-                                  f"{earned:g}/{question.points:g}")
+    if decided is None and untraced is not None:   # the run's own word, which can only cost its own points
+        decided = verdict([Finding("review", untraced, 0, 0)])
+    if decided is not None:
+        return row(0.0, "review", f"{decided[1]}; tests alone would give {earned:g}/{question.points:g}")
     statuses = [status for _, status, _ in verdicts]
     if all(status == "passed" for status in statuses):
         return row(question.points, "passed", "; ".join(message for _, _, message in verdicts if message))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from grading.forbidden import Notebook
+from grading.policy import Policy
 
 ROOT = Path(__file__).resolve().parents[1]
 AUTOGRADER = ROOT / "grading" / "autograder"
@@ -46,6 +46,12 @@ class Question:
     cell_ids: Tuple[str, ...]
     forbids_library: bool = False   # a test wraps the student's code in `no_library()`
     forbids_autograd: bool = False  # ... in `no_library(autograd=True)`
+    allow: Tuple[str, ...] = ()     # what the question's tests add to the policy's allow-list ...
+    forbid: Tuple[str, ...] = ()    # ... and take away from it (`no_library(allow=..., forbid=...)`)
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(autograd=self.forbids_autograd, allow=self.allow, forbid=self.forbid)
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,6 @@ class Exercise:
     id: str
     questions: Tuple[Question, ...]
     reference: Dict[str, Dict[str, List[dict]]]
-    preload: Tuple[str, ...] = ()   # the watched libraries the tests import (grading.forbidden.Notebook.preload)
 
     @property
     def max_points(self) -> float:
@@ -63,15 +68,34 @@ class Exercise:
         return [{"question": q.name, "name": t.name, "source": t.source} for q in self.questions for t in q.tests]
 
 
-def forbidden_by(test_source: str) -> Tuple[bool, bool]:
-    """(library, autograd): what the test forbids, read from its `no_library(...)` calls."""
-    library = autograd = False
+@dataclass(frozen=True)
+class Forbids:
+    """What a test's `no_library(...)` calls say: whether it forbids the library, autograd too, and the question's
+    own changes to the allow-list (literals, so a student's check and the grader read the same)."""
+    library: bool = False
+    autograd: bool = False
+    allow: Tuple[str, ...] = ()
+    forbid: Tuple[str, ...] = ()
+
+
+def _literal_names(node: ast.AST) -> Tuple[str, ...]:
+    value = ast.literal_eval(node)
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        raise ValueError("no_library's allow= and forbid= take a tuple of names")
+    return tuple(value)
+
+
+def forbidden_by(test_source: str) -> Forbids:
+    """What the test forbids, read from its `no_library(...)` calls."""
+    found = Forbids()
     for node in ast.walk(ast.parse(test_source)):
         if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "no_library":
-            library = True
-            autograd = autograd or any(k.arg == "autograd" and isinstance(k.value, ast.Constant) and k.value.value
-                                       for k in node.keywords)
-    return library, autograd
+            keywords = {k.arg: k.value for k in node.keywords}
+            autograd = "autograd" in keywords and bool(ast.literal_eval(keywords["autograd"]))
+            found = Forbids(True, found.autograd or autograd,
+                            found.allow + (_literal_names(keywords["allow"]) if "allow" in keywords else ()),
+                            found.forbid + (_literal_names(keywords["forbid"]) if "forbid" in keywords else ()))
+    return found
 
 
 def exercise_from_material(material: dict) -> Exercise:
@@ -80,10 +104,10 @@ def exercise_from_material(material: dict) -> Exercise:
         tests = tuple(Test(t["name"], bool(t["hidden"]), float(t["points"]), t["source"]) for t in q["tests"])
         forbids = [forbidden_by(t.source) for t in tests]
         questions.append(Question(q["name"], float(q["points"]), tests, tuple(q.get("cell_ids", ())),
-                                  any(f[0] for f in forbids), any(f[1] for f in forbids)))
-    sources = [{"id": None, "source": t.source} for q in questions for t in q.tests]
-    return Exercise(material["exercise"], tuple(questions), material.get("reference", {}),
-                    tuple(Notebook(sources).preload()))
+                                  any(f.library for f in forbids), any(f.autograd for f in forbids),
+                                  tuple(dict.fromkeys(n for f in forbids for n in f.allow)),
+                                  tuple(dict.fromkeys(n for f in forbids for n in f.forbid))))
+    return Exercise(material["exercise"], tuple(questions), material.get("reference", {}))
 
 
 def load_exercises(directory: Path = AUTOGRADER) -> Dict[str, Exercise]:

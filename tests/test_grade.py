@@ -20,7 +20,7 @@ import pytest
 
 from grading.checks import to_plain
 from grading.compare import MalformedValue, compare, decode, diagonal_edge_kernel
-from grading.forbidden import UNREADABLE, Notebook, is_scaffold, scan_cell
+from grading.forbidden import Notebook, is_scaffold, scan_cell
 from grading.material import MAX_CODE_CELLS, MAX_CODE_CHARS, Submission, load_exercises, read_submission
 from grading.report import COLUMNS, Row, safe_text, write_csv
 
@@ -171,13 +171,24 @@ def test_code_over_the_size_limits_is_refused_before_the_scan(tmp_path: Path) ->
         assert bool(submission.problem) == refused and (submission.cells == []) == refused, submission.problem
 
 
-def test_the_grader_reads_at_most_its_limit_of_event_lines(tmp_path: Path) -> None:
-    from grading.sandbox import MAX_EVENT_LINES, _read_events
-    channel = tmp_path / "events"
-    channel.write_bytes(b'{"event": "cell"}\n' * MAX_EVENT_LINES)
-    assert _read_events(str(channel)) == ([{"event": "cell"}] * MAX_EVENT_LINES, False)
-    channel.write_bytes(b'{"event": "cell"}\n' * MAX_EVENT_LINES + b'{"event": "done"}\n')
-    assert _read_events(str(channel)) == ([{"event": "cell"}] * MAX_EVENT_LINES, True)
+def test_the_grader_reads_at_most_its_limit_of_event_lines_and_bytes() -> None:
+    from grading.sandbox import MAX_EVENT_LINES, MAX_LINE_BYTES, _Channel
+
+    def read(data: bytes):
+        read_end, write_end = os.pipe()
+        channel = _Channel(read_end)
+        channel.start()
+        with os.fdopen(write_end, "wb") as writer:
+            writer.write(data)
+        try:
+            return channel.finish()
+        finally:
+            channel.close()
+    assert read(b'{"event": "cell"}\n' * MAX_EVENT_LINES) == ([{"event": "cell"}] * MAX_EVENT_LINES, False, 0)
+    assert read(b'{"event": "cell"}\n' * MAX_EVENT_LINES + b'{"event": "done"}\n') == \
+        ([{"event": "cell"}] * MAX_EVENT_LINES, True, 0)
+    big = b'{"x": "' + b"a" * MAX_LINE_BYTES + b'"}\n'   # dropped unread, the lines around it kept
+    assert read(b'{"event": "a"}\n' + big + b'{"event": "b"}\n') == ([{"event": "a"}, {"event": "b"}], False, 1)
 
 
 def test_csv_is_replaced_atomically_and_a_failed_write_leaves_nothing_current(tmp_path: Path) -> None:
@@ -200,77 +211,94 @@ def test_csv_is_replaced_atomically_and_a_failed_write_leaves_nothing_current(tm
 # The source scan
 # ---------------------------------------------------------------------------------------------------------------
 
+F = "import torch\nimport torch.nn.functional as F\n"   # what an answer's notebook has imported
+
+
 @pytest.mark.parametrize("source, kind, what", [
-    ("import torch.nn.functional as F\nY = F.conv2d(X, K)", "forbidden", "torch.nn.functional.conv2d"),
+    # What the question asks for, by any name or route the source shows.
+    (F + "Y = F.conv2d(X, K)", "forbidden", "torch.nn.functional.conv2d"),
     ("from torch.nn.functional import conv2d as c", "forbidden", "torch.nn.functional.conv2d"),
-    ("from torch.nn.functional import *", "forbidden", "import *"),
-    ("F.conv2d.__wrapped__(X, K)", "forbidden", "__wrapped__"),
-    ("torch.ops.aten.convolution(X)", "forbidden", "torch.ops"),
-    ("torch._C._nn.im2col(X, (2, 2), (1, 1), (0, 0), (1, 1))", "forbidden", "torch._C"),
+    (F + "F.conv2d.__wrapped__(X, K)", "forbidden", "torch.nn.functional.conv2d"),
+    (F + "torch.ops.aten.convolution(X)", "forbidden", "torch.ops.aten.convolution"),
+    (F + "torch._C._nn.im2col(X, (2, 2), (1, 1), (0, 0), (1, 1))", "forbidden", "torch._C"),
+    (F + "X.unfold(0, 2, 1)", "forbidden", ".unfold"),
+    (F + "torch.nn.MaxPool2d(2)(X)", "forbidden", "torch.nn.MaxPool2d"),
+    (F + "getattr(F, 'conv2d')(X, K)", "forbidden", "torch.nn.functional.conv2d"),
+    (F + "self = F\nself.conv2d(X, K)", "forbidden", ".conv2d"),
+    (F + "f = lambda X, K, self=F: self.conv2d(X, K)", "forbidden", ".conv2d"),
+    (F + "%timeit F.avg_pool2d(X, 2)", "forbidden", "avg_pool2d"),
+    ("import numpy as np\nnp.convolve(a, b)", "forbidden", "numpy.convolve"),
+    ("import numpy as np\nnp.lib.stride_tricks.sliding_window_view(a, 2)", "forbidden", "sliding_window_view"),
+    # Libraries nobody listed are outside the allow-list: no deny-list to complete.
     ("import scipy.signal", "forbidden", "scipy.signal"),
     ("from scipy import ndimage", "forbidden", "scipy.ndimage"),
-    ("import numpy as np\nnp.convolve(a, b)", "forbidden", "numpy.convolve"),
-    ("X.unfold(0, 2, 1)", "forbidden", "unfold"),
-    ("torch.nn.MaxPool2d(2)(X)", "forbidden", "MaxPool2d"),
+    ("import scipy.linalg\nscipy.linalg.convolution_matrix(a, 3)", "forbidden", "scipy.linalg"),
+    ("import pandas as pd\npd.Series(x).rolling(2).sum()", "forbidden", "pandas"),
     ("import book\nbook.conv.corr2d(X, K)", "forbidden", "book"),
-    ("%timeit F.avg_pool2d(X, 2)", "forbidden", "avg_pool2d"),
-    ("getattr(F, 'conv2d')(X, K)", "forbidden", "F.conv2d"),
-    ("getattr(F, 'conv' + '2d')(X, K)", "review", "getattr"),
-    ("eval('1 + 1')", "review", "eval"),
-    ("exec('x = 1')", "review", "exec"),
-    ("import importlib", "review", "importlib"),
-    ("__import__('torch')", "review", "__import__"),
-    ("import sys\nsys.modules['torch']", "review", "sys.modules"),
-    ("vars(F)['conv2d']", "review", "vars"),
-    ("F.__dict__['conv2d']", "review", "__dict__"),
-    ("import grading.checks as c\nc.no_library = None", "review", "grading"),
-    ("import inspect", "review", "inspect"),
-    ("!python -c 'print(1)'", "review", "get_ipython"),
-    ("%run other.py", "review", "get_ipython"),
-    ("import os\nos.write(3, b'{}')", "review", "os.write"),
-    ("open(3, 'w')", "review", "file descriptor"),
+    ("from book.viz import corr2d", "forbidden", "book.viz.corr2d"),
+    ("from d2l import torch as d2l\nd2l.corr2d(X, K)", "forbidden", "d2l.torch"),
+    ("import pdb", "forbidden", "pdb"), ("import doctest", "forbidden", "doctest"),
+    ("import importlib", "forbidden", "importlib"), ("import inspect", "forbidden", "inspect"),
+    ("import sys\nsys.modules['torch']", "forbidden", "sys"),
+    ("import os\nos.write(3, b'{}')", "forbidden", "os"),
+    ("import grading.checks as c\nc.no_library = None", "forbidden", "grading.checks"),
+    (F + "torch.Tensor.tolist = lambda self: []", "forbidden", "an assignment to torch.Tensor.tolist"),
+    (F + "F.__dict__['conv2d']", "forbidden", "__dict__"),
+    # Code whose target the source cannot show: a person looks.
+    (F + "getattr(F, 'conv' + '2d')(X, K)", "review", "getattr()"),
+    ("eval('1 + 1')", "review", "eval()"), ("exec('x = 1')", "review", "exec()"),
+    ("__import__('torch')", "review", "__import__()"), (F + "vars(F)['conv2d']", "review", "vars()"),
+    ("open(3, 'w')", "review", "open()"),
+    ("from torch.nn.functional import *", "review", "import *"),
     ("try:\n    1 / 0\nexcept Exception as e:\n    e.__traceback__.tb_frame.f_back", "review", "__traceback__"),
-    ("import torch.nn.functional as F\nself = F\nself.conv2d(X, K)", "forbidden", "conv2d"),
-    ("f = lambda X, K, self=F: self.conv2d(X, K)", "forbidden", "conv2d"),
-    ("y.sum().backward()", "autograd", "backward"),
-    ("torch.autograd.grad(y, x)", "autograd", "torch.autograd"),
+    ("class T(torch.Tensor):\n    def __torch_dispatch__(cls, *a):\n        pass", "review", "__torch_dispatch__"),
+    ("x = " + "+".join(["1"] * 1000), "review", "nested too deeply"),
+    # Autograd, where a question forbids it.
+    ("y.sum().backward()", "autograd", ".backward"),
+    (F + "torch.autograd.grad(y, x)", "autograd", "torch.autograd.grad"),
 ])
 def test_the_scan_finds_every_route(source: str, kind: str, what: str) -> None:
     findings = scan_cell(source)
     assert any(f.kind == kind and what in f.what for f in findings), findings
 
 
-def test_a_cell_of_thousands_of_escapes_is_read_as_unreadable_without_ipython(monkeypatch) -> None:
-    """IPython's rewrite costs escapes x length (65,536 `!ls` lines: 377 s): past a budget the scan skips it."""
+def test_a_cell_of_thousands_of_escapes_is_left_unread_without_ipython(monkeypatch) -> None:
+    """IPython's rewrite costs escapes x length (65,536 `!ls` lines: 377 s in the grader's own process): past a
+    notebook-wide budget a cell is read as defining nothing, so it is in no answer's closure."""
     from IPython.core.inputtransformer2 import TransformerManager
     calls: List[int] = []
     original = TransformerManager.do_token_transforms   # the costly step: escapes x length
     monkeypatch.setattr(TransformerManager, "do_token_transforms", lambda self, lines: calls.append(len(lines)) or
                         original(self, lines))
-    flood = scan_cell("x = 1\n" + "!ls\n" * 60_000)
-    assert calls == [] and any(f.kind == "review" and "could not read" in f.what for f in flood), flood
+    assert Notebook([{"id": None, "source": "x = 1\n" + "!ls\n" * 60_000}]).trees == [None] and calls == []
     for prompt in (">>> ", "In [1]: ", "   ...: "):   # IPython strips pasted prompts before it rewrites escapes
-        flood = scan_cell(f"{prompt}!ls\n" * 30_000)
-        assert calls == [] and any(f.kind == "review" and "could not read" in f.what for f in flood), (prompt, flood)
-    few = scan_cell("x = 1\n" + "!ls\n" * 3)
-    assert len(calls) == 1 and any(f.kind == "review" and "get_ipython" in f.what for f in few), few
+        assert Notebook([{"id": None, "source": f"{prompt}!ls\n" * 30_000}]).trees == [None] and calls == []
+    assert Notebook([{"id": None, "source": "x = 1\n" + "!ls\n" * 3}]).trees[0] is not None and len(calls) == 1
     calls.clear()   # the budget is the notebook's: many small floods spend it as one large one does
     notebook = Notebook([{"id": None, "source": "!ls\n" * 40}] * 200 + [{"id": None, "source": "y = 2"}])
-    assert 0 < len(calls) < 100 and notebook.trees[-2] is UNREADABLE and notebook.trees[-1] is not UNREADABLE
+    assert 0 < len(calls) < 100 and notebook.trees[-2] is None and notebook.trees[-1] is not None
 
 
-@pytest.mark.parametrize("source", [
-    "def corr2d(X, K):\n    h, w = K.shape\n    return sum(X[i:i + h] for i in range(2))",
-    "def pool2d(X, pool_size, mode='max'):\n    p_h, p_w = pool_size\n    return pool2d",
-    "import torch\nimport torch.nn.functional as F\nY = F.pad(X, (1, 1))",
-    "class Net(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.conv = None\n"
-    "    def forward(self, x):\n        return self.conv(x)",
-    "%matplotlib inline\nimport matplotlib.pyplot as plt",
-    "from book.data import load_mnist",
-    "import os\nprint(os.path.join('a', 'b'))",
-])
-def test_the_scan_leaves_honest_code_alone(source: str) -> None:
-    assert scan_cell(source) == []
+def test_a_closure_is_the_answer_and_what_it_reads_never_the_rest() -> None:
+    """Escapes, help, inspect, plots and a library check in other cells are outside the answer's closure; a helper
+    defined in a later cell, a first draft redefined, a class's own `backward` are the student's own."""
+    from grading.policy import Policy
+    cells = ["import torch\nimport torch.nn.functional as F\nimport inspect\n!pip install numpy",
+             "def corr2d(X, K):\n    return F.conv2d(X[None, None], K[None, None])[0, 0]   # a first draft",
+             "def corr2d(X, K):\n    h, w = K.shape\n    return torch.stack([window(X, K, i)"
+             " for i in range(X.shape[0] - h + 1)])",
+             "torch.zeros?\nhelp(corr2d)\nprint(inspect.signature(corr2d))\n%timeit corr2d(X, K)",
+             "X, K = torch.ones(4, 4), torch.ones(2, 2)\nprint(torch.allclose(corr2d(X, K), F.conv2d(X[None, None],"
+             " K[None, None])[0, 0]))",
+             "def window(X, K, i):\n    h, w = K.shape\n    return torch.stack([(X[i:i + h, j:j + w] * K).sum()"
+             " for j in range(X.shape[1] - w + 1)])",
+             "class Pool:\n    def backward(self, d):\n        return d\nlayer = Pool()",
+             "def pool_grad(d):\n    return layer.backward(d)"]
+    notebook = Notebook([{"id": str(i), "source": s} for i, s in enumerate(cells)])
+    answer = notebook.answer(Policy(), ["corr2d"])
+    assert answer.findings == [] and {notebook.statements[p].cell for p in answer.positions} >= {0, 2, 5}
+    assert 1 not in {notebook.statements[p].cell for p in answer.positions}
+    assert notebook.answer(Policy(autograd=True), ["pool_grad"]).findings == []
 
 
 @pytest.mark.parametrize("source, skipped", [
@@ -283,7 +311,7 @@ def test_otter_cells_are_skipped_by_runner_and_scan_alike(source: str, skipped: 
     if skipped:
         assert scan_cell(source) == []
     elif "scipy" in source:
-        assert [f.kind for f in scan_cell(source)] == ["forbidden"]
+        assert any(f.kind == "forbidden" and f.what == "scipy.signal" for f in scan_cell(source))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -358,3 +386,73 @@ def test_a_cell_cannot_rewrite_the_runners_reports(sandbox_works) -> None:
         run = sandbox.run(cells, tests, Limits(timeout=60))
     [test] = [e for e in run.events if e.get("event") == "test"]
     assert test["status"] == "forbidden" and "convolution" in test["message"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A student's own check says what the grader will say
+# ---------------------------------------------------------------------------------------------------------------
+
+LOCAL_CHECK = """
+import json, sys
+import nbformat
+from IPython.core.interactiveshell import InteractiveShell
+from grading.checks import ForbiddenCall
+from grading.material import load_exercises
+shell = InteractiveShell.instance()
+verdicts = {}
+for cell in nbformat.read(sys.argv[1], as_version=4).cells:
+    if cell.cell_type == "code":
+        shell.run_cell(cell.source, store_history=True)
+for question in load_exercises()[sys.argv[2]].questions:
+    for test in (t for t in question.tests if not t.hidden):
+        scope = {}
+        exec(test.source, scope)
+        function = scope[test.name]
+        try:
+            function(*[shell.user_ns[n] for n in function.__code__.co_varnames[:function.__code__.co_argcount]])
+            verdicts[question.name] = ["passed", ""]
+        except ForbiddenCall as forbidden:
+            verdicts[question.name] = ["forbidden", str(forbidden)]
+        except Exception as error:
+            verdicts.setdefault(question.name, ["failed", repr(error)])
+print(json.dumps(verdicts))
+"""
+LOCAL_VARIANTS = {   # corr2d's answer, as the issue's students wrote it: each passed locally and scored 0 once
+    "imported_conv2d": "from torch.nn.functional import conv2d\ndef corr2d(X, K):\n"
+                       "    return conv2d(X[None, None], K[None, None])[0, 0]",
+    "unfold": "def corr2d(X, K):\n    h, w = K.shape\n    windows = X.unfold(0, h, 1).unfold(1, w, 1)\n"
+              "    return (windows * K).sum(dim=(-1, -2))",
+    "scipy": "import scipy.signal\ndef corr2d(X, K):\n    return torch.from_numpy(scipy.signal.correlate2d("
+             "X.numpy(), K.numpy(), mode='valid'))",
+}
+
+
+@pytest.mark.slow
+def test_a_students_check_gives_the_graders_verdict(sandbox_works, tmp_path: Path) -> None:
+    """The public tests run in a kernel (as otter's `grader.check` runs them) fail with the grader's message, for
+    the source verdict and the trace's alike; honest extras (`!pip`, `?`, `inspect`) change nothing."""
+    from test_wrong_answers import _with_answer
+    name = EXERCISES[0]
+    solution = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4)
+    extras = ["!pip list | head -3", "torch.zeros?", "import inspect\nprint(inspect.signature(corr2d))"]
+    for label, source in {**LOCAL_VARIANTS, "honest_extras": None}.items():
+        notebook = _with_answer(solution, source) if source else solution
+        if source is None:
+            notebook.cells += [nbformat.v4.new_code_cell(extra) for extra in extras]
+        (tmp_path / label).mkdir()
+        nbformat.write(notebook, tmp_path / label / f"{name}.ipynb")
+    out = tmp_path / "grades.csv"
+    assert grade_command([str(tmp_path)], out, "--jobs", "2").returncode == 0
+    graded = {(r["submission"].split("/")[-2], r["question"]): r for r in csv_rows(out)}
+    for label in [*LOCAL_VARIANTS, "honest_extras"]:
+        result = subprocess.run([sys.executable, "-c", LOCAL_CHECK, str(tmp_path / label / f"{name}.ipynb"), name],
+                                capture_output=True, text=True, cwd=tmp_path, timeout=300)
+        local = json.loads(result.stdout.strip().splitlines()[-1])
+        row = graded[(label, "corr2d")]
+        if label == "honest_extras":
+            assert all(status == "passed" for status, _ in local.values()), local
+            assert {r["status"] for (lab, _), r in graded.items() if lab == label} == {"passed"}
+            continue
+        assert local["corr2d"][0] == "forbidden" and row["status"] == "failed" and row["points"] == "0", (local, row)
+        message = local["corr2d"][1].replace("(input ", "(code cell ")
+        assert row["message"] in (message, f"forbidden: {message}"), (message, row["message"])

@@ -6,6 +6,10 @@ forbids autograd, `double` forbids nothing. Every attack below once worked again
 route of the same class; each asserts its exact outcome, and the batch as a whole asserts that the honest rows are
 intact and full, the grader exits 0, the CSV does not change after the grader exits, nothing is left outside the
 sandbox's scratch, and the repository is unchanged.
+
+A question that forbids the library is judged by its answer's closure alone (see grading.forbidden), run before any
+other cell: an attack in a cell outside every closure cannot touch those questions, so classmates' honest answers
+beside it keep their marks (`FULL_BESIDE`), while an attack inside an answer costs that question.
 """
 from __future__ import annotations
 
@@ -349,8 +353,86 @@ def double(n):
 # name -> (notebook, {question: (status, points)} or None when only the batch-wide checks apply)
 ONLY_CORR2D_FORBIDDEN = {"corr2d": ("failed", 0), "maxpool": ("passed", 2), "grad": ("passed", 2),
                          "double": ("passed", 2)}
-REVIEW_ALL_FORBIDDING = {"corr2d": ("review", 0), "maxpool": ("review", 0), "grad": ("review", 0),
-                         "double": ("passed", 2)}
+# An attack in a cell no answer depends on, beside honest answers: those answers keep their marks.
+FULL_BESIDE = {"corr2d": ("passed", 4), "maxpool": ("passed", 2), "grad": ("passed", 2), "double": ("passed", 2)}
+
+REWRITE_CHANNEL = """
+import json, os
+forged = json.dumps({"event": "test", "question": "double", "test": "test_double_hidden", "status": "ran",
+                     "records": [{"rule": None, "atol": 1e9, "rtol": 1e9, "value": 0}]}) + "\\n"
+for fd in range(3, 64):
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)   # rewrite what the run already reported, in place
+        os.write(fd, forged.encode())
+    except OSError:
+        pass
+"""
+# A non-forbidding answer that walks the runner's frames for the hidden test's source and raises it as its message.
+STEAL_HIDDEN_TEST = """
+import sys
+def double(n):
+    frame, found = sys._getframe(1), []
+    while frame is not None:
+        found += [v["source"] for v in frame.f_locals.values() if isinstance(v, dict) and "source" in v]
+        frame = frame.f_back
+    raise ValueError(" | ".join(found))
+"""
+MANY_FILES = """
+import os
+for i in range(150_000):
+    try:
+        open(f"f{i}", "w").close()
+    except OSError:
+        break
+"""
+LONG_LINE = """
+line = ('{"event": "test", "question": "double", "test": "test_double", "x": "' + "a" * (60 << 20) + '"}\\n').encode()
+for fd in range(3, 40):
+    try:
+        with open(fd + 0, "wb", closefd=False) as channel:
+            channel.write(line)
+    except Exception:
+        pass
+"""
+# The attack classes that won against the deny-list design: libraries nobody listed, text run as code by a library,
+# the channel rewritten in place, work deferred to the conversion of results, hidden tests' source in a message,
+# inodes, a deep expression, one enormous line.
+ISSUE_22_CLASSES = {
+    "d2l_corr2d": (notebook(corr2d="from d2l import torch as d2l\ndef corr2d(X, K):\n    return d2l.corr2d(X, K)"),
+                   ONLY_CORR2D_FORBIDDEN),
+    "book_reexport": (notebook(corr2d="from book.pool import windows\ndef corr2d(X, K):\n    h, w = K.shape\n"
+                                      "    return (windows(X, (h, w)) * K).sum(dim=(-1, -2))"), ONLY_CORR2D_FORBIDDEN),
+    "convolution_matrix": (notebook(corr2d="import scipy.linalg\ndef corr2d(X, K):\n    T = scipy.linalg."
+                                           "convolution_matrix(K.flatten().numpy(), 9)\n    return X"),
+                           ONLY_CORR2D_FORBIDDEN),
+    "pandas_rolling": (notebook(maxpool="import pandas as pd\ndef maxpool2x2(X):\n    rows = torch.tensor(pd."
+                                        "DataFrame(X.numpy()).rolling(2).max().values[1::2])\n"
+                                        "    return rows.reshape(-1, X.shape[1] // 2, 2).amax(-1)"),
+                       {**FULL_BESIDE, "maxpool": ("failed", 0)}),
+    "debugger_runs_text": (notebook(corr2d="import pdb\nbox = []\npdb.run('import torch.nn.functional as F; box."
+                                           "append(F.conv2d)', globals())\ndef corr2d(X, K):\n    return box[0]("
+                                           "X[None, None], K[None, None])[0, 0]"), {**FULL_BESIDE, "corr2d": ("error", 0)}),
+    "test_runner_in_answer": (notebook(corr2d="def corr2d(X, K):\n    import doctest\n    box = {}\n    doctest."
+                                              "run_docstring_examples('>>> import torch.nn.functional as F; box[0] = "
+                                              "F.conv2d', {'box': box})\n    return box[0](X[None, None], "
+                                              "K[None, None])[0, 0]"), ONLY_CORR2D_FORBIDDEN),
+    "module_loader": (notebook(corr2d="import importlib.machinery\nc = importlib.machinery.SourceFileLoader\n"
+                                      "def corr2d(X, K):\n    return c\n"), ONLY_CORR2D_FORBIDDEN),
+    "rewrite_channel": (notebook(double="def double(n):\n    return -1", after=(REWRITE_CHANNEL,)),
+                        {**FULL_BESIDE, "double": ("failed", 0)}),
+    "defer_to_conversion": (notebook(corr2d="import torch.nn.functional as F\ndef corr2d(X, K):\n"
+                                            "    torch.Tensor.tolist = lambda self: F.conv2d(X[None, None], "
+                                            "K[None, None])[0, 0].flatten().numpy().tolist()\n    return torch.zeros(2, 2)"),
+                            ONLY_CORR2D_FORBIDDEN),
+    "steal_hidden_test": (notebook(double=STEAL_HIDDEN_TEST), {**FULL_BESIDE, "double": ("error", 0)}),
+    "many_files": (notebook(after=(MANY_FILES,)), FULL_BESIDE),
+    "deep_expression_elsewhere": (notebook(after=("x = " + "+".join(["1"] * 1000),)), FULL_BESIDE),
+    "deep_expression_in_answer": (notebook(corr2d=HONEST["bat-corr2d"].replace("def corr2d(", "def plain(") +
+                                           "\n\n\nzero = " + "+".join(["0"] * 1000) + "\n\n\ndef corr2d(X, K):\n"
+                                           "    return plain(X, K) + zero"), {**FULL_BESIDE, "corr2d": ("review", 0)}),
+    "long_line": (notebook(after=(LONG_LINE,)), FULL_BESIDE),
+}
+
 
 
 def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookNode, Dict[str, Tuple[str, float]]]]:
@@ -396,19 +478,19 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
         # The trace sees the convolution and fails corr2d; the other forbidding questions go to a person.
         "computed_name": (notebook(corr2d="import torch.nn.functional as F\ndef corr2d(X, K):\n    conv = "
                                           "getattr(F, 'conv' + '2d')\n    return conv(X[None, None], "
-                                          "K[None, None])[0, 0]"), {**REVIEW_ALL_FORBIDDING, "corr2d": ("failed", 0)}),
+                                          "K[None, None])[0, 0]"), ONLY_CORR2D_FORBIDDEN),
         "exec_hidden": (notebook(corr2d="exec('import torch.nn.functional as F\\ndef corr2d(X, K):\\n    return "
                                         "F.conv2d(X[None, None], K[None, None])[0, 0]')"),
-                        {**REVIEW_ALL_FORBIDDING, "corr2d": ("failed", 0)}),
+                        ONLY_CORR2D_FORBIDDEN),
         "rebind_checks": (notebook(after=("import contextlib, grading.checks as checks\nchecks.no_library = "
                                           "lambda *a, **k: contextlib.nullcontext()\nchecks._guard = None",)),
-                          REVIEW_ALL_FORBIDDING),
+                          FULL_BESIDE),
         # Reading what the grader knows, or what classmates wrote.
         "read_solutions_and_classmates": (notebook(BLANK, after=(FIND_AND_RUN,)),
                                           {q: (None, 0) for q in POINTS}),
         # A forged result gains what hard-coding the public example gains (half of double), nothing more.
-        "forge_results": (notebook(BLANK, after=(FORGE,)), {**{q: ("review", 0) for q in ("corr2d", "maxpool",
-                                                                                          "grad")},
+        "forge_results": (notebook(BLANK, after=(FORGE,)), {**{q: ("error", 0) for q in ("corr2d", "maxpool",
+                                                                                         "grad")},
                                                             "double": ("failed", 1)}),
         # Forged results, then a flood that pushes the real ones (which would show the forgery) past what is read.
         "forge_then_flood": (notebook(BLANK, after=(FORGE_THEN_FLOOD,)), {q: ("error", 0) for q in POINTS}),
@@ -418,19 +500,19 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
                          {**full, "corr2d": ("failed", 0)}),
         "unpickle_by_name": (notebook(corr2d="import pickle\nconv = pickle.loads(b'ctorch.nn.functional\\nconv2d\\n.')\n"
                                              "def corr2d(X, K):\n    return conv(X[None, None], K[None, None])[0, 0]"),
-                             {**REVIEW_ALL_FORBIDDING, "corr2d": ("failed", 0)}),
+                             ONLY_CORR2D_FORBIDDEN),
         "read_environment": (notebook(double=ENVIRON), {**full, "double": ("error", 0)}),
         # Escaping the run, or stopping the batch.
         "outlive": (notebook(after=(OUTLIVE.replace("{targets!r}", repr(repository_targets)),)),
-                    {**REVIEW_ALL_FORBIDDING}),
+                    FULL_BESIDE),
         # The usual fork idiom: the child ends itself with os._exit while the parent is still busy, so a child that
         # carried on through the runner's loop would report every test before the parent did.
         "fork_child_exits": (notebook(after=("import os, time\nif os.fork() == 0:\n    os._exit(0)\ntime.sleep(3)",)),
-                             REVIEW_ALL_FORBIDDING),
+                             FULL_BESIDE),
         "kill_grader": (notebook(before=("import os, signal\nfor pid in (os.getppid(), 1):\n    for s in "
                                          "(signal.SIGTERM, signal.SIGSTOP):\n        try:\n            os.kill(pid, s)\n"
-                                         "        except OSError:\n            pass",)), REVIEW_ALL_FORBIDDING),
-        "kill_everything": (notebook(after=("import os\nos.kill(-1, 9)",)), REVIEW_ALL_FORBIDDING),
+                                         "        except OSError:\n            pass",)), FULL_BESIDE),
+        "kill_everything": (notebook(after=("import os\nos.kill(-1, 9)",)), FULL_BESIDE),
         # Honest code that merely sits beside an answer: a layer built in corr2d's cell that corr2d never uses.
         "library_beside_the_answer": (notebook(corr2d=HONEST["bat-corr2d"] + "\n\nlayer = torch.nn.Conv2d(1, 1, 2)"),
                                       full),
@@ -446,16 +528,17 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
         # Plain trouble the runner survives.
         "endless_loop": (notebook(after=("import time\nwhile True:\n    try:\n        time.sleep(10)\n"
                                          "    except BaseException:\n        pass",)),
-                         {q: ("timeout", 0) for q in POINTS}),
+                         {**FULL_BESIDE, "double": ("timeout", 0)}),
         "memory_blowup": (notebook(before=("hog = bytearray(64 << 30)",)), full),
         "exits": (notebook(before=("import sys\nsys.exit(3)", "raise KeyboardInterrupt")), full),
         "lone_surrogate": (notebook(double="def double(n):\n    raise ValueError('\\ud800 is not text')"),
                            {**full, "double": ("error", 0)}),
-        # A name in text or in code the scan cannot read: a person looks (and the trace fails corr2d where it can
-        # see scipy, because the notebook imports it).
-        **{f"hidden_{name}": (notebook(corr2d=source + SCIPY_CALL), {**REVIEW_ALL_FORBIDDING, **traced})
+        # A name held in text: the module that reads it is not on the allow-list (failed), or the name the answer
+        # reads is bound nowhere the scan can read, beside code that runs text (a person looks), or the text never
+        # runs in the closure, and the answer fails its tests there (error).
+        **{f"hidden_{name}": (notebook(corr2d=source + SCIPY_CALL), {**FULL_BESIDE, "corr2d": (status, 0)})
            for name, source in HIDDEN_NAMES.items()
-           for traced in [{"corr2d": ("failed", 0)} if "import scipy" in source else {}]},
+           for status in [{"benchmark_timer": "error", "config_magic_exec": "review"}.get(name, "failed")]},
         "match_class_keyword": (notebook(corr2d="import torch.nn.functional as F\nmatch F:\n    case object(conv2d=c):"
                                                 "\n        pass\ndef corr2d(X, K):\n    return c(X[None, None], "
                                                 "K[None, None])[0, 0]"), ONLY_CORR2D_FORBIDDEN),
@@ -480,27 +563,28 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
         "autocall_config": (notebook(before=("%config InteractiveShell.autocall = 2", "import scipy.signal as S\n"
                                              "box = []", "box.append S.correlate2d"),
                                      corr2d="c = lambda *a, **k: box[0](*a, **k)" + SCIPY_CALL),
-                            {**REVIEW_ALL_FORBIDDING, "corr2d": ("failed", 0)}),
-        "thread_beside_the_trace": (notebook(corr2d=THREAD_BESIDE_THE_TRACE), REVIEW_ALL_FORBIDDING),
-        "dispatch_subclass": (notebook(corr2d=DISPATCH_SUBCLASS), REVIEW_ALL_FORBIDDING),
+                            {**FULL_BESIDE, "corr2d": ("error", 0)}),
+        "thread_beside_the_trace": (notebook(corr2d=THREAD_BESIDE_THE_TRACE), ONLY_CORR2D_FORBIDDEN),
+        "dispatch_subclass": (notebook(corr2d=DISPATCH_SUBCLASS), ONLY_CORR2D_FORBIDDEN),
         # Flooding the result channel with what is cheap to write and dear to parse: the grader drops the line.
         "result_flood": (notebook(after=(RESULT_FLOOD,)), full),
-        # Millions of tiny events: the grader reads the first ten thousand lines and trusts none of a flooded run's
-        # reports, so the flood costs every question, and each row says why.
-        "event_flood": (notebook(after=(EVENT_FLOOD,)), {q: ("error", 0) for q in POINTS}),
+        # Millions of tiny events: the grader reads the first ten thousand lines and trusts none of the reports of a
+        # flooded run's notebook phase, so the flood costs the questions judged there, and each row says why.
+        "event_flood": (notebook(after=(EVENT_FLOOD,)), {**FULL_BESIDE, "double": ("error", 0)}),
         "proc_mem_write": (notebook(double=PROC_MEM), {**full, "double": ("failed", 0)}),
-        "strided_memory": (notebook(double=STRIDED_MEMORY), REVIEW_ALL_FORBIDDING),
+        "strided_memory": (notebook(double=STRIDED_MEMORY), FULL_BESIDE),
         # A name bound thirty thousand times (within the size limit on code): the scan, in the grader's own untimed
         # process, stays linear.
         "scan_blowup": (notebook(corr2d="x = 0\n" + "x=x+0\n" * 30000 + HONEST["bat-corr2d"].replace(
             "return Y", "return Y + x")), full),
         # Escapes that IPython rewrites one at a time, tokenizing the cell again after each: the scan stops early.
-        "escape_flood": (notebook(after=("!true\n" * 600,)), REVIEW_ALL_FORBIDDING),
+        "escape_flood": (notebook(after=("!true\n" * 600,)), FULL_BESIDE),
         # The same behind pasted prompts, which IPython strips before it rewrites the escapes.
-        "prompt_escape_flood": (notebook(after=(">>> !true\n" * 600,)), REVIEW_ALL_FORBIDDING),
+        "prompt_escape_flood": (notebook(after=(">>> !true\n" * 600,)), FULL_BESIDE),
         # A fork bomb fills its own process limit, not the one of the classmate graded beside it.
-        "fork_bomb": (notebook(before=(FORK_BOMB,)), REVIEW_ALL_FORBIDDING),
-        "fork_bomb_victim": (notebook(double=BOMB_VICTIM), REVIEW_ALL_FORBIDDING),
+        "fork_bomb": (notebook(before=(FORK_BOMB,)), FULL_BESIDE),
+        "fork_bomb_victim": (notebook(double=BOMB_VICTIM), FULL_BESIDE),
+        **ISSUE_22_CLASSES,
     }
 
 
@@ -583,15 +667,19 @@ def test_forbidden_and_review_messages_name_what_was_used(batch) -> None:
     assert "torch._C" in _rows(batch, "im2col_99_battery.ipynb")["corr2d"]["message"]
     assert "scipy.signal" in _rows(batch, "scipy_99_battery.ipynb")["corr2d"]["message"]
     assert "autograd" in _rows(batch, "autograd_backward_99_battery.ipynb")["grad"]["message"]
-    assert "getattr" in _rows(batch, "computed_name_99_battery.ipynb")["maxpool"]["message"]
     assert "convolution" in _rows(batch, "computed_name_99_battery.ipynb")["corr2d"]["message"]
+    assert "d2l.torch" in _rows(batch, "d2l_corr2d_99_battery.ipynb")["corr2d"]["message"]
+    assert "nested too deeply" in _rows(batch, "deep_expression_in_answer_99_battery.ipynb")["corr2d"]["message"]
+    assert "%config" in _rows(batch, "hidden_config_magic_exec_99_battery.ipynb")["corr2d"]["message"]
+    assert "check(double(1234567))" not in _rows(batch, "steal_hidden_test_99_battery.ipynb")["double"]["message"]
     assert "review" in batch["result"].stdout   # the summary lists what a person must look at
 
 
 def test_an_event_flood_is_named_in_its_rows(batch) -> None:
-    for name in ("event_flood", "forge_then_flood"):
+    """A flood costs the questions judged after it (the notebook phase); a clean answer's closure reported before."""
+    for name, flooded in (("event_flood", ["double"]), ("forge_then_flood", ["double"])):
         rows = _rows(batch, f"{name}_{EXERCISE}.ipynb")
-        assert all("flooded the grader's channel" in r["message"] for r in rows.values()), rows
+        assert all("flooded the grader's channel" in rows[q]["message"] for q in flooded), rows
 
 
 def test_links_special_files_and_bad_names_get_one_invalid_row_each(batch) -> None:

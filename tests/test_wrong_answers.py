@@ -19,8 +19,10 @@ import nbformat
 import pytest
 
 from conftest import ROOT
+from grading.checks import local_verdict
 from grading.grade import grade
-from grading.material import load_exercises
+from grading.material import Exercise, forbidden_by, load_exercises
+from grading.report import Row
 from grading.sandbox import Limits
 
 pytestmark = pytest.mark.grading
@@ -55,6 +57,28 @@ def _with_answer(solution: nbformat.NotebookNode, source: str) -> nbformat.Noteb
     return notebook
 
 
+def local_disagreements(notebook: nbformat.NotebookNode, exercise: Exercise, rows: Dict[str, Row]) -> List[str]:
+    """Where a student's own check (the public tests' `no_library()`, run in a kernel that ran the notebook top to
+    bottom) would judge the answer's source otherwise than the grader's row for its question."""
+    history = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    found = []
+    for question in exercise.questions:
+        for test in (t for t in question.tests if not t.hidden):
+            forbids = forbidden_by(test.source)
+            if not forbids.library:
+                continue
+            names = [a.arg for a in ast.parse(test.source).body[0].args.args if a.arg != "env"]
+            local = local_verdict(history, names, forbids.autograd, forbids.allow, forbids.forbid)
+            local = local and (local[0], local[1].replace("(input ", "(code cell "))   # a kernel numbers inputs
+            row = rows[question.name]
+            graded = (row.status, row.message) if row.message.startswith(("forbidden: the answer uses",
+                                                                          "needs a person")) else None
+            if (local and (local[0], local[1].split("; tests alone")[0])) != \
+                    (graded and (graded[0], graded[1].split("; tests alone")[0])):
+                found.append(f"{question.name}: locally {local}, graded {graded}")
+    return found
+
+
 def test_every_exercise_has_a_catalogue_covering_every_question() -> None:
     material = load_exercises()
     assert EXERCISES == sorted(material)
@@ -80,12 +104,13 @@ def test_wrong_answers_lose_marks_on_their_question_only(sandbox_works, name: st
     catalogue = _catalogue(name)
     affects: Dict[str, List[str]] = catalogue.get("AFFECTS", {})
     solution = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4)
-    variants = {}
+    variants, notebooks = {}, {}
     for question, answers in catalogue["WRONG"].items():
         for index, (label, source) in enumerate(answers.items()):
             path = tmp_path / f"{question}-{index:02d}" / f"{name}.ipynb"   # one notebook per variant
             path.parent.mkdir()
-            nbformat.write(_with_answer(solution, source), path)
+            notebooks[str(path)] = _with_answer(solution, source)
+            nbformat.write(notebooks[str(path)], path)
             variants[str(path)] = (question, label)
     rows = grade([str(tmp_path)], Limits(timeout=60.0), jobs=2)   # one batch for the whole exercise
     by_variant: Dict[str, Dict[str, object]] = {}
@@ -102,4 +127,6 @@ def test_wrong_answers_lose_marks_on_their_question_only(sandbox_works, name: st
         for other, row in mine.items():
             if other != question and other not in affects.get(question, []) and row.points < row.max_points:
                 escaped.append(f"{question} / {label!r}: also cost {other} ({row.status}: {row.message[:400]})")
+        escaped += [f"{question} / {label!r}: {why}"
+                    for why in local_disagreements(notebooks[path], load_exercises()[name], mine)]
     assert not escaped, "\n".join(escaped)
