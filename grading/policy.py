@@ -58,7 +58,7 @@ any all isclose allclose equal eq ne lt le gt ge isnan isinf isfinite logical_an
 logical_xor bitwise_and bitwise_or bitwise_not floor_divide div true_divide remainder fmod add sub mul neg
 reciprocal lerp addcmul addcdiv softmax log_softmax logsumexp heaviside unique unique_consecutive bincount
 histc searchsorted bucketize diff numel is_tensor is_floating_point is_complex result_type promote_types can_cast
-get_default_dtype set_printoptions finfo iinfo no_grad inference_mode is_grad_enabled Tensor Size dtype device
+get_default_dtype set_printoptions finfo iinfo no_grad inference_mode unravel_index clone is_grad_enabled Tensor Size dtype device
 float float16 float32 float64 double half bfloat16 int int8 int16 int32 int64 long short uint8 bool complex64
 complex128 cfloat cdouble strided contiguous_format channels_last inf nan pi e
 nn linalg random testing optim utils as_strided
@@ -88,7 +88,11 @@ MODULES = {
         floor ceil round around rint trunc prod cumsum cumprod sort argsort median std var allclose isclose
         array_equal any all isnan isinf isfinite count_nonzero nonzero unique floor_divide mod divide multiply add
         subtract negative reciprocal shape ndim size newaxis ndarray dtype float16 float32 float64 int8 int16
-        int32 int64 uint8 bool_ inf nan pi e random linalg set_printoptions testing prod product""".split()),
+        int32 int64 uint8 bool_ inf nan pi e random linalg set_printoptions testing prod product
+        result_type promote_types can_cast unravel_index ravel_multi_index argwhere indices ix_ ogrid mgrid meshgrid
+        atleast_1d atleast_2d atleast_3d nansum nanmax nanmin cumsum diff einsum_path iinfo finfo issubdtype
+        integer floating number bool float_ int_ copy append insert delete full_like frombuffer fromiter
+        lib""".split()),
     "numpy.random": ALL,
     "numpy.linalg": ALL,
     "numpy.testing": frozenset({"assert_allclose", "assert_array_equal", "assert_equal"}),
