@@ -170,6 +170,42 @@ def _title_first(student: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return student
 
 
+def _found_when_renamed(student: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """otter's checks read the notebook's own file: a browser's download may have renamed it (`NAME (1).ipynb`,
+    `Copy of NAME.ipynb`), so the set-up cell asks `notebook_path` which file this kernel runs."""
+    for cell in student.cells:
+        if cell.cell_type == "code" and cell.source.startswith("# Initialize Otter"):
+            cell.source = cell.source.replace(f'otter.Notebook("{name}.ipynb")',
+                                              f'otter.Notebook(notebook_path("{name}"))')
+            cell.source = cell.source.replace("import otter\n", "import otter\nfrom grading.checks import notebook_path\n")
+    return student
+
+
+def _human(test_name: str) -> str:
+    return test_name.removeprefix("test_").replace("_", " ")
+
+
+def _with_what_hidden_tests_check(public: Dict[str, str], every: Dict[str, str]) -> Dict[str, str]:
+    """Each question's public tests, the last one telling a student whose public tests pass what the grader's
+    hidden tests also check (their names, never their inputs or values), so "passed" promises no more than it can."""
+    result = {}
+    for question, test_file in public.items():
+        hidden = [t["name"] for t in _parse_tests(question, every[question])[1] if t["hidden"]]
+        rules = "; ".join(_human(n) for n in hidden)
+        message = (f"These are the public tests only. When graded, {len(hidden)} hidden test(s) also check: {rules}"
+                   if hidden else "The graded tests are these public ones.")
+        if "no_library(" in every[question]:
+            message += ("; and that the answer, and what it calls, uses only what the question allows (grading "
+                        "reads your definitions, not the rest of the notebook).")
+        decorators = list(re.finditer(r"^@test_case\((.*)\)$", test_file, re.MULTILINE))
+        if not decorators:
+            raise BuildError(f"question {question}'s public test file has no @test_case line")
+        last = decorators[-1]
+        result[question] = (test_file[:last.start()] + f"@test_case({last.group(1)}, success_message={message!r})" +
+                            test_file[last.end():])
+    return result
+
+
 def _is_otter_cell(source: str) -> bool:
     return bool(re.fullmatch(r'\s*grader\.check\("\w+"\)\s*', source)) or source.startswith("# Initialize Otter")
 
@@ -198,7 +234,8 @@ def generate(name: str) -> Tuple[nbformat.NotebookNode, nbformat.NotebookNode, d
     student, autograder = _otter_assign(name, _read_source(path))
     all_tests = autograder["metadata"]["otter"]["tests"]
     public_tests = student["metadata"].get("otter", {}).get("tests", {})
-    exercise = _finish(_title_first(student), name, "ex", public_tests)
+    exercise = _finish(_title_first(_found_when_renamed(student, name)), name, "ex",
+                       _with_what_hidden_tests_check(public_tests, all_tests))
     solution = _finish(_without_otter(_strip_markers(copy.deepcopy(autograder))), name, "sol", None)
     questions = []
     cells = _question_cells(exercise, list(all_tests))   # in the notebook's order

@@ -11,6 +11,10 @@
 # `book.cost`) or `d2l.corr2d`. The grader detects such calls and the test fails. Checking your answer against
 # them in a cell of your own is fine.
 
+
+# %% [markdown]
+# STARTER allowed
+
 # %%
 import torch
 

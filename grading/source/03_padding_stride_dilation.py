@@ -11,6 +11,10 @@
 # `book.shapes`, `book.cost`). The grader detects those calls and the test fails. `torch.nn.functional.pad` is
 # allowed.
 
+
+# %% [markdown]
+# STARTER allowed
+
 # %%
 import torch
 import torch.nn.functional as F

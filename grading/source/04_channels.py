@@ -9,6 +9,10 @@
 # pooling functions or the book's helpers (`book.conv`, `book.pool`, `book.shapes`, `book.cost`). The grader
 # detects those calls and the test fails.
 
+
+# %% [markdown]
+# STARTER allowed
+
 # %%
 import torch
 

@@ -10,6 +10,10 @@
 # `book.shapes`, `book.cost`). The grader detects those calls and the test fails. Comparing your results with
 # `torch.nn.functional.conv2d` or `unfold` in a cell of your own is a good idea.
 
+
+# %% [markdown]
+# STARTER allowed
+
 # %%
 import torch
 

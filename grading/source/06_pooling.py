@@ -9,6 +9,10 @@
 # functions, autograd (in questions 3 to 5) or the book's helpers (`book.conv`, `book.pool`, `book.shapes`,
 # `book.cost`). The grader detects those calls and the test fails. `torch.nn.functional.pad` is allowed.
 
+
+# %% [markdown]
+# STARTER allowed
+
 # %%
 import torch
 import torch.nn.functional as F

@@ -11,6 +11,10 @@
 # average pooling in the same places.) Compute the answers of questions 1 to 3 from the layers' arguments, without
 # building or running a network, and without the book's helpers (`book.shapes`, `book.cost`).
 
+
+# %% [markdown]
+# STARTER allowed
+
 # %%
 import torch
 from torch import nn
