@@ -1,23 +1,26 @@
-"""`python -m grading PATH... [--out grades.csv] [--timeout S] [--jobs N] [--memory MIB]`: grade submitted notebooks.
+"""`python -m grading PATH... --out grades.csv [--timeout S] [--jobs N] [--memory MIB] [--feedback DIR]
+[--report FILE]`: grade submitted notebooks.
 
-PATH is a notebook or a folder searched recursively for *.ipynb (symbolic links inside are reported, never
-followed). Each submission runs in a bubblewrap sandbox; where none can be made, the command stops and says why,
-and grades without one only with --unsafe-no-sandbox. Writes one CSV row per question of each submission (one `*`
-row for a file that cannot be read or recognised) and prints a summary. Exit status 0 whenever grading ran,
-whatever the scores; 2 with a one-line message for a usage error or a missing sandbox; 1 if the CSV cannot be
-written.
+PATH is a notebook or a folder searched recursively (symbolic links inside are reported, never followed; a file
+that is not a notebook gets an `invalid` row). Each submission runs in a bubblewrap sandbox; where none can be
+made, the command stops and says why, and grades without one only with --unsafe-no-sandbox. Writes one CSV row
+per question of each submission (one `*` row for a file that cannot be read or recognised), merged into an existing
+grades CSV at --out (the rows of submissions not graded again are kept, unless --replace), and prints a summary.
+Exit status 0 whenever grading ran, whatever the scores; 2 with a one-line message for a usage error or a missing
+sandbox; 1 if the CSV cannot be written.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from grading.grade import check_output_writable, grade
-from grading.material import AUTOGRADER, UsageError, find_submissions, load_exercises
-from grading.report import display_path, summary, write_csv
+from grading.material import AUTOGRADER, Exercise, UsageError, find_submissions, load_exercises
+from grading.report import ProgressDisplay, display_path, earlier_rows, summary, write_csv
 from grading.sandbox import Limits, SandboxUnavailable
 
 PROG = "python -m grading"
@@ -34,7 +37,11 @@ class _OneLineParser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog=PROG, description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="+", metavar="PATH", help="submitted notebook(s) or folder(s) of them")
-    parser.add_argument("--out", default="grades.csv", help="CSV file to write (default: grades.csv)")
+    parser.add_argument("--out", required=True, help="CSV file to write, e.g. grades.csv beside the submissions")
+    parser.add_argument("--replace", action="store_true",
+                        help="drop the rows an existing --out holds for submissions not graded in this run")
+    parser.add_argument("--feedback", metavar="DIR", help="write one HTML page (and Markdown) per submission here")
+    parser.add_argument("--report", metavar="FILE", help="write the class report (one self-contained HTML page)")
     parser.add_argument("--timeout", type=float, default=60.0, help="wall-clock seconds per notebook (default 60)")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks graded in parallel (default 1)")
     parser.add_argument("--memory", type=int, default=2048, help="MiB a notebook may allocate (default 2048)")
@@ -45,43 +52,70 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _usage(args: argparse.Namespace) -> Dict[str, Exercise]:
+    """Every check that can fail before grading starts; the exercises' material, read once."""
+    if not math.isfinite(args.timeout) or args.timeout <= 0 or args.jobs <= 0 or args.memory <= 0:
+        raise UsageError("--timeout, --jobs and --memory must be positive finite numbers")
+    check_output_writable(Path(args.out))
+    for option in ("feedback", "report"):
+        value = getattr(args, option)
+        if value is not None and Path(value).resolve() == Path(args.out).resolve():
+            raise UsageError(f"--{option} {value} is the --out file; give it a name of its own")
+    if args.report is not None:
+        check_output_writable(Path(args.report))
+    if args.feedback is not None and Path(args.feedback).exists() and not Path(args.feedback).is_dir():
+        raise UsageError(f"--feedback {args.feedback} is a file; give a folder for the pages")
+    exercises = load_exercises(Path(args.material))   # read once, before any submission runs
+    if not exercises:
+        raise UsageError(f"--material {args.material} holds no exercises (*.json); run python -m grading.build")
+    return exercises
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     for stream in (sys.stdout, sys.stderr):   # a file name that is not UTF-8 must not stop the report
         stream.reconfigure(errors="backslashreplace")
     args = _parser().parse_args(argv)
     try:
-        if args.timeout <= 0 or args.jobs <= 0 or args.memory <= 0:
-            raise UsageError("--timeout, --jobs and --memory must be positive")
-        out = Path(args.out)
-        check_output_writable(out)
-        find_submissions(args.paths)   # fail fast on a missing path, before any grading
-        exercises = load_exercises(Path(args.material))   # read once, before any submission runs
-        if not exercises:
-            raise UsageError(f"--material {args.material} holds no exercises (*.json); run python -m grading.build")
+        exercises = _usage(args)
+        submissions = find_submissions(args.paths)   # fail fast on a missing path, before any grading
     except UsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     if args.unsafe_no_sandbox:
         print(UNSAFE_WARNING, file=sys.stderr)
-    start = time.monotonic()
-    limits = Limits(timeout=args.timeout, memory_mb=args.memory)
+    out, start = Path(args.out), time.monotonic()
+    progress = ProgressDisplay(len(submissions), sys.stderr)
     try:
-        rows = grade(args.paths, limits, jobs=args.jobs, exercises=exercises, unsafe=args.unsafe_no_sandbox,
-                     out=out)
+        rows = grade(args.paths, Limits(timeout=args.timeout, memory_mb=args.memory), jobs=args.jobs,
+                     exercises=exercises, unsafe=args.unsafe_no_sandbox, out=out, progress=progress)
     except SandboxUnavailable as error:
         print(f"{PROG}: error: cannot sandbox submissions: {error}. Grade on Linux with bubblewrap (as root, or "
               "with unprivileged user namespaces enabled), or pass --unsafe-no-sandbox to grade without isolation, "
               "only for submissions you trust", file=sys.stderr)
         return 2
+    finally:
+        progress.close()
+    kept = [] if args.replace else earlier_rows(out, rows)
     try:
-        write_csv(rows, out)
+        write_csv(rows, out, kept)
     except OSError as error:
         print(f"{PROG}: error: cannot write {display_path(out)} ({error.strerror}); an older file of that name "
               "was renamed *.stale-*, so it cannot be mistaken for these grades", file=sys.stderr)
         return 1
-    print(summary(rows))
-    submissions = len({row.submission for row in rows})
-    print(f"graded {submissions} submission(s) in {time.monotonic() - start:.1f} s; wrote {display_path(out)}")
+    written = [f"wrote {display_path(out)}" + (f" (kept {len(kept):,} rows of submissions not graded again; "
+                                               "--replace drops them)" if kept else "")]
+    if args.feedback is not None:
+        from grading.feedback import write_feedback
+        pages = write_feedback(rows, exercises, Path(args.feedback))
+        written.append(f"{len(pages):,} feedback page(s) in {display_path(Path(args.feedback))}")
+    if args.report is not None:
+        from grading.classreport import write_report
+        write_report(rows, exercises, Path(args.report))
+        written.append(f"class report {display_path(Path(args.report))}")
+    print(summary(rows, progress.seconds))
+    print(f"graded {len(submissions):,} submission(s) in {time.monotonic() - start:.1f} s; " + "; ".join(written))
+    if any(row.status == "review" for row in rows):
+        print(f"review them: python -m grading.review {display_path(out)} {' '.join(args.paths)}")
     return 0
 
 

@@ -6,10 +6,11 @@ file that cannot be read, recognised or followed), whatever the submissions do.
 from __future__ import annotations
 
 import os
+import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from grading.forbidden import Notebook
 from grading.judge import answers, judge, split_jobs
@@ -35,14 +36,26 @@ def grade_one(submission: Submission, exercises: Dict[str, Exercise], limits: Li
         return [Row(name, "", "*", 0.0, 0.0, "error", f"grader error ({where}): {type(error).__name__}: {error}")]
 
 
+# Called as each submission is done: its display name, its rows and the seconds it took.
+Progress = Callable[[str, List[Row], float], None]
+
+
 def grade(paths: Sequence[str], limits: Limits, jobs: int = 1, exercises: Optional[Dict[str, Exercise]] = None,
-          unsafe: bool = False, out: Optional[Path] = None) -> List[Row]:
-    """Grade every notebook under `paths`; raises SandboxUnavailable before grading anything if it cannot isolate."""
+          unsafe: bool = False, out: Optional[Path] = None, progress: Optional[Progress] = None) -> List[Row]:
+    """Grade every notebook under `paths`; raises SandboxUnavailable before grading anything if it cannot isolate.
+    The rows come in the order of the submissions, whatever order they finish in."""
     exercises = load_exercises() if exercises is None else exercises
     submissions = find_submissions(paths)
     hidden = [str(p) for p in paths] + ([str(out)] if out is not None else [])
+
+    def timed(submission: Submission) -> List[Row]:
+        start = time.monotonic()
+        rows = grade_one(submission, exercises, limits, sandbox)
+        if progress is not None:
+            progress(display_path(submission.path), rows, time.monotonic() - start)
+        return rows
     with Sandbox.open(unsafe=unsafe, hidden=hidden) as sandbox, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        batches = list(pool.map(lambda s: grade_one(s, exercises, limits, sandbox), submissions))
+        batches = list(pool.map(timed, submissions))
     return [row for rows in batches for row in rows]
 
 

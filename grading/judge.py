@@ -128,21 +128,24 @@ def judge(submission: str, exercise: Exercise, run: SandboxRun,
 def _without_hidden_code(row: Row, exercise: Exercise) -> Row:
     """A message never quotes a hidden test's code (a run can read its tests' source and raise it as an error):
     each of its lines found in a message is replaced by a placeholder."""
-    message = row.message
-    for question in exercise.questions:
-        for test in question.tests:
-            if test.hidden:
-                for line in {line.strip() for line in test.source.splitlines()}:
-                    if len(line) >= 12 and line in message:
-                        message = message.replace(line, "[a hidden test's code]")
-    return row if message == row.message else dataclasses.replace(row, message=message)
+    lines = {line.strip() for question in exercise.questions for test in question.tests if test.hidden
+             for line in test.source.splitlines() if len(line.strip()) >= 12}
+
+    def redacted(message: str) -> str:
+        for line in lines:
+            message = message.replace(line, "[a hidden test's code]")
+        return message
+    return dataclasses.replace(row, message=redacted(row.message),
+                               tests=tuple((n, h, s, redacted(m)) for n, h, s, m in row.tests))
 
 
 def _question_row(submission: str, exercise: Exercise, question: Question, earned: float,
                   verdicts: List[Tuple[Test, str, str]], cell_timeouts: List[dict],
                   findings: List[Finding]) -> Row:
+    outcomes = tuple((test.name, test.hidden, status, message) for test, status, message in verdicts)
+
     def row(points: float, status: str, message: str) -> Row:
-        return Row(submission, exercise.id, question.name, points, question.points, status, message)
+        return Row(submission, exercise.id, question.name, points, question.points, status, message, outcomes)
 
     decided = verdict(findings)
     if decided is not None and decided[0] == "failed":

@@ -137,7 +137,9 @@ class Submission:
 
 
 def find_submissions(paths: Sequence[str]) -> List[Submission]:
-    """Every *.ipynb under each folder (and each file given), in a stable order, without following links.
+    """Every file under each folder (and each file given), in a stable order, without following links: each
+    *.ipynb to grade; any other file (a .pdf, a .py handed in by mistake) with a `problem`, so it gets an `invalid`
+    row; hidden files (`.DS_Store`) and `.ipynb_checkpoints` are skipped.
 
     A symbolic link or a special file inside a folder becomes a Submission with a `problem`, so it gets its own
     `invalid` row and is never read: a link named like a classmate's file must not borrow, or hide, their grade.
@@ -158,6 +160,9 @@ def find_submissions(paths: Sequence[str]) -> List[Submission]:
                         found.append(Submission(full, problem="symbolic link, not graded"))
                     elif name.endswith(".ipynb"):
                         found.append(Submission(full))
+                    elif not name.startswith("."):   # a hand-in in the wrong form is listed, never dropped
+                        kind = full.suffix or "a file without an extension"
+                        found.append(Submission(full, problem=f"not a notebook ({kind}): hand in the .ipynb file"))
         elif os.path.lexists(path):
             found.append(Submission(path))
         else:

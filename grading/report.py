@@ -11,11 +11,12 @@ import csv
 import os
 import re
 import tempfile
+import threading
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Sequence, TextIO, Tuple
 
 COLUMNS = ["submission", "exercise", "question", "points", "max_points", "status", "message"]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -32,6 +33,8 @@ class Row:
     max_points: float
     status: str
     message: str
+    # Each test's outcome, for the class report and feedback (not a CSV column): (test, hidden, status, message).
+    tests: Tuple[Tuple[str, bool, str, str], ...] = field(default=(), compare=False, repr=False)
 
     def fields(self) -> List[str]:
         return [safe_text(self.submission), safe_text(self.exercise), safe_text(self.question),
@@ -61,15 +64,33 @@ def safe_text(text: str) -> str:
     return "'" + text if formula else text
 
 
-def write_csv(rows: List[Row], out: Path) -> None:
-    """Replace `out` atomically with the rows (temp file + rename); on failure, leave no temp file behind and
-    move an older `out` aside (it would otherwise look current), then raise."""
+def earlier_rows(out: Path, rows: Sequence[Row]) -> List[List[str]]:
+    """The rows of an existing grades CSV at `out` whose submissions `rows` do not grade again, as written (their
+    fields are already safe): regrading one student keeps the class's other rows. Nothing from a file that is not
+    a grades CSV."""
+    try:
+        with open(out, newline="", encoding="utf-8") as file:
+            reader = csv.reader(file)
+            if next(reader, None) != COLUMNS:
+                return []
+            earlier = [fields for fields in reader if len(fields) == len(COLUMNS)]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+    regraded = {safe_text(row.submission) for row in rows}
+    return [fields for fields in earlier if fields[0] not in regraded]
+
+
+def write_csv(rows: List[Row], out: Path, kept: Sequence[List[str]] = ()) -> None:
+    """Replace `out` atomically with the `kept` rows (fields as given) and then `rows` (temp file + rename); on
+    failure, leave no temp file behind and move an older `out` aside (it would otherwise look current), then
+    raise."""
     directory = out.parent if str(out.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=str(directory))
     try:
         with os.fdopen(handle, "w", newline="", encoding="utf-8") as file:
             writer = csv.writer(file, quoting=csv.QUOTE_ALL)
             writer.writerow(COLUMNS)
+            writer.writerows(kept)
             writer.writerows(row.fields() for row in rows)
             file.flush()
             os.fsync(file.fileno())
@@ -85,24 +106,84 @@ def write_csv(rows: List[Row], out: Path) -> None:
         raise
 
 
-def summary(rows: List[Row]) -> str:
-    """One line per submission: exercise, score, and how many questions ended in each status; then the rows a
-    person has to look at."""
+TABLE_AT_MOST = 20   # submissions listed one per line in the summary; a class gets counts instead
+
+
+def summary(rows: List[Row], seconds: Dict[str, float]) -> str:
+    """What a batch came to, on one screen: for a few submissions a line each, for a class the counts by status,
+    the scores' spread and the slowest notebooks; then the rows a person has to look at."""
     by_submission: Dict[str, List[Row]] = {}
     for row in rows:
         by_submission.setdefault(row.submission, []).append(row)
-    table = [("submission", "exercise", "score", "statuses")]
-    for name, group in by_submission.items():
-        counts: Dict[str, int] = {}
-        for row in group:
-            counts[row.status] = counts.get(row.status, 0) + 1
-        score = f"{number(sum(r.points for r in group))}/{number(sum(r.max_points for r in group))}"
-        table.append((safe_text(name), group[0].exercise or "-", score,
-                      ", ".join(f"{k} {v}" for k, v in counts.items())))
-    widths = [max(len(line[i]) for line in table) for i in range(4)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in table]
+    lines = _table(by_submission) if len(by_submission) <= TABLE_AT_MOST else _counts(rows, by_submission)
+    slowest = sorted(seconds.items(), key=lambda item: -item[1])[:3]
+    if slowest:
+        lines.append("slowest: " + ", ".join(f"{safe_text(name)} {time:.1f} s" for name, time in slowest))
     review = [row for row in rows if row.status == "review"]
     if review:
         lines.append(f"{len(review)} question(s) need review by a person (status 'review', 0 points until then):")
-        lines += [f"  {safe_text(r.submission)} {r.question}: {safe_text(r.message)[:200]}" for r in review]
+        lines += [f"  {safe_text(r.submission)} {r.question}: {safe_text(r.message)[:160]}"
+                  for r in review[:TABLE_AT_MOST]]
+        if len(review) > TABLE_AT_MOST:
+            lines.append(f"  ... and {len(review) - TABLE_AT_MOST} more (python -m grading.review lists them all)")
     return "\n".join(lines)
+
+
+def _statuses(rows: Sequence[Row]) -> str:
+    counts: Dict[str, int] = {}
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    return ", ".join(f"{status} {count:,}" for status, count in counts.items())
+
+
+def _score(group: Sequence[Row]) -> str:
+    return f"{number(sum(r.points for r in group))}/{number(sum(r.max_points for r in group))}"
+
+
+def _table(by_submission: Dict[str, List[Row]]) -> List[str]:
+    table = [("submission", "exercise", "score", "statuses")]
+    table += [(safe_text(name), group[0].exercise or "-", _score(group), _statuses(group))
+              for name, group in by_submission.items()]
+    widths = [max(len(line[i]) for line in table) for i in range(4)]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in table]
+
+
+def _counts(rows: List[Row], by_submission: Dict[str, List[Row]]) -> List[str]:
+    full = sum(all(r.points >= r.max_points for r in group) for group in by_submission.values())
+    lines = [f"{len(by_submission):,} submissions, {len(rows):,} rows: {_statuses(rows)}",
+             f"full marks: {full:,} of {len(by_submission):,} submissions"]
+    exercises = sorted({r.exercise for r in rows if r.exercise})
+    for exercise in exercises:
+        totals = sorted(sum(r.points for r in group) for group in by_submission.values()
+                        if group[0].exercise == exercise)
+        top = max(sum(r.max_points for r in group) for group in by_submission.values() if group[0].exercise == exercise)
+        lines.append(f"  {exercise}: {len(totals):,} submissions, median {number(totals[len(totals) // 2])}/"
+                     f"{number(top)}")
+    return lines
+
+
+class ProgressDisplay:
+    """A batch's progress: a bar on a terminal (tqdm), else one line per finished notebook, so a long batch in a
+    log or CI shows it is alive. Called from the grading threads."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.stream, self.total, self.done, self.lock = stream, total, 0, threading.Lock()
+        self.seconds: Dict[str, float] = {}
+        self.bar = None
+        if stream.isatty():
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, unit="notebook", file=stream, dynamic_ncols=True)
+
+    def __call__(self, name: str, rows: List[Row], seconds: float) -> None:
+        with self.lock:
+            self.done += 1
+            self.seconds[name] = seconds
+            if self.bar is not None:
+                self.bar.update(1)
+            else:
+                print(f"[{self.done}/{self.total}] {safe_text(name)}: {_score(rows)} ({_statuses(rows)}) "
+                      f"in {seconds:.1f} s", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

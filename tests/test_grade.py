@@ -22,7 +22,7 @@ from grading.checks import to_plain
 from grading.compare import MalformedValue, compare, decode, diagonal_edge_kernel
 from grading.forbidden import Notebook, is_scaffold, scan_cell
 from grading.material import MAX_CODE_CELLS, MAX_CODE_CHARS, Submission, load_exercises, read_submission
-from grading.report import COLUMNS, Row, safe_text, write_csv
+from grading.report import COLUMNS, Row, display_path, safe_text, write_csv
 
 from conftest import ROOT
 
@@ -97,10 +97,14 @@ def test_handed_out_exercise_scores_zero(official, name: str) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("arguments, fragment", [
-    (["does/not/exist.ipynb"], "no such file or directory"),
+    (["does/not/exist.ipynb", "--out", "/tmp/grades.csv"], "no such file or directory"),
     (["exercises", "--out", "/nonexistent-dir/grades.csv"], "does not exist"),
     (["exercises", "--out", "exercises"], "is a directory"),
-    (["exercises", "--jobs", "0"], "must be positive"),
+    (["exercises", "--out", "/tmp/grades.csv", "--jobs", "0"], "must be positive"),
+    (["exercises", "--out", "/tmp/grades.csv", "--timeout", "nan"], "finite"),
+    (["exercises", "--out", "/tmp/grades.csv", "--timeout", "inf"], "finite"),
+    (["exercises"], "--out"),   # never a grades.csv dropped into the current folder
+    (["exercises", "--out", "/tmp/grades.csv", "--report", "/tmp/grades.csv"], "--out file"),
 ])
 def test_usage_errors_exit_non_zero_with_one_line(arguments: List[str], fragment: str) -> None:
     result = subprocess.run([sys.executable, "-m", "grading", *arguments], capture_output=True, text=True,
@@ -456,3 +460,62 @@ def test_a_students_check_gives_the_graders_verdict(sandbox_works, tmp_path: Pat
         assert local["corr2d"][0] == "forbidden" and row["status"] == "failed" and row["points"] == "0", (local, row)
         message = local["corr2d"][1].replace("(input ", "(code cell ")
         assert row["message"] in (message, f"forbidden: {message}"), (message, row["message"])
+
+
+@pytest.mark.slow
+def test_a_renamed_notebook_runs_its_own_checks_in_jupyter(tmp_path: Path) -> None:
+    """A browser's download renames the file; otter's checks still find it, say what a forbidden call costs, and
+    name what the hidden tests check once the public ones pass."""
+    from nbclient import NotebookClient
+    from test_wrong_answers import _defined, _with_answer
+    name = EXERCISES[0]
+    exercise = nbformat.read(ROOT / "exercises" / f"{name}.ipynb", as_version=4)
+    solution = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4)
+    answer = next(c.source for c in solution.cells if c.cell_type == "code" and _defined(c.source) == {"corr2d"})
+    exercise = _with_answer(exercise, answer)   # the worked corr2d, then an F.conv2d one, each in a renamed copy
+    checks = {}
+    for label, notebook in (("worked", exercise), ("library", _with_answer(exercise, LOCAL_VARIANTS["imported_conv2d"]))):
+        folder = tmp_path / label
+        folder.mkdir()
+        path = folder / f"{name} (1).ipynb"
+        nbformat.write(notebook, path)
+        NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(folder)}}).execute()
+        outputs = [o for c in notebook.cells if c.cell_type == "code" and c.source.strip() == 'grader.check("corr2d")'
+                   for o in c.outputs]
+        checks[label] = json.dumps([o.get("data", {}).get("text/plain", o.get("text", "")) for o in outputs])
+        assert "NameError" not in checks[label] and "FileNotFoundError" not in checks[label], checks[label]
+    assert "hidden test(s) also check" in checks["worked"], checks["worked"]
+    assert "torch.nn.functional.conv2d" in checks["library"] and "forbidden" in checks["library"], checks["library"]
+
+
+@pytest.mark.slow
+def test_a_batch_shows_progress_lists_stray_files_and_a_regrade_merges(sandbox_works, tmp_path: Path) -> None:
+    """Not a terminal: one line per finished notebook. A .pdf handed in is an invalid row, not skipped. Regrading
+    one student replaces their rows only."""
+    import shutil
+    name = EXERCISES[0]
+    for student in ("alice", "bob"):
+        (tmp_path / student).mkdir()
+        shutil.copy(ROOT / "solutions" / f"{name}.ipynb", tmp_path / student / f"{name}.ipynb")
+    (tmp_path / "bob" / "report.pdf").write_bytes(b"%PDF-1.4")
+    (tmp_path / "bob" / ".DS_Store").write_bytes(b"\0")
+    out = tmp_path / "grades.csv"
+    first = grade_command([str(tmp_path / "alice"), str(tmp_path / "bob")], out, "--jobs", "2")
+    assert first.returncode == 0, first.stderr
+    assert sorted(line.split("] ")[0] for line in first.stderr.splitlines() if line.startswith("[")) == \
+        ["[1/3", "[2/3", "[3/3"]
+    rows = csv_rows(out)
+    pdf = [r for r in rows if r["submission"].endswith("report.pdf")]
+    assert len(pdf) == 1 and pdf[0]["status"] == "invalid" and "not a notebook (.pdf)" in pdf[0]["message"]
+    assert not any(".DS_Store" in r["submission"] for r in rows)
+    bob = [r for r in rows if "/bob/" in r["submission"]]
+    broken = tmp_path / "alice" / f"{name}.ipynb"
+    broken.write_text("{ not json")
+    again = grade_command([str(broken)], out)
+    assert again.returncode == 0 and "kept" in again.stdout, again.stdout
+    merged = csv_rows(out)
+    assert [r for r in merged if "/bob/" in r["submission"]] == bob
+    assert [r["status"] for r in merged if "/alice/" in r["submission"]] == ["invalid"]
+    assert grade_command([str(broken)], out, "--replace").returncode == 0
+    assert {r["submission"] for r in csv_rows(out)} == {display_path(broken)}
