@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help setup data book instructor check test lab browsers publish clean cache-key
+.PHONY: help setup data book instructor student check test lab browsers publish clean cache-key
 
 help:
 	@echo "make book        set up .venv, fetch MNIST, execute every chapter and build the site into _build/html"
@@ -16,6 +16,7 @@ help:
 	@echo "make test        run the whole test suite (sets up whatever it needs first)"
 	@echo "make lab         open the book in JupyterLab with live widgets"
 	@echo "make instructor  build the site with solutions into _build/instructor/_build/html"
+	@echo "make student     write the copy students get (no solutions, no hidden tests) into _build/student"
 	@echo "make publish     push _build/html to the gh-pages branch of your repository (ghp-import)"
 
 # The venv is (re)built only when requirements.txt or constraints.txt change.
@@ -87,6 +88,11 @@ test: setup data browsers book instructor $(AXE)
 lab: setup data
 	env -u MPLBACKEND JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
 	  $(VENV)/bin/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/chapters $(LAB_FLAGS)
+
+# The student copy: what students clone or download instead of this repository (see grading/release.py).
+student: setup
+	rm -rf _build/student
+	$(PY) -m grading.release _build/student
 
 publish: book
 	$(VENV)/bin/ghp-import --no-jekyll --push --force _build/html
