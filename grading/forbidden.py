@@ -24,7 +24,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 from grading.policy import HOOKS, Policy, is_builtin
 
-__all__ = ["Finding", "Notebook", "scan_cell", "is_scaffold", "SCAFFOLD"]
+__all__ = ["Finding", "Notebook", "scan_cell", "is_scaffold", "SCAFFOLD", "as_scanned", "without_code_magics"]
 
 # otter's set-up and check cells: the runner skips them (it gets this pattern in its job), so the scan does too.
 SCAFFOLD = re.compile(r"^(import otter|grader\s*=\s*otter\.Notebook\(.*\)|grader\.\w+\(.*\)|"
@@ -93,6 +93,30 @@ _MAYBE_ESCAPE = re.compile(r"^\s*[!%?,;/]|=\s*[!%]|\?\s*$")
 _TRANSFORM_BUDGET = 300_000
 
 
+def without_code_magics(source: str) -> List[str]:
+    """The cell's lines with the magics that run their own code (`%timeit EXPR`, `%%time`) reduced to that code,
+    each line with its ending: what IPython's transforms then read."""
+    cell = []
+    for line in source.splitlines(keepends=True):
+        # Each line keeps its own ending: str.splitlines also breaks at a form feed or U+2028, which Python reads
+        # inside a string or a comment.
+        content = line.rstrip(_LINE_ENDS)
+        cell.append(_MAGIC_CODE.sub(r"\1", content) + line[len(content):])
+    return ("".join(cell) + "\n").splitlines(keepends=True)
+
+
+def as_scanned(source: str) -> Optional[str]:
+    """The cell's text as the scan parses it (its findings' line numbers count these lines), or None if IPython
+    cannot rewrite it."""
+    shell, lines = TransformerManager(), without_code_magics(source)
+    try:
+        for transform in shell.cleanup_transforms + shell.line_transforms:
+            lines = transform(lines)
+        return "".join(shell.do_token_transforms(lines))
+    except Exception:   # whatever IPython makes of a hostile cell, a reader still gets the raw source
+        return None
+
+
 def _python(source: str, budget: int) -> Tuple[Optional[ast.Module], int]:
     """The cell as IPython will run it, parsed (None if it cannot be read: a syntax error, which IPython cannot run
     either, or past the escape budget), and what is left of the notebook's `budget`.
@@ -100,14 +124,7 @@ def _python(source: str, budget: int) -> Tuple[Optional[ast.Module], int]:
     `%time`/`%timeit` keep their code, so it is read like any other; other magics and shell escapes become
     IPython's `get_ipython()...` calls, which bind nothing an answer reads.
     """
-    cell = []
-    for line in source.splitlines(keepends=True):
-        # Each line keeps its own ending: str.splitlines also breaks at a form feed or U+2028, which Python reads
-        # inside a string or a comment.
-        content = line.rstrip(_LINE_ENDS)
-        cell.append(_MAGIC_CODE.sub(r"\1", content) + line[len(content):])
-    shell = TransformerManager()
-    lines = ("".join(cell) + "\n").splitlines(keepends=True)
+    shell, lines = TransformerManager(), without_code_magics(source)
     for transform in shell.cleanup_transforms + shell.line_transforms:   # prompts stripped, cell magics: one pass
         lines = transform(lines)
     budget -= sum(bool(_MAYBE_ESCAPE.search(line)) for line in lines) * len(source)
