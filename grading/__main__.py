@@ -20,7 +20,7 @@ from typing import Dict, List, Optional
 
 from grading.grade import check_output_writable, grade
 from grading.material import AUTOGRADER, Exercise, UsageError, find_submissions, load_exercises
-from grading.report import ProgressDisplay, display_path, earlier_rows, summary, write_csv
+from grading.report import ProgressDisplay, Row, display_path, earlier_rows, safe_text, summary, write_csv
 from grading.sandbox import Limits, SandboxUnavailable
 
 PROG = "python -m grading"
@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="drop the rows an existing --out holds for submissions not graded in this run")
     parser.add_argument("--feedback", metavar="DIR", help="write one HTML page (and Markdown) per submission here")
     parser.add_argument("--report", metavar="FILE", help="write the class report (one self-contained HTML page)")
+    parser.add_argument("--roster", metavar="FILE",
+                        help="the class: one student identifier a line (as folder or file names give them); "
+                             "the summary lists who has no submission")
     parser.add_argument("--timeout", type=float, default=60.0, help="wall-clock seconds per notebook (default 60)")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks graded in parallel (default 1)")
     parser.add_argument("--memory", type=int, default=2048, help="MiB a notebook may allocate (default 2048)")
@@ -65,10 +68,27 @@ def _usage(args: argparse.Namespace) -> Dict[str, Exercise]:
         check_output_writable(Path(args.report))
     if args.feedback is not None and Path(args.feedback).exists() and not Path(args.feedback).is_dir():
         raise UsageError(f"--feedback {args.feedback} is a file; give a folder for the pages")
+    if args.roster is not None and not Path(args.roster).is_file():
+        raise UsageError(f"--roster {args.roster} is not a file; give a text file with one student a line")
     exercises = load_exercises(Path(args.material))   # read once, before any submission runs
     if not exercises:
         raise UsageError(f"--material {args.material} holds no exercises (*.json); run python -m grading.build")
     return exercises
+
+
+def _roster_check(roster: Path, rows: List[Row], exercises: Dict[str, Exercise]) -> str:
+    """Who on the roster handed nothing in, and whose submissions name no one on it (a typo, a late joiner)."""
+    from grading.gradebook import student_of
+    listed = {line.strip() for line in roster.read_text(encoding="utf-8", errors="replace").splitlines()
+              if line.strip() and not line.lstrip().startswith("#")}
+    found = {student_of(row.submission, exercises) for row in rows} - {""}
+    missing, unknown = sorted(listed - found), sorted(found - listed)
+    lines = [f"roster: {len(listed) - len(missing):,} of {len(listed):,} students handed something in"]
+    if missing:
+        lines.append(f"  no submission ({len(missing):,}): " + ", ".join(safe_text(m) for m in missing))
+    if unknown:
+        lines.append(f"  not on the roster ({len(unknown):,}): " + ", ".join(safe_text(u) for u in unknown))
+    return "\n".join(lines)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -113,6 +133,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         write_report(rows, exercises, Path(args.report))
         written.append(f"class report {display_path(Path(args.report))}")
     print(summary(rows, progress.seconds))
+    if args.roster is not None:
+        print(_roster_check(Path(args.roster), rows, exercises))
     print(f"graded {len(submissions):,} submission(s) in {time.monotonic() - start:.1f} s; " + "; ".join(written))
     if any(row.status == "review" for row in rows):
         print(f"review them: python -m grading.review {display_path(out)} {' '.join(args.paths)}")

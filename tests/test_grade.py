@@ -491,8 +491,8 @@ def test_a_renamed_notebook_runs_its_own_checks_in_jupyter(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_a_batch_shows_progress_lists_stray_files_and_a_regrade_merges(sandbox_works, tmp_path: Path) -> None:
-    """Not a terminal: one line per finished notebook. A .pdf handed in is an invalid row, not skipped. Regrading
-    one student replaces their rows only."""
+    """Not a terminal: one line per finished notebook. A .pdf handed in is an invalid row, not skipped. The roster
+    names who handed nothing in. Regrading one student replaces their rows only."""
     import shutil
     name = EXERCISES[0]
     for student in ("alice", "bob"):
@@ -501,8 +501,12 @@ def test_a_batch_shows_progress_lists_stray_files_and_a_regrade_merges(sandbox_w
     (tmp_path / "bob" / "report.pdf").write_bytes(b"%PDF-1.4")
     (tmp_path / "bob" / ".DS_Store").write_bytes(b"\0")
     out = tmp_path / "grades.csv"
-    first = grade_command([str(tmp_path / "alice"), str(tmp_path / "bob")], out, "--jobs", "2")
+    roster = tmp_path / "roster.txt"
+    roster.write_text("alice\nbob\ncarol\n")
+    first = grade_command([str(tmp_path / "alice"), str(tmp_path / "bob")], out, "--jobs", "2", "--roster",
+                          str(roster))
     assert first.returncode == 0, first.stderr
+    assert "2 of 3 students" in first.stdout and "no submission (1): carol" in first.stdout, first.stdout
     assert sorted(line.split("] ")[0] for line in first.stderr.splitlines() if line.startswith("[")) == \
         ["[1/3", "[2/3", "[3/3"]
     rows = csv_rows(out)
