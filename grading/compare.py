@@ -50,6 +50,8 @@ def _decode_array(spec: Any) -> np.ndarray:
 
 
 def _describe(value: Any) -> str:
+    if value is None:   # the commonest slip: an answer still `...`, or a function without `return`
+        return "None (does the function `return` its result?)"
     if isinstance(value, np.ndarray):
         return f"a {value.dtype.name} array of shape {tuple(value.shape)}"
     return f"a {type(value).__name__}"
@@ -81,16 +83,17 @@ def compare(expected: Any, got: Any, atol: float = 1e-4, rtol: float = 1e-4, rev
     if type(expected) in (int, float):
         if not _is_number(got) or type(got) is bool:
             return False, f"expected a number{at}, got {_describe(got)}"
-        got = float(got.item() if isinstance(got, np.ndarray) else got)
+        shown = got.item() if isinstance(got, np.ndarray) else got   # an int stays an int in the message
+        got = float(shown)
         ok = math.isfinite(got) and abs(got - expected) <= atol + rtol * abs(expected)
         if type(expected) is int:
             ok = ok and got == expected
-        return ok, "" if ok else (f"expected {expected!r}{at}, got {got!r}" if reveal else f"wrong value{at}")
+        return ok, "" if ok else (f"expected {expected!r}{at}, got {shown!r}" if reveal else f"wrong value{at}")
     if type(expected) is list:
         if isinstance(got, np.ndarray):
             got = got.tolist()
-        if type(got) is not list:
-            return False, f"expected a list/tuple{at}, got {_describe(got)}"
+        if type(got) is not list:   # a literal list in a public test often stands for a tensor's values
+            return False, f"expected {len(expected)} values (a tensor, array or list){at}, got {_describe(got)}"
         if len(got) != len(expected):
             return False, f"expected {len(expected)} items{at}, got {len(got)}"
         for i, (e, g) in enumerate(zip(expected, got)):

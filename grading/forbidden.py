@@ -504,11 +504,10 @@ class Notebook:
         self.opaque = self._opaque(nodes)
 
     def _opaque(self, nodes: Sequence[Tuple[int, ast.stmt]]) -> List[Finding]:
-        """Code that may bind names the scan cannot see: a cell it could not read, text run as code, a magic that
-        runs or configures code."""
-        found = [Finding("review", "a cell the scan could not read", index + 1, 0)
-                 for index, (cell, tree) in enumerate(zip(self.cells, self.trees))
-                 if tree is None and cell["source"].strip() and not is_scaffold(cell["source"])]
+        """Code that may bind names the scan cannot see: text run as code, a magic that runs or configures code
+        (`%config` can turn on autocall, whose cells no parser reads). A cell with a syntax error is not: it runs
+        no more in the notebook than in the scan, and its author deserves the SyntaxError, not a person's review."""
+        found = []
         for index, statement in nodes:
             for node in ast.walk(statement):
                 if not isinstance(node, ast.Call):

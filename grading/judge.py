@@ -109,6 +109,8 @@ def judge(submission: str, exercise: Exercise, run: SandboxRun,
             elif event.get("event") == "cell" and event.get("status") == "timeout" and \
                     event.get("phase") == phase:
                 cell_timeouts[phase].append(event)
+    failed_cells = [str(e.get("message", ""))[:200] for e in run.notebook_events()
+                    if e.get("event") == "cell" and e.get("status") == "error"]
     rows = []
     for question in exercise.questions:
         earned, verdicts = 0.0, []
@@ -116,6 +118,8 @@ def judge(submission: str, exercise: Exercise, run: SandboxRun,
             status, message = _judge_test(test, tests.get((question.name, test.name)),
                                           exercise.reference.get(question.name, {}).get(test.name, []), run,
                                           trusted=question.name in clean)
+            if status == "error" and "is not defined" in message and failed_cells:
+                message = f"{message} ({failed_cells[0]})"   # the cell that should have defined it, and why not
             earned += test.points if status == "passed" else 0.0
             verdicts.append((test, status, message))
         answer = found.get(question.name)

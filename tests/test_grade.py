@@ -523,3 +523,31 @@ def test_a_batch_shows_progress_lists_stray_files_and_a_regrade_merges(sandbox_w
     assert [r["status"] for r in merged if "/alice/" in r["submission"]] == ["invalid"]
     assert grade_command([str(broken)], out, "--replace").returncode == 0
     assert {r["submission"] for r in csv_rows(out)} == {display_path(broken)}
+
+
+@pytest.mark.parametrize("expected, got, message", [
+    ([1.0, 2.0], None, "expected 2 values (a tensor, array or list), got None (does the function `return` its"),
+    ([2, 3], [1, 3], "expected 2 at [0], got 1"),   # an int stays an int
+    (2, np.array(1), "expected 2, got 1"),
+    (np.zeros((2, 2)), None, "got None (does the function `return` its result?)"),
+])
+def test_messages_say_what_a_student_can_act_on(expected, got, message: str) -> None:
+    ok, said = compare(expected, got, reveal=True)
+    assert not ok and said.startswith(message) or message in said, said
+
+
+@pytest.mark.slow
+def test_a_syntax_error_in_the_answer_cell_is_named_with_its_cell(sandbox_works, tmp_path: Path) -> None:
+    """Not only `NameError: corr2d is not defined`: which cell failed to define it, and why."""
+    from test_wrong_answers import _with_answer
+    name = EXERCISES[0]
+    solution = nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4)
+    notebook = _with_answer(solution, "def corr2d(X, K):\n    return X\n")
+    [cell] = [c for c in notebook.cells if c.source == "def corr2d(X, K):\n    return X\n"]
+    cell.source = "def corr2d(X, K):\n    return X +\n"   # a slip of the keyboard
+    nbformat.write(notebook, tmp_path / f"{name}.ipynb")
+    out = tmp_path / "grades.csv"
+    assert grade_command([str(tmp_path / f"{name}.ipynb")], out).returncode == 0
+    [row] = [r for r in csv_rows(out) if r["question"] == "corr2d"]
+    assert "corr2d is not defined" in row["message"] and "SyntaxError" in row["message"] and \
+        "cell" in row["message"], row["message"]

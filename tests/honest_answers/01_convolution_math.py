@@ -245,4 +245,8 @@ def swapped_wide_correlation(R):
 '''],
         "after": ["import timeit\nprint(timeit.timeit(lambda: swapped_wide_correlation(torch.ones(4, 4)), number=10))"],
     },
+    "scratch cells left broken beside the answers (a syntax error, a NameError, an exception)": {
+        "before": ["X = torch.tensor([[1.0, 2.0],\n", "print(undefined_name)", "raise ValueError('try again')",
+                   "import scipy.signal as S\nS.correlate2d(X, K)"],
+    },
 }
