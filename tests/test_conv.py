@@ -7,6 +7,7 @@ it the results are equal (float64: `assert_close`'s default tolerances; float32:
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from typing import Dict
 
@@ -380,3 +381,17 @@ def test_conv_benchmark_quick_run_prints_a_table_and_json(capsys):
     assert {"median_ratio_vs_torch", "max_ratio_vs_torch", "device", "torch_threads", "layers"} <= report.keys()
     assert report["device"] == "cpu" and report["max_ratio_vs_torch"] >= report["median_ratio_vs_torch"] > 0
     assert report["torch_threads"] == threads + 1
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 5])
+def test_same_padding_splits_an_even_kernel_as_chapter_1_says(k: int) -> None:
+    """Chapter 1's table: convolution ('same', as numpy) pads ceil((k-1)/2) before and floor((k-1)/2) after; PyTorch's
+    padding='same', a cross-correlation, mirrors it."""
+    from book.conv import convolve1d
+    x, w = torch.arange(1.0, 9.0), torch.arange(1.0, k + 1.0)
+    before, after = math.ceil((k - 1) / 2), (k - 1) // 2
+    padded = F.pad(x, (before, after))
+    torch.testing.assert_close(convolve1d(x, w, "same"), convolve1d(padded, w, "valid"))
+    np.testing.assert_allclose(np.convolve(x.numpy(), w.numpy(), "same"), convolve1d(x, w, "same").numpy())
+    torch_same = F.conv1d(x[None, None], w[None, None], padding="same")[0, 0]
+    torch.testing.assert_close(torch_same, F.conv1d(F.pad(x, (after, before))[None, None], w[None, None])[0, 0])
