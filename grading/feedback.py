@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import html
+import posixpath
 import os
 import re
 import string
@@ -109,16 +110,28 @@ def page_stem(submission: str) -> str:
     return encoded if notebook and len(encoded) <= MAX_STEM else _hashed(encoded, submission)
 
 
+def _within_batch(submissions: List[str]) -> Dict[str, str]:
+    """Each path less the folders above the one all of them share (`/home/me/course/submissions/alice/01.ipynb`,
+    alone -> `alice/01.ipynb`; beside bob's -> `submissions/alice/01.ipynb`): a page is named for the student, not
+    for where the instructor keeps the batch. Dropping a common prefix keeps distinct paths distinct."""
+    folders = [posixpath.dirname(s) for s in submissions]
+    if not folders or any(f.startswith("/") != folders[0].startswith("/") for f in folders):
+        return {s: s for s in submissions}
+    above = posixpath.dirname(posixpath.commonpath(folders))
+    return {s: s[len(above):].lstrip("/") if above else s for s in submissions}
+
+
 def page_stems(submissions: Iterable[str]) -> Dict[str, str]:
-    """`page_stem` of each, except that names equal but for case get hashes: a folder copied to a disk that
-    ignores case (macOS, Windows) must not lose one of them."""
-    stems = {submission: page_stem(submission) for submission in submissions}
+    """`page_stem` of each path within the batch, except that names equal but for case get hashes: a folder copied
+    to a disk that ignores case (macOS, Windows) must not lose one of them."""
+    short = _within_batch(list(dict.fromkeys(submissions)))
+    stems = {submission: page_stem(name) for submission, name in short.items()}
     by_folded: Dict[str, List[str]] = {}
     for submission, stem in stems.items():
         by_folded.setdefault(stem.casefold(), []).append(submission)
     for clashing in (group for group in by_folded.values() if len(group) > 1):
         for submission in clashing:
-            stems[submission] = _hashed(_escape_name(submission), submission)
+            stems[submission] = _hashed(_escape_name(short[submission]), submission)
     return stems
 
 
