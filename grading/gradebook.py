@@ -49,6 +49,7 @@ from typing import Collection, Dict, List, NoReturn, Optional, Sequence, Set, Tu
 
 from grading.material import AUTOGRADER, UsageError, load_exercises
 from grading.report import COLUMNS, Row, display_path, number, safe_text
+from grading.students import COPY_SUFFIX, SEPARATORS, exercise_in_name, lms_student, path_parts, file_stem, student_of, unprotect
 
 PROG = "python -m grading.gradebook"
 FORMATS = ("plain", "canvas", "moodle")
@@ -56,84 +57,6 @@ CANVAS_STUDENT_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Secti
 CANVAS_POINTS_POSSIBLE = "    Points Possible"   # Canvas's export indents it; its importer looks for the words
 MOODLE_IDENTIFIER = "Username"
 PLAIN_TAIL = ["total", "max_total", "missing", "notes"]
-
-# An LMS download puts the student before the first `_<digits>_`: Canvas `smithalice_12345_67890_<file>` (user id,
-# submission id), Moodle `Alice Smith_123_assignsubmission_file_<file>` (participant id).
-_LMS_PREFIX = re.compile(r"^(.+?)_\d+_")
-_CANVAS_LATE = re.compile(r"_late$", re.IGNORECASE)   # Canvas marks a late submission `smithalice_late_12345_...`
-# What a download or an LMS appends to a file submitted or downloaded again: `-1` (Canvas), ` (1)` (browsers).
-_COPY_SUFFIX = re.compile(r"(?:-\d+|\s*\(\d+\))+$")
-_BROWSER_COPY = re.compile(r"(?:\s*\(\d+\))+$")
-_SEPARATORS = " _-."
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Who and what
-# ---------------------------------------------------------------------------------------------------------------
-
-def unprotect(text: str) -> str:
-    """Undo `safe_text`'s formula protection: it prefixes one `'` exactly when the text looks like a formula or
-    already starts with `'`, so a field starting with `'` carries exactly one added quote, and no other field does.
-    (Its escapes of control and invisible characters stay: they are the text as the grader could show it.)"""
-    return text[1:] if text.startswith("'") else text
-
-
-def _path_parts(submission: str) -> List[str]:
-    """The submission's path, formula protection undone, as a list of names (`.` and empty ones dropped)."""
-    return [part for part in unprotect(submission).split("/") if part not in ("", ".")]
-
-
-def _stem(name: str) -> str:
-    return name[: -len(".ipynb")] if name.lower().endswith(".ipynb") else name
-
-
-def exercise_in_name(name: str, exercise_ids: Collection[str]) -> str:
-    """The longest of `exercise_ids` that the file name contains, or ""."""
-    found = [e for e in exercise_ids if e and e in name]
-    return max(found, key=len) if found else ""
-
-
-def _lms_student(text: str) -> str:
-    """`text` up to an LMS download's `_<digits>_` (and Canvas's `_late` flag), if it has one."""
-    match = _LMS_PREFIX.match(text)
-    return _CANVAS_LATE.sub("", match.group(1)) if match else text
-
-
-def student_of(submission: str, exercise_ids: Collection[str]) -> str:
-    """Whose submission this is, from its path as the grades CSV shows it ("" if the path names no student).
-
-    - Folder per student: `submissions/alice/01_convolution_math.ipynb` -> `alice`. When the file name is just an
-      exercise's id (with a copy suffix such as `-1` or ` (1)`), the student is the folder directly containing it.
-    - Student in the file name: `submissions/bob_01_convolution_math.ipynb` -> `bob`: the file name with the
-      exercise id, copy suffixes and the separators next to them removed (the part before the id; if nothing
-      precedes it, the part after it). A name holding no exercise id is the student's whole, less a browser's copy
-      suffix: `bob (1).ipynb` -> `bob` (`team-2.ipynb` stays `team-2`).
-    - LMS downloads: the part before the first `_<digits>_` is the student, in the file name or in the folder name.
-      Canvas names files `lastnamefirstname_12345_67890_01_convolution_math.ipynb` (user id, submission id; a late
-      one `lastnamefirstname_late_12345_...`, whose `_late` is dropped) -> `lastnamefirstname`; Moodle names them,
-      or their folders, `Alice Smith_123_assignsubmission_file_...` -> `Alice Smith`.
-
-    The exercise id searched for is the longest of `exercise_ids` the file name contains. The CSV's formula
-    protection (a leading `'`) is undone first, so `'=x/...` is read as the path `=x/...`. (`entries_of` also
-    gives every file in a student's folder to that student, whatever its name: see `class_folders`.)
-    """
-    parts = _path_parts(submission)
-    if not parts:
-        return ""
-    stem = _stem(parts[-1])
-    exercise = exercise_in_name(stem, exercise_ids)
-    if not exercise:   # only a browser's ` (1)` goes: `team-1` and `team-2` may well be two students
-        return _lms_student(_BROWSER_COPY.sub("", stem)).strip(_SEPARATORS)
-    before, _, after = stem.partition(exercise)
-    before = before.rstrip(_SEPARATORS)
-    after = _COPY_SUFFIX.sub("", after).lstrip(_SEPARATORS)
-    if before:
-        return _lms_student(before + "_").rstrip(_SEPARATORS)   # the `_` lets `name_12345_67890` match
-    if after:
-        return after
-    folder = parts[-2] if len(parts) > 1 else ""
-    return _lms_student(folder).strip(_SEPARATORS)
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # Reading the grader's CSVs
@@ -213,8 +136,8 @@ def class_folders(submissions: Collection[str], exercise_ids: Collection[str]) -
     """The folders of student folders: those holding some `<student>/<exercise id>.ipynb` (copy suffixes allowed)."""
     found = set()
     for submission in submissions:
-        parts = _path_parts(submission)
-        if len(parts) >= 2 and _COPY_SUFFIX.sub("", _stem(parts[-1])) in exercise_ids:
+        parts = path_parts(submission)
+        if len(parts) >= 2 and COPY_SUFFIX.sub("", file_stem(parts[-1])) in exercise_ids:
             found.add("/".join(parts[:-2]))
     return found
 
@@ -228,12 +151,12 @@ def entries_of(rows: List[Row], exercise_ids: Collection[str], classes: Collecti
         by_submission.setdefault(row.submission, []).append(row)
     entries = []
     for submission, group in by_submission.items():
-        parts = _path_parts(submission)
+        parts = path_parts(submission)
         # A `*` row has no exercise: the file name may still say which exercise it was meant to answer.
         exercise = next((r.exercise for r in group if r.exercise), "") or exercise_in_name(
             parts[-1] if parts else "", exercise_ids)
         in_class = len(parts) >= 2 and "/".join(parts[:-2]) in classes
-        student = (_lms_student(parts[-2]).strip(_SEPARATORS) if in_class
+        student = (lms_student(parts[-2]).strip(SEPARATORS) if in_class
                    else student_of(submission, {exercise, *exercise_ids} - {""}))
         notes = _notes(exercise, group)
         if not student:
