@@ -21,7 +21,8 @@ from grading.material import ROOT
 FOLDERS = ("book", "chapters", "exercises", "_static", "_ext", "binder")
 FILES = ("requirements.txt", "constraints.txt", "pyproject.toml", "Makefile", "tools/check_python.py",
          "tools/install_cell.py", "tools/vendor_npm.sh", "_config.yml", "_toc.yml", "intro.md", "setup.md",
-         "notation.md", "glossary.md", "references.md", "references.bib", "exercises.md", ".gitignore")
+         "instructors.md", "notation.md", "glossary.md", "references.md", "references.bib", "exercises.md",
+         ".gitignore")
 # What a student's check cell imports: `check` and `no_library` (checks), the comparisons it makes locally
 # (compare), and the same closure and allow-list the grader applies (forbidden, policy).
 GRADING = ("__init__.py", "checks.py", "compare.py", "forbidden.py", "policy.py")
