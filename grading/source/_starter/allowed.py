@@ -1,4 +1,4 @@
-# ### What your answers may use
+# ## What your answers may use
 #
 # A question that asks you to write an operation yourself is graded on your answer: the functions its tests call
 # and everything those use (your helpers and classes, the variables they read, the imports they need). There you
