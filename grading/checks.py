@@ -197,7 +197,10 @@ class OperationTrace:
                 owners.append((module, tuple(n for n in ("convolve", "correlate", "correlate2")
                                              if callable(vars(module).get(n)))))
         try:
-            import book.conv, book.cost, book.pool, book.shapes
+            import book.conv
+            import book.cost
+            import book.pool
+            import book.shapes
             owners += [(module, tuple(n for n in module.__all__ if inspect.isfunction(getattr(module, n))))
                        for module in (book.conv, book.pool, book.shapes, book.cost)]
         except ImportError:

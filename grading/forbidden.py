@@ -638,7 +638,9 @@ class Notebook:
                  "source": ast.unparse(ast.Module(body=body, type_ignores=[]))} for index, body in by_cell.items()]
 
 
-def scan_cell(source: str, policy: Policy = Policy(autograd=True)) -> List[Finding]:
-    """The policy's findings on one cell read as an answer in full: every statement of it, and what they read."""
+def scan_cell(source: str, policy: Optional[Policy] = None) -> List[Finding]:
+    """The policy's findings (by default the strictest: library and autograd forbidden) on one cell read as an answer
+    in full: every statement of it, and what they read."""
+    policy = Policy(autograd=True) if policy is None else policy
     notebook = Notebook([{"id": "cell", "source": source}])
     return notebook.answer(policy, [], ["cell"]).findings

@@ -39,7 +39,6 @@ import argparse
 import csv
 import math
 import os
-import re
 import sys
 import tempfile
 import time

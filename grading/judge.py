@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from grading.compare import MalformedValue, apply_rule, compare, decode
 from grading.forbidden import Answer, Finding, Notebook, verdict

@@ -11,7 +11,6 @@ space limit turns a memory blow-up into a `MemoryError`; `sys.exit`, `os._exit` 
 become that cell's error. What a submission prints goes to a log, never to the result channel.
 """
 import builtins
-import contextlib
 import inspect
 import json
 import json.encoder

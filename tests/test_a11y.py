@@ -85,7 +85,7 @@ def test_formulas_and_printed_output_are_not_tab_stops(browser, site_url: str) -
         if page.locator(".ks-player").count():
             page.keyboard.press("Tab")
             page.keyboard.press("Enter")   # the skip link
-            for presses in range(1, 200):
+            for _ in range(1, 200):
                 page.keyboard.press("Tab")
                 if page.evaluate("!!(document.activeElement && document.activeElement.closest('.ks-player'))"):
                     break

@@ -294,7 +294,7 @@ def test_pages_use_the_csv_message_and_show_every_test(rows: List[Row], written,
         if row.submission.startswith("mallory") and row.question == "parameter_counts":
             continue   # the leak, replaced (test_a_leak_in_a_hidden_message_is_replaced)
         assert message in text and message in markdown, (submission, message)
-        for name, hidden, status, _ in row.tests:
+        for name, hidden, _status, _ in row.tests:
             assert name in text and ("hidden test" if hidden else "public test") in text
 
 

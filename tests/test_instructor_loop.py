@@ -10,7 +10,6 @@ import csv
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest

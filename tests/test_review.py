@@ -140,7 +140,7 @@ def test_accept_records_the_decision_and_gives_the_tests_points(desk, capsys) ->
     assert after[3][6] == "'=HYPERLINK(\"x\") 1 of 2 tests not passed"   # not quoted a second time
     raw_before = (root / "grades.csv").read_bytes().split(b"\r\n")
     raw_after = (root / "grades.final.csv").read_bytes().split(b"\r\n")
-    assert [line for i, line in enumerate(raw_before) if i != 2] == [l for i, l in enumerate(raw_after) if i != 2]
+    assert [line for i, line in enumerate(raw_before) if i != 2] == [line for i, line in enumerate(raw_after) if i != 2]
 
 
 def test_accept_with_every_test_passing_makes_the_row_passed(desk, capsys) -> None:

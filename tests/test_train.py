@@ -136,7 +136,7 @@ def test_free_cpu_threads_counts_the_cores_other_processes_keep_busy(monkeypatch
     for busy_cores, expected in [(0.0, cores), (cores, 1), (0.9, max(1, cores - 1))]:
         # two snapshots of (busy, total) jiffies, 100 jiffies per core apart
         snapshots = iter([(0, 0), (round(100 * busy_cores), 100 * cores)])
-        monkeypatch.setattr(train, "_cpu_times", lambda: next(snapshots))
+        monkeypatch.setattr(train, "_cpu_times", lambda snapshots=snapshots: next(snapshots))
         assert train.free_cpu_threads(interval=0.0) == expected
     monkeypatch.setattr(train, "_cpu_times", lambda: None)   # no /proc/stat: the load average decides
     monkeypatch.setattr(os, "getloadavg", lambda: (cores + 3.0, 0.0, 0.0))

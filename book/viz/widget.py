@@ -16,7 +16,7 @@ import ipywidgets as widgets
 import torch
 
 from book._args import IntPair, Pair, pair, positive_pair
-from book.viz.draw import NO_OUTPUT, Control, Picture, Setting, canvas_kinds, render_message, render_player
+from book.viz.draw import Control, Picture, Setting, canvas_kinds, render_message, render_player
 from book.viz.frames import MODES, POOLING_MODES, Frames, _pair_text, as_chw, slide_frames
 
 __all__ = ["KernelSlider", "kernel_slider", "CONTROL_LABELS", "default_choices"]
