@@ -30,8 +30,26 @@ __all__ = [
 # The textbook versions (d2l-compatible)
 # ---------------------------------------------------------------------------------------------------------------
 
+def _tensors(name: str, **given: object) -> None:
+    """A value that is not a tensor is the caller's type error, as torch's functions say it is."""
+    for label, value in given.items():
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name}() expects a tensor for {label}, got {type(value).__name__}")
+
+
+def _dims(name: str, X: torch.Tensor, K: torch.Tensor, x_dims: int, k_dims: int, what: str) -> None:
+    """The shapes the textbook helpers take: refused with one line, as `book.conv.conv2d` refuses, never an empty
+    or half-summed result."""
+    _tensors(name, X=X, K=K)
+    if X.dim() != x_dims or K.dim() != k_dims:
+        raise ValueError(f"{name} expects {what}, got X of shape {tuple(X.shape)} and K of shape {tuple(K.shape)}")
+    if K.shape[-1] > X.shape[-1] or K.shape[-2] > X.shape[-2]:
+        raise ValueError(f"{name}: the kernel {tuple(K.shape[-2:])} is larger than the input {tuple(X.shape[-2:])}")
+
+
 def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """2D cross-correlation of a matrix `X` with a kernel `K`, one output element at a time."""
+    _dims("corr2d", X, K, 2, 2, "a 2D input X and a 2D kernel K")
     h, w = K.shape
     Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1), dtype=torch.result_type(X, K), device=X.device)
     for i in range(Y.shape[0]):
@@ -42,16 +60,23 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
 
 def corr2d_multi_in(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Several input channels (C, H, W) with a (C, kh, kw) kernel: correlate channel by channel, then add."""
+    _dims("corr2d_multi_in", X, K, 3, 3, "X of shape (C, H, W) and K of shape (C, kh, kw)")
+    if X.shape[0] != K.shape[0]:   # zip would pair the first channels and drop the rest
+        raise ValueError(f"corr2d_multi_in: X has {X.shape[0]} channels but K has {K.shape[0]}")
     return sum(corr2d(x, k) for x, k in zip(X, K))
 
 
 def corr2d_multi_in_out(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """A (c_o, c_i, kh, kw) kernel gives c_o output channels, one `corr2d_multi_in` each."""
+    _dims("corr2d_multi_in_out", X, K, 3, 4, "X of shape (C, H, W) and K of shape (c_o, C, kh, kw)")
     return torch.stack([corr2d_multi_in(X, k) for k in K], 0)
 
 
 def corr2d_multi_in_out_1x1(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """A 1x1 convolution is a fully connected layer applied at every pixel: one matrix product over channels."""
+    _dims("corr2d_multi_in_out_1x1", X, K, 3, 4, "X of shape (C, H, W) and K of shape (c_o, C, 1, 1)")
+    if K.shape[1:] != (X.shape[0], 1, 1):
+        raise ValueError(f"corr2d_multi_in_out_1x1 expects K of shape (c_o, {X.shape[0]}, 1, 1), got {tuple(K.shape)}")
     c_i, h, w = X.shape
     c_o = K.shape[0]
     Y = torch.matmul(K.reshape((c_o, c_i)), X.reshape((c_i, h * w)))

@@ -22,7 +22,15 @@ def pool2d(X: torch.Tensor, pool_size: Tuple[int, int], mode: str = "max") -> to
     """d2l's 2D pooling of a matrix, one window at a time (stride 1, no padding)."""
     if mode not in ("max", "avg"):
         raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
+    if not isinstance(X, torch.Tensor):
+        raise TypeError(f"pool2d() expects a tensor for X, got {type(X).__name__}")
+    if not (isinstance(pool_size, (tuple, list)) and len(pool_size) == 2 and
+            all(isinstance(p, int) and not isinstance(p, bool) for p in pool_size)):
+        raise TypeError(f"pool2d() expects pool_size as a pair of ints, got {pool_size!r}")
     p_h, p_w = pool_size
+    if X.dim() != 2 or not (0 < p_h <= X.shape[0] and 0 < p_w <= X.shape[1]):
+        raise ValueError(f"pool2d expects a 2D input at least as large as a positive window, got X of shape "
+                         f"{tuple(X.shape)} and pool_size {tuple(pool_size)}")
     Y = torch.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1), dtype=X.dtype, device=X.device)
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):

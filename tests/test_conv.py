@@ -395,3 +395,19 @@ def test_same_padding_splits_an_even_kernel_as_chapter_1_says(k: int) -> None:
     np.testing.assert_allclose(np.convolve(x.numpy(), w.numpy(), "same"), convolve1d(x, w, "same").numpy())
     torch_same = F.conv1d(x[None, None], w[None, None], padding="same")[0, 0]
     torch.testing.assert_close(torch_same, F.conv1d(F.pad(x, (after, before))[None, None], w[None, None])[0, 0])
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: conv.corr2d(torch.ones(2, 3, 3), torch.ones(2, 2)), ValueError, "2D input"),
+    (lambda: conv.corr2d(torch.ones(2, 2), torch.ones(3, 3)), ValueError, "larger than the input"),
+    (lambda: conv.corr2d([[1.0]], torch.ones(1, 1)), TypeError, "expects a tensor"),
+    (lambda: conv.corr2d_multi_in(torch.ones(2, 4, 4), torch.ones(3, 2, 2)), ValueError, "2 channels but K has 3"),
+    (lambda: conv.corr2d_multi_in(torch.ones(4, 4), torch.ones(2, 2)), ValueError, "(C, H, W)"),
+    (lambda: conv.corr2d_multi_in_out(torch.ones(2, 4, 4), torch.ones(2, 2, 2)), ValueError, "(c_o, C, kh, kw)"),
+    (lambda: conv.corr2d_multi_in_out_1x1(torch.ones(2, 4, 4), torch.ones(3, 2, 2, 2)), ValueError, "1, 1)"),
+])
+def test_textbook_helpers_refuse_bad_input_in_one_line(call, error, words: str) -> None:
+    """A 2-channel X with a 3-channel K once returned a result (zip dropped the third channel)."""
+    with pytest.raises(error) as raised:
+        call()
+    assert words in str(raised.value) and "\n" not in str(raised.value)

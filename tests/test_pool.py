@@ -165,3 +165,16 @@ def test_pool2d_loop_equals_torch_with_stride_1(h, w, ph, pw, mode, seed):
     X = torch.randn((h, w), generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
     reference = F.max_pool2d if mode == "max" else F.avg_pool2d
     torch.testing.assert_close(pool.pool2d(X, (ph, pw), mode), reference(X[None], (ph, pw), stride=1)[0])
+
+
+@pytest.mark.parametrize("args, error", [
+    ((torch.ones(2, 4, 4), (2, 2)), ValueError),    # once an empty tensor
+    ((torch.ones(2, 2), (3, 3)), ValueError),
+    ((torch.ones(4, 4), (1.5, 2)), TypeError),
+    ((torch.ones(4, 4), 2), TypeError),
+    (([[1.0, 2.0]], (1, 1)), TypeError),
+])
+def test_pool2d_refuses_bad_input_in_one_line(args, error) -> None:
+    with pytest.raises(error) as raised:
+        pool.pool2d(*args)
+    assert "\n" not in str(raised.value)
