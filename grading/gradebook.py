@@ -40,14 +40,12 @@ import csv
 import math
 import os
 import sys
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Collection, Dict, List, NoReturn, Optional, Sequence, Set, Tuple
 
 from grading.material import AUTOGRADER, UsageError, load_exercises
-from grading.report import COLUMNS, Row, display_path, number, safe_text
+from grading.report import COLUMNS, Row, display_path, number, safe_text, write_table
 from grading.students import COPY_SUFFIX, SEPARATORS, exercise_in_name, lms_student, path_parts, file_stem, student_of, unprotect
 
 PROG = "python -m grading.gradebook"
@@ -262,28 +260,9 @@ def moodle_table(book: Gradebook) -> List[List[str]]:
 TABLES = {"plain": plain_table, "canvas": canvas_table, "moodle": moodle_table}
 
 
-def write_table(table: List[List[str]], out: Path) -> None:
-    """Replace `out` atomically with the table, every field quoted and passed through `safe_text` (the way
-    grading.report.write_csv writes grades.csv: temp file + fsync + rename). On failure, leave no temp file
-    behind and move an older `out` aside, so it cannot pass for the current gradebook, then raise."""
-    directory = out.parent if str(out.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=str(directory))
-    try:
-        with os.fdopen(handle, "w", newline="", encoding="utf-8") as file:
-            writer = csv.writer(file, quoting=csv.QUOTE_ALL)
-            writer.writerows([safe_text(cell) for cell in row] for row in table)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, out)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        if out.exists():
-            out.rename(out.with_name(f"{out.stem}.stale-{time.strftime('%Y%m%d-%H%M%S')}{out.suffix}"))
-        raise
+def write_safe_table(table: List[List[str]], out: Path) -> None:
+    """The gradebook, every field made inert for spreadsheets, written atomically as grades.csv is."""
+    write_table([[safe_text(cell) for cell in row] for row in table], out)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -362,7 +341,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     classes = class_folders({row.submission for rows in batches_rows for row in rows}, exercise_ids)
     book = combine([entries_of(rows, exercise_ids, classes) for rows in batches_rows], material_max)
     try:
-        write_table(TABLES[args.format](book), out)
+        write_safe_table(TABLES[args.format](book), out)
     except OSError as error:
         print(f"{PROG}: error: cannot write {display_path(out)} ({error.strerror}); an older file of that name "
               "was renamed *.stale-*, so it cannot pass for this gradebook", file=sys.stderr)

@@ -8,6 +8,7 @@ and a field that begins with `=`, `+`, `-`, `@`, tab or carriage return prefixed
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import re
 import tempfile
@@ -16,7 +17,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Sequence, TextIO, Tuple
+from typing import Dict, Iterable, List, Sequence, TextIO, Tuple
 
 COLUMNS = ["submission", "exercise", "question", "points", "max_points", "status", "message"]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -81,17 +82,19 @@ def earlier_rows(out: Path, rows: Sequence[Row]) -> List[List[str]]:
 
 
 def write_csv(rows: List[Row], out: Path, kept: Sequence[List[str]] = ()) -> None:
-    """Replace `out` atomically with the `kept` rows (fields as given) and then `rows` (temp file + rename); on
-    failure, leave no temp file behind and move an older `out` aside (it would otherwise look current), then
-    raise."""
+    """Replace `out` atomically with the `kept` rows (fields as given) and then `rows`."""
+    write_table(itertools.chain([COLUMNS], kept, (row.fields() for row in rows)), out)   # lazily: inside the write
+
+
+def write_table(table: Iterable[List[str]], out: Path) -> None:
+    """Replace `out` atomically with `table`, every field quoted (temp file + fsync + rename); the fields must
+    already be safe (`safe_text`). On failure, leave no temp file behind and move an older `out` aside (it would
+    otherwise look current), then raise."""
     directory = out.parent if str(out.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=str(directory))
     try:
         with os.fdopen(handle, "w", newline="", encoding="utf-8") as file:
-            writer = csv.writer(file, quoting=csv.QUOTE_ALL)
-            writer.writerow(COLUMNS)
-            writer.writerows(kept)
-            writer.writerows(row.fields() for row in rows)
+            csv.writer(file, quoting=csv.QUOTE_ALL).writerows(table)
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, 0o644)
