@@ -124,7 +124,8 @@ def main() -> None:
     # 1. The closures of the answers that the grader found clean, alone, in a namespace of their own, then the
     #    tests of those questions. Everything they report is in the channel before any other cell runs.
     closure = job.get("closure") or {"cells": [], "tests": []}
-    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    from IPython.display import display   # a name Jupyter gives every notebook without an import
+    namespace = {"__name__": "__main__", "__builtins__": builtins, "display": display}
     for cell in closure["cells"]:
         emit(_run_cell(cell, lambda source, index: _exec(_compile(source, f"<cell {index + 1}>", "exec"),
                                                          namespace), job, deadline, reserve, "closure"))

@@ -245,6 +245,19 @@ def swapped_wide_correlation(R):
 '''],
         "after": ["import timeit\nprint(timeit.timeit(lambda: swapped_wide_correlation(torch.ones(4, 4)), number=10))"],
     },
+    "corr2d that shows small results with Jupyter's display(), never imported": {
+        "answers": ['''
+def corr2d(X, K):
+    h, w = K.shape
+    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1), dtype=torch.result_type(X, K))
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+    if Y.numel() < 4:
+        display(Y)   # a look at small results while debugging
+    return Y
+'''],
+    },
     "scratch cells left broken beside the answers (a syntax error, a NameError, an exception)": {
         "before": ["X = torch.tensor([[1.0, 2.0],\n", "print(undefined_name)", "raise ValueError('try again')",
                    "import scipy.signal as S\nS.correlate2d(X, K)"],
