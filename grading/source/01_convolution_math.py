@@ -418,11 +418,15 @@ def swapped_wide_correlation(R):
 # # BEGIN TESTS
 
 # %%
-def test_shape(swapped_wide_correlation):
+def test_small_example(swapped_wide_correlation):
     import torch
     from grading.checks import check, no_library
+    # R: the wide cross-correlation of the image [[1, 2], [3, 4]] with the kernel [[1, -1]]
+    R = torch.tensor([[-1.0, -1.0, 2.0], [-3.0, -1.0, 4.0]])
     with no_library():
-        check(tuple(swapped_wide_correlation(torch.zeros(3, 4)).shape), (3, 4))
+        swapped = swapped_wide_correlation(R)
+    check(tuple(swapped.shape), (2, 3))
+    check(swapped, [[4.0, -1.0, -3.0], [2.0, -1.0, -1.0]])   # the kernel correlated with the image
 
 
 # %%
