@@ -339,7 +339,8 @@ def test_equivalence_on_an_image(compose_kernels, corr2d):
 # ## 6. Learning a kernel from examples
 #
 # Given an input `X` and the output `Y = corr2d(X, K_true)` of an unknown kernel of shape `kernel_shape`, recover
-# the kernel by gradient descent on the squared error. Write `learn_kernel(X, Y, kernel_shape)` that returns the
+# the kernel by gradient descent on the squared error, as the chapter does (the tests check the kernel, not the
+# method: a least-squares solve is accepted too). Write `learn_kernel(X, Y, kernel_shape)` that returns the
 # learned kernel as a tensor of shape `kernel_shape`, within 0.05 of the true one in every entry, in about a second.
 # Here you may use autograd and `nn.Conv2d` or `torch.nn.functional.conv2d`.
 
@@ -372,7 +373,7 @@ def test_vertical_edge_kernel(learn_kernel):
     from grading.checks import check
     X = torch.randn((6, 8), generator=torch.Generator().manual_seed(0))
     Y = X[:, :-1] - X[:, 1:]
-    check(learn_kernel(X, Y, (1, 2)), [[1.0, -1.0]], atol=0.05)
+    check(learn_kernel(X, Y, (1, 2)), [[1.0, -1.0]], atol=0.05, rtol=0.0)
 
 
 # %%
@@ -382,7 +383,7 @@ def test_diagonal_kernel(learn_kernel):
     from grading.checks import check
     X = torch.randn((8, 8), generator=torch.Generator().manual_seed(1))
     Y = 0.5 * X[:-1, :-1] - X[1:, 1:]
-    check(learn_kernel(X, Y, (2, 2)), atol=0.06)
+    check(learn_kernel(X, Y, (2, 2)), [[0.5, 0.0], [0.0, -1.0]], atol=0.05, rtol=0.0)   # the true kernel
 
 
 # %% [raw]
