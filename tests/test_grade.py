@@ -492,13 +492,15 @@ def test_a_renamed_notebook_runs_its_own_checks_in_jupyter(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_a_batch_shows_progress_lists_stray_files_and_a_regrade_merges(sandbox_works, tmp_path: Path) -> None:
-    """Not a terminal: one line per finished notebook. A .pdf handed in is an invalid row, not skipped. The roster
-    names who handed nothing in. Regrading one student replaces their rows only."""
+    """Not a terminal: one line per finished notebook. A .pdf handed in is an invalid row, not skipped; an earlier
+    copy of a resubmission is listed, not graded. The roster names who handed nothing in. Regrading one student
+    replaces their rows only."""
     import shutil
     name = EXERCISES[0]
     for student in ("alice", "bob"):
         (tmp_path / student).mkdir()
         shutil.copy(ROOT / "solutions" / f"{name}.ipynb", tmp_path / student / f"{name}.ipynb")
+    shutil.copy(ROOT / "solutions" / f"{name}.ipynb", tmp_path / "bob" / f"{name}-1.ipynb")   # a resubmission
     (tmp_path / "bob" / "report.pdf").write_bytes(b"%PDF-1.4")
     (tmp_path / "bob" / ".DS_Store").write_bytes(b"\0")
     out = tmp_path / "grades.csv"
@@ -509,8 +511,10 @@ def test_a_batch_shows_progress_lists_stray_files_and_a_regrade_merges(sandbox_w
     assert first.returncode == 0, first.stderr
     assert "2 of 3 students" in first.stdout and "no submission (1): carol" in first.stdout, first.stdout
     assert sorted(line.split("] ")[0] for line in first.stderr.splitlines() if line.startswith("[")) == \
-        ["[1/3", "[2/3", "[3/3"]
+        ["[1/4", "[2/4", "[3/4", "[4/4"]
     rows = csv_rows(out)
+    [earlier] = [r for r in rows if r["submission"].endswith(f"bob/{name}.ipynb")]
+    assert earlier["status"] == "invalid" and f"{name}-1.ipynb is this student's latest" in earlier["message"]
     pdf = [r for r in rows if r["submission"].endswith("report.pdf")]
     assert len(pdf) == 1 and pdf[0]["status"] == "invalid" and "not a notebook (.pdf)" in pdf[0]["message"]
     assert not any(".DS_Store" in r["submission"] for r in rows)
