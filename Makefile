@@ -11,8 +11,8 @@ INSTALLED := $(VENV)/.installed
 
 help:
 	@echo "make book        set up .venv, fetch MNIST, execute every chapter and build the site into _build/html"
-	@echo "make check       the fast loop (about a minute): unit and property tests with fewer Hypothesis examples;"
-	@echo "                 no notebook runs, no browser, no grading, no training"
+	@echo "make check       the fast loop (about a minute): ruff, then unit and property tests with fewer Hypothesis examples;"
+	@echo "                 no notebook runs, no browser, no sandbox, no training"
 	@echo "make test        run the whole test suite (sets up whatever it needs first)"
 	@echo "make lab         open the book in JupyterLab with live widgets"
 	@echo "make instructor  build the site with solutions into _build/instructor/_build/html"
@@ -71,10 +71,12 @@ browsers:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "note: chromium not found and not installable here (needs root and apt-get): browser tests will skip"; fi
 
-# The fast loop: no site build, no notebook execution, no browser, no grader, no training. Tests that need the MNIST
+# The fast loop: the linter, then no site build, no notebook execution, no browser, no sandbox, no training (the
+# grading package's pure-Python tests run: the scan, comparisons, reports, gradebook, review desk). Tests that need the MNIST
 # files skip when `make data` has not fetched them.
 check: setup
-	HYPOTHESIS_PROFILE=check $(PY) -m pytest -m "not slow and not browser and not grading and not built" -q
+	$(VENV)/bin/ruff check .
+	HYPOTHESIS_PROFILE=check $(PY) -m pytest -m "not slow and not browser and not built" -q
 
 # The build executes every chapter once (cached); the tests read its executed copies instead of running them again.
 # --durations lists the slowest tests, so a maintainer sees where the suite's time goes.
