@@ -106,9 +106,6 @@ MODULES = {
     "typing": ALL,
     "dataclasses": frozenset({"dataclass", "field", "fields", "asdict", "astuple", "replace", "InitVar"}),
     "__future__": ALL,
-    # Strides a student computes by hand are their own im2col (numpy's window helpers stay out: OPERATION).
-    "numpy.lib": frozenset({"stride_tricks"}),
-    "numpy.lib.stride_tricks": frozenset({"as_strided"}),
     # Showing work: plots, progress bars and rich output inside an answer compute nothing the question asks for.
     "matplotlib": frozenset({"pyplot"}),
     "matplotlib.pyplot": ALL,
@@ -117,6 +114,9 @@ MODULES = {
     "tqdm.notebook": frozenset({"tqdm", "trange"}),
     "IPython.display": frozenset({"display", "Markdown", "HTML", "Math", "Latex", "clear_output"}),
 }
+# numpy's as_strided checks no bounds: it reads and writes any address of the process, the runner's secrets
+# included, so a person looks (torch's own as_strided checks its storage and is allowed).
+RAW_MEMORY = frozenset({"numpy.lib.stride_tricks.as_strided"})
 # Public names of an ALL module that still reach code the source does not show.
 EXCLUDED = frozenset({"get_type_hints", "ForwardRef", "get_annotations", "methodcaller", "attrgetter",
                       "make_dataclass", "load", "loads", "getLogger"})
@@ -173,6 +173,8 @@ class Policy:
             return "forbidden", f"{dotted}, which this question forbids"
         if _listed(dotted, self.allow):
             return None
+        if dotted in RAW_MEMORY:
+            return "review", f"{dotted}, which reads and writes memory unchecked"
         if any(dotted == a or dotted.startswith(a + ".") for a in AUTOGRAD):
             return ("autograd", dotted) if self.autograd else None
         parts = dotted.split(".")

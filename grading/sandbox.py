@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -65,21 +66,26 @@ class SandboxRun:
     log_tail: str = ""
     flooded: bool = False   # the run wrote more than MAX_EVENT_LINES lines to its channel; the rest were not read
     oversized: int = 0      # lines over MAX_LINE_BYTES, dropped unread
+    token: str = ""         # the run's secret: the runner signs each event with it (see closure_events)
+
+    def _authentic_end(self) -> Optional[int]:
+        for position, event in enumerate(self.events):
+            if event.get("event") == "closure-done" and event.get("token") == self.token:
+                return position
+        return None
 
     def closure_events(self) -> List[dict]:
-        """What the run reported before its closure phase ended (see grading.runner): the clean answers' closures
-        ran alone then, so nothing else in the notebook can have written, or rewritten, these."""
-        for position, event in enumerate(self.events):
-            if event.get("event") == "closure-done":
-                return self.events[:position]
-        return list(self.events)
+        """What the runner reported before its closure phase ended (see grading.runner): the clean answers'
+        closures ran alone then, so no other cell can have written these. Only events carrying the run's token
+        count: code in a closure may write lines into the channel (a plotting call can write any file), but it
+        cannot read the token, which only the runner holds, so it cannot forge results and then crash the run."""
+        end = self._authentic_end()
+        return [e for e in self.events[:end] if e.get("token") == self.token]
 
     def notebook_events(self) -> List[dict]:
         """What the run reported after its closure phase: the whole notebook and the other questions' tests."""
-        for position, event in enumerate(self.events):
-            if event.get("event") == "closure-done":
-                return self.events[position + 1:]
-        return []
+        end = self._authentic_end()
+        return [] if end is None else self.events[end + 1:]
 
 
 def find_bwrap() -> Optional[str]:
@@ -261,7 +267,8 @@ class Sandbox:
         runner = os.path.join(LIB if not self.unsafe else self.lib, "runner.py")
         closure = closure or {"cells": [], "tests": []}
         count = len(tests) + len(closure["tests"])
-        job = {"cells": cells, "tests": tests, "closure": closure, "deadline": max(limits.timeout - 0.5, 1.0),
+        token = secrets.token_hex(16)
+        job = {"token": token, "cells": cells, "tests": tests, "closure": closure, "deadline": max(limits.timeout - 0.5, 1.0),
                "cell_timeout": max(limits.timeout / 2, 1.0), "test_timeout": max(limits.timeout / 6, 2.0),
                "test_reserve": min(limits.timeout / 4, 2.0 * count + 2.0),
                "memory_bytes": limits.memory_mb << 20, "threads": limits.threads,
@@ -307,7 +314,7 @@ class Sandbox:
             with open(log_path, "rb") as log:   # up to the run's 64 MiB file-size limit: read only the tail
                 log.seek(max(0, os.fstat(log.fileno()).st_size - 2000))
                 log_tail = log.read().decode("utf-8", "replace")
-            return SandboxRun(events, process.returncode, timed_out, seconds, log_tail, flooded, oversized)
+            return SandboxRun(events, process.returncode, timed_out, seconds, log_tail, flooded, oversized, token)
         finally:
             channel.close()
             shutil.rmtree(private, ignore_errors=True)

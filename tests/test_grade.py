@@ -257,6 +257,8 @@ F = "import torch\nimport torch.nn.functional as F\n"   # what an answer's noteb
     ("try:\n    1 / 0\nexcept Exception as e:\n    e.__traceback__.tb_frame.f_back", "review", "__traceback__"),
     ("class T(torch.Tensor):\n    def __torch_dispatch__(cls, *a):\n        pass", "review", "__torch_dispatch__"),
     ("x = " + "+".join(["1"] * 1000), "review", "nested too deeply"),
+    ("import numpy as np\nv = np.lib.stride_tricks.as_strided(a, (2, 2), (8, 8))", "review", "memory unchecked"),
+    ("from numpy.lib.stride_tricks import as_strided", "review", "memory unchecked"),
     # Autograd, where a question forbids it.
     ("y.sum().backward()", "autograd", ".backward"),
     (F + "torch.autograd.grad(y, x)", "autograd", "torch.autograd.grad"),
@@ -556,3 +558,17 @@ def test_a_syntax_error_in_the_answer_cell_is_named_with_its_cell(sandbox_works,
     [row] = [r for r in csv_rows(out) if r["question"] == "corr2d"]
     assert "corr2d is not defined" in row["message"] and "SyntaxError" in row["message"] and \
         "cell" in row["message"], row["message"]
+
+
+def test_only_events_signed_with_the_runs_token_count_for_a_closure() -> None:
+    """Code in a closure can write lines into the channel (a plot saved to /proc/self/fd/N) but cannot read the
+    token the runner signs with: forged results followed by a crash must not stand."""
+    from grading.sandbox import SandboxRun
+    forged = {"event": "test", "question": "corr2d", "test": "test_corr2d_general", "status": "ran", "records": []}
+    signed = {**forged, "token": "s3cret"}
+    crashed = SandboxRun([forged, {"event": "closure-done"}], returncode=-11, timed_out=False, seconds=1.0,
+                         token="s3cret")
+    assert crashed.closure_events() == [] and crashed.notebook_events() == []
+    whole = SandboxRun([forged, signed, {"event": "closure-done", "token": "s3cret"}, forged], returncode=0,
+                       timed_out=False, seconds=1.0, token="s3cret")
+    assert whole.closure_events() == [signed] and whole.notebook_events() == [forged]
