@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
@@ -93,6 +94,18 @@ _MAYBE_ESCAPE = re.compile(r"^\s*[!%?,;/]|=\s*[!%]|\?\s*$")
 _TRANSFORM_BUDGET = 300_000
 
 
+# CPython 3.11 keeps the AST converter's recursion depth in interpreter-wide state, so two grading threads parsing at
+# once can fail with "SystemError: AST constructor recursion depth mismatch" (CPython gh-106905; seen in a full
+# make test here with two submissions in flight): the grader's threads parse one at a time.
+_PARSING = threading.Lock()
+
+
+def parse(source: str) -> ast.Module:
+    """`ast.parse`, safe to call from the grader's threads."""
+    with _PARSING:
+        return ast.parse(source)
+
+
 def without_code_magics(source: str) -> List[str]:
     """The cell's lines with the magics that run their own code (`%timeit EXPR`, `%%time`) reduced to that code,
     each line with its ending: what IPython's transforms then read."""
@@ -131,7 +144,7 @@ def _python(source: str, budget: int) -> Tuple[Optional[ast.Module], int]:
     if budget < 0:
         return None, 0
     try:
-        return ast.parse("".join(shell.do_token_transforms(lines))), budget
+        return parse("".join(shell.do_token_transforms(lines))), budget
     except (SyntaxError, ValueError, RecursionError, MemoryError):   # Python's compiler refuses it in the run too
         return None, budget
 

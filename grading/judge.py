@@ -12,7 +12,7 @@ import dataclasses
 from typing import Dict, List, Optional, Tuple
 
 from grading.compare import MalformedValue, apply_rule, compare, decode
-from grading.forbidden import Answer, Finding, Notebook, verdict
+from grading.forbidden import Answer, Finding, Notebook, parse, verdict
 from grading.material import Exercise, Question, Test
 from grading.report import Row
 from grading.sandbox import SandboxRun
@@ -70,7 +70,7 @@ def _parameters(question: Question) -> List[str]:
     """The notebook names the question's tests take (the answers they call)."""
     names: List[str] = []
     for test in question.tests:
-        for node in ast.parse(test.source).body:
+        for node in parse(test.source).body:
             if isinstance(node, ast.FunctionDef):
                 names += [a.arg for a in node.args.args if a.arg != "env"]
     return names
