@@ -7,7 +7,7 @@ made, the command stops and says why, and grades without one only with --unsafe-
 per question of each submission (one `*` row for a file that cannot be read or recognised), merged into an existing
 grades CSV at --out (the rows of submissions not graded again are kept, unless --replace), and prints a summary.
 Exit status 0 whenever grading ran, whatever the scores; 2 with a one-line message for a usage error or a missing
-sandbox; 1 if the CSV cannot be written.
+sandbox; 1 if the CSV cannot be written or a cluster's scheduler was lost mid-batch (the journal is kept: --resume).
 
 With --scheduler tcp://HOST:8786 (a running Dask cluster) or --cluster local:N (N worker processes started for the
 run) the sandboxed runs happen on the cluster's workers and everything else here (see grading.cluster). Each
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from grading.cluster import ClusterUnavailable   # dask itself is imported only by a cluster run
+from grading.cluster import ClusterLost, ClusterUnavailable   # dask itself is imported only by a cluster run
 from grading.grade import Journal, batch_settings, check_output_writable, grade, journal_path
 from grading.material import AUTOGRADER, Exercise, UsageError, find_submissions, load_exercises
 from grading.report import ProgressDisplay, Row, display_path, earlier_rows, safe_text, summary, write_csv
@@ -120,6 +120,11 @@ def _grade_batch(args: argparse.Namespace, limits: Limits, exercises: Dict[str, 
                  out=out, progress=progress, journal=journal)
 
 
+def _kept(journal: Journal) -> str:
+    return (f"{journal.recorded + journal.reused:,} graded submission(s) are kept in {display_path(journal.path)}: "
+            "run the same command with --resume to grade only the rest")
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     for stream in (sys.stdout, sys.stderr):   # a file name that is not UTF-8 must not stop the report
         stream.reconfigure(errors="backslashreplace")
@@ -145,10 +150,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     except KeyboardInterrupt:
         progress.close()
-        print(f"{PROG}: interrupted; {journal.recorded + journal.reused:,} graded submission(s) are kept in "
-              f"{display_path(journal.path)}: run the same command with --resume to grade only the rest",
-              file=sys.stderr)
+        print(f"{PROG}: interrupted; {_kept(journal)}", file=sys.stderr)
         return 130   # 128 + SIGINT, as a shell reports it
+    except ClusterLost as error:
+        progress.close()
+        print(f"{PROG}: error: {error}; {_kept(journal)} once the cluster is back", file=sys.stderr)
+        return 1
     except ClusterUnavailable as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2

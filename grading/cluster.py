@@ -19,13 +19,17 @@ Where each step happens, and why:
   like a grade. They are not journalled, so `--resume` grades them again.
 - Results stream back with `distributed.as_completed`, into the same progress display and the same journal
   (`grading.grade.Journal`) as a `--jobs` run.
+- A worker that hangs (stopped, or its event loop stuck) stops sending heartbeats; the scheduler removes it after
+  its `distributed.scheduler.worker-ttl` (5 minutes by default) and runs its tasks elsewhere, as for a killed one.
+- A scheduler that stops or restarts takes every task in flight with it (the client's futures are cancelled, and a
+  restarted scheduler knows none of them): the batch stops with ClusterLost and the journal, like Ctrl-C, so
+  `--resume` on the cluster that is back grades only what was not finished.
 
 dask and distributed are imported here, and this module only when --scheduler or --cluster is given, so a plain
 `python -m grading` starts as fast as before.
 """
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import dataclasses
@@ -54,6 +58,11 @@ MAX_IN_FLIGHT = 1000
 
 class ClusterUnavailable(Exception):
     """The client cannot reach the scheduler, or cannot start the local cluster (the message says which)."""
+
+
+class ClusterLost(Exception):
+    """The client lost its scheduler mid-batch (stopped, restarted, or the network between them): every task in
+    flight is gone with it. What was graded is in the journal; --resume grades the rest."""
 
 
 def one_line(text: object) -> str:
@@ -210,6 +219,7 @@ class _ClusterBatch:
         self.pending: Dict[Any, _Pending] = {}
         self.stream = as_completed(loop=client.loop)   # set_as_default=False: name the client's loop
         self.batch = uuid.uuid4().hex[:12]   # task keys of their own: two batches on one cluster never share one
+        self.scheduler = client.scheduler.address
 
     def start(self, index: int, submission: Submission, exercises: Dict[str, Exercise], limits: Limits) -> None:
         """Reuse the journal's rows, or prepare the submission and hand its job to the cluster."""
@@ -232,7 +242,10 @@ class _ClusterBatch:
         """Judge a finished task's run here, with the reference values only the client holds."""
         pending = self.pending.pop(future)
         prepared, start, worker_seconds = pending.prepared, time.monotonic(), 0.0
-        if future.status != "finished":   # failed on every try, or cancelled under us: said, not journalled
+        if future.status == "cancelled":   # only the client's lost connection cancels a task of this batch
+            raise ClusterLost(f"lost the connection to the scheduler at {self.scheduler} "
+                              "mid-batch (it stopped or restarted, or the network between them failed)")
+        if future.status != "finished":   # failed on every try: said, not journalled
             return self.finish(pending.index, prepared.name, not_graded_rows(prepared, self._why(future)),
                                pending.seconds)
         try:
@@ -251,10 +264,7 @@ class _ClusterBatch:
     @staticmethod
     def _why(future: Any) -> str:
         """The task's last error in one line: a worker's SandboxUnavailable reason, or the scheduler's KilledWorker."""
-        try:
-            error: BaseException = future.exception(timeout=10)
-        except (Exception, asyncio.CancelledError) as raised:   # a cancelled future raises instead of returning it
-            error = raised
+        error = future.exception(timeout=10)
         return one_line(error) or type(error).__name__
 
     def finish(self, index: int, name: str, rows: List[Row], seconds: float, digest: Optional[str] = None) -> None:
@@ -285,6 +295,8 @@ def grade_on_cluster(client: Any, paths: Sequence[str], limits: Limits, exercise
         for index, submission in enumerate(submissions):
             batch.start(index, submission, exercises, limits)
         batch.drain()
+    except ClusterLost:   # nothing left to cancel, and no scheduler to ask
+        raise
     except BaseException:
         batch.cancel()
         raise

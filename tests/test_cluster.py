@@ -1,6 +1,7 @@
 """Grading on a Dask cluster (`python -m grading --scheduler ...`): the same CSV as `--jobs 2`, byte for byte, on a
-real scheduler and real workers listening on 127.0.0.1 only, through a worker killed mid-batch, a client interrupted
-and resumed, and hostile notebooks that try to see or signal what runs beside them.
+real scheduler and real workers listening on 127.0.0.1 only, through a worker killed mid-batch, a worker that hangs,
+a client interrupted and resumed, a scheduler restarted mid-batch, and hostile notebooks that try to see or signal
+what runs beside them.
 
 The batch: the seven worked solutions, and four hostile notebooks against the battery's small exercise
 (tests/test_grade_battery.py): an endless loop (stopped by the cell's alarm), a fork bomb, a cell that SIGKILLs its
@@ -30,6 +31,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.grading]
 # Per notebook: a cell may run 20 s, twice the worked solutions' slowest seen on a 2-core machine under a load of 9
 # (a solution that timed out in one run and not the other would make the CSVs differ for no fault of the cluster).
 TIMEOUT = "40"
+# The scheduler drops a worker that sent no heartbeat for this long (5 minutes by default) and reruns its tasks.
+WORKER_TTL = "10s"
 DASK = str(Path(sys.executable).parent / "dask")
 
 HOSTILE = {
@@ -51,12 +54,13 @@ HOSTILE = {
 class LoopbackCluster:
     """A `dask scheduler` and `dask worker` processes, each in a process group of its own, on 127.0.0.1 only."""
 
-    def __init__(self, folder: Path, env: Dict[str, str]) -> None:
+    def __init__(self, folder: Path, env: Dict[str, str], port: int = 0) -> None:
         # A temporary folder of their own: a worker killed with SIGKILL leaves its sandbox's folders there, not in /tmp.
-        (folder / "tmp").mkdir()
-        self.folder, self.env = folder, {**env, "TMPDIR": str(folder / "tmp")}
+        (folder / "tmp").mkdir(parents=True)
+        self.folder = folder
+        self.env = {**env, "TMPDIR": str(folder / "tmp"), "DASK_DISTRIBUTED__SCHEDULER__WORKER_TTL": WORKER_TTL}
         self.file = folder / "scheduler.json"
-        self.scheduler = self._start([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+        self.scheduler = self._start([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard",
                                       "--dashboard-address", "127.0.0.1:0",   # its HTTP server, even without one
                                       "--scheduler-file", str(self.file)], "scheduler")
         self.workers: List[subprocess.Popen] = []
@@ -78,6 +82,17 @@ class LoopbackCluster:
                               str(self.file)], f"worker{len(self.workers)}")
         self.workers.append(worker)
         return worker
+
+    def address_of(self, worker: subprocess.Popen) -> str:
+        """The worker's address, as its log states it once it has started."""
+        log = self.folder / f"worker{self.workers.index(worker)}.log"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for line in log.read_text().splitlines():
+                if "Start worker at:" in line:
+                    return line.split("Start worker at:")[1].strip()
+            time.sleep(0.2)
+        raise AssertionError(log.read_text())
 
     def wait_for_workers(self, count: int) -> None:
         from distributed import Client
@@ -191,10 +206,7 @@ def test_only_the_loopback_interface_is_used(cluster) -> None:
 def test_a_worker_killed_mid_batch_loses_nothing(batch, cluster) -> None:
     out = batch["folder"] / "killed.csv"
     client = _on_cluster(batch, cluster, out)
-    first = ""
-    while not first.startswith("[") and client.poll() is None:   # a notebook is done: both workers are busy
-        first = client.stderr.readline()
-    assert first.startswith("[1/11]"), first + client.stderr.read()
+    _first_progress_line(client)
     victim = cluster.workers[0]
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait()
@@ -203,6 +215,41 @@ def test_a_worker_killed_mid_batch_loses_nothing(batch, cluster) -> None:
     stdout, stderr = client.communicate(timeout=300)
     assert client.returncode == 0, stderr
     assert len(_submissions(csv_rows(out))) == 11
+    assert out.read_bytes() == batch["reference"].read_bytes()
+
+
+def _first_progress_line(client: subprocess.Popen) -> None:
+    """Read the client's stderr up to its first `[1/11] ...` line: a notebook is done and both workers are busy."""
+    line = ""
+    while not line.startswith("[") and client.poll() is None:
+        line = client.stderr.readline()
+    assert line.startswith("[1/11]"), line + client.stderr.read()
+
+
+def test_a_worker_that_hangs_loses_nothing(batch, cluster) -> None:
+    """SIGSTOP: the worker keeps its connections open but sends no heartbeat. The scheduler drops it after its
+    worker-ttl and reruns its task on the other worker; the rows are the --jobs rows."""
+    from distributed import Client
+    out = batch["folder"] / "hung.csv"
+    victim = cluster.workers[0]
+    address = cluster.address_of(victim)
+    client = _on_cluster(batch, cluster, out)
+    _first_progress_line(client)
+    with Client(cluster.address, timeout=30, set_as_default=False) as observer:
+        deadline = time.monotonic() + 60
+        while not observer.processing().get(address) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert observer.processing().get(address), "the worker to stop never got a task"
+        os.killpg(victim.pid, signal.SIGSTOP)   # mid-task
+    try:
+        stdout, stderr = client.communicate(timeout=300)
+    finally:
+        _signal_group(victim, signal.SIGKILL)
+        victim.wait()
+        cluster.workers.remove(victim)
+        cluster.add_worker()
+        cluster.wait_for_workers(2)
+    assert client.returncode == 0, stderr
     assert out.read_bytes() == batch["reference"].read_bytes()
 
 
@@ -232,6 +279,43 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_a_scheduler_restarted_mid_batch_stops_it_and_resume_finishes_it(batch, tmp_path: Path) -> None:
+    """The scheduler dies with tasks in flight: the client stops at once with exit 1, keeping the journal; a new
+    scheduler at the same address, with new workers, grades only what the journal lacks."""
+    port = _free_port()
+    out, journal = tmp_path / "grades.csv", tmp_path / "grades.journal.jsonl"
+    first = LoopbackCluster(tmp_path / "first", dict(os.environ), port)
+    try:
+        first.add_worker()
+        first.add_worker()
+        first.wait_for_workers(2)
+        client = _on_cluster(batch, first, out)
+        _first_progress_line(client)
+        _signal_group(first.scheduler, signal.SIGKILL)
+        stdout, stderr = client.communicate(timeout=120)
+    finally:
+        first.stop()
+    assert client.returncode == 1, stderr
+    last = stderr.strip().splitlines()[-1]
+    assert "lost the connection to the scheduler" in last and "--resume" in last, stderr
+    kept = journal.read_text().splitlines()[1:]
+    assert 1 <= len(kept) < 11 and not out.exists()
+    second = LoopbackCluster(tmp_path / "second", dict(os.environ), port)
+    try:
+        second.add_worker()
+        second.add_worker()
+        second.wait_for_workers(2)
+        assert second.address == first.address
+        result = grade_command([str(batch["submissions"])], out, *_options(batch["material"]),
+                               "--scheduler", second.address, "--resume")
+    finally:
+        second.stop()
+    assert result.returncode == 0, result.stderr
+    assert f"resumed: {len(kept)} from the journal" in result.stdout
+    assert out.read_bytes() == batch["reference"].read_bytes()
+    assert not journal.exists()
 
 
 def test_an_unreachable_scheduler_is_one_line_and_exit_2(tmp_path: Path) -> None:
