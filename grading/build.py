@@ -3,7 +3,10 @@
 A source, `grading/source/NAME.py`, is a jupytext (percent format) notebook in otter-grader's assign format:
 raw cells `# BEGIN QUESTION` (YAML name, points), `# BEGIN SOLUTION`/`# END SOLUTION`, `# BEGIN TESTS`/
 `# END TESTS`, `# END QUESTION`; test cells are otter exception-based tests (one `def test_...` each, `# HIDDEN` as
-the first line for hidden ones) that call `grading.checks.check`. From it this module writes
+the first line for hidden ones) that call `grading.checks.check`. A question whose tests use `no_library()` may
+change the policy's allow-list beside its points (`allow: [torch.nn.functional.unfold]`, `forbid: [torch.einsum]`):
+the build writes those names into each of its tests' `no_library(...)` calls, which the student's check and the
+grader both read, and says them in the question's handout. From it this module writes
 
 * `exercises/NAME.ipynb`: otter's student notebook (public tests only, in its metadata) + the book's metadata;
 * `solutions/NAME.ipynb`: otter's solution notebook, solution markers removed, public tests only;
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import nbformat
+import yaml
 
 from grading.compare import apply_rule, compare, decode
 from grading.material import ROOT, exercise_from_material
@@ -53,6 +57,9 @@ tests:
   files: false
   ok_format: false"""
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+POLICY_KEYS = ("allow", "forbid")
+DOTTED_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+NO_LIBRARY_CALL = re.compile(r"\bno_library\((\s*\))?")
 MARKER_LINE = re.compile(r"^\s*# (BEGIN|END) SOLUTION\s*$")
 SOLUTION_SUFFIX = re.compile(r"\s*# SOLUTION\s*$")
 
@@ -83,7 +90,58 @@ def _read_source(path: Path) -> nbformat.NotebookNode:
     notebook = jupytext.reads(with_starters(path.read_text()), fmt="py:percent")
     notebook.metadata = {"kernelspec": dict(KERNELSPEC)}
     notebook.cells.insert(0, nbformat.v4.new_raw_cell(OTTER_CONFIG))
+    return with_question_policies(notebook, path.stem)
+
+
+def with_question_policies(notebook: nbformat.NotebookNode, exercise: str) -> nbformat.NotebookNode:
+    """Move each question's `allow:`/`forbid:` out of its YAML (otter knows no such keys) into its tests'
+    `no_library(...)` calls and a sentence after its statement."""
+    changes: Dict[str, List[str]] = {}
+    where, in_tests, said, used = "", False, True, False
+    for cell in notebook.cells:
+        text = cell.source.strip()
+        if cell.cell_type == "raw" and text.startswith("# BEGIN QUESTION"):
+            config = yaml.safe_load(text.split("\n", 1)[1] if "\n" in text else "") or {}
+            where = f"{exercise} question {config.get('name', '?')}"
+            changes = {key: _policy_names(config.pop(key, []), key, where) for key in POLICY_KEYS}
+            changes = {key: names for key, names in changes.items() if names}
+            cell.source = "# BEGIN QUESTION\n" + yaml.safe_dump(config, sort_keys=False).strip()
+            said, used = not changes, False
+        elif cell.cell_type == "raw" and text in ("# BEGIN TESTS", "# END TESTS"):
+            in_tests = text == "# BEGIN TESTS"
+        elif cell.cell_type == "raw" and text == "# END QUESTION":
+            if changes and not used:
+                raise BuildError(f"{where}: allow/forbid change what no_library() checks, but no test of it calls "
+                                 "no_library()")
+            changes = {}
+        elif cell.cell_type == "markdown" and not said:
+            cell.source = cell.source.rstrip() + "\n\n" + _policy_sentence(changes)
+            said = True
+        elif cell.cell_type == "code" and in_tests and changes and NO_LIBRARY_CALL.search(cell.source):
+            cell.source, used = _with_policy(cell.source, changes, where), True
     return notebook
+
+
+def _policy_names(value: object, key: str, where: str) -> List[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and DOTTED_NAME.match(v) for v in value):
+        raise BuildError(f"{where}: {key}: give a list of dotted names, e.g. [torch.nn.functional.unfold]")
+    return value
+
+
+def _policy_sentence(changes: Dict[str, List[str]]) -> str:
+    listed = {key: ", ".join(f"`{name}`" for name in names) for key, names in changes.items()}
+    parts = ([f"may also use {listed['allow']}"] if "allow" in listed else []) + \
+        ([f"may not use {listed['forbid']}"] if "forbid" in listed else [])
+    return "*Beside the list at the top, in this question you " + " and ".join(parts) + ".*"
+
+
+def _with_policy(test: str, changes: Dict[str, List[str]], where: str) -> str:
+    if re.search(r"\bno_library\([^)]*\b(allow|forbid)\s*=", test):
+        raise BuildError(f"{where}: a test passes allow= or forbid= to no_library(); say them once, in the "
+                         "question's YAML")
+    arguments = ", ".join(f"{key}={tuple(names)!r}" for key, names in changes.items())
+    return NO_LIBRARY_CALL.sub(lambda m: f"no_library({arguments})" if m.group(1) else f"no_library({arguments}, ",
+                               test)
 
 
 def with_starters(source: str) -> str:
@@ -228,9 +286,10 @@ def _question_cells(student: nbformat.NotebookNode, questions: List[str]) -> Dic
     return owned
 
 
-def generate(name: str) -> Tuple[nbformat.NotebookNode, nbformat.NotebookNode, dict]:
-    """The student notebook, the solution notebook and the grader's material (without reference values)."""
-    path = SOURCES / f"{name}.py"
+def generate(name: str, path: Optional[Path] = None) -> Tuple[nbformat.NotebookNode, nbformat.NotebookNode, dict]:
+    """The student notebook, the solution notebook and the grader's material (without reference values), from
+    `path` (default: grading/source/NAME.py)."""
+    path = path or SOURCES / f"{name}.py"
     student, autograder = _otter_assign(name, _read_source(path))
     all_tests = autograder["metadata"]["otter"]["tests"]
     public_tests = student["metadata"].get("otter", {}).get("tests", {})

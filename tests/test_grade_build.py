@@ -65,3 +65,97 @@ def test_solution_notebook_is_clean(name: str) -> None:
     text = nbformat.writes(solution)
     assert "BEGIN SOLUTION" not in text and "= ..." not in text and "otter" not in text
     assert solution.metadata["book"] == {"exercise": name, "solution": True}
+
+
+QUESTION_WITH_POLICY = '''# %%
+import torch
+import torch.nn.functional as F
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: patches
+# points: 2
+# allow: [torch.nn.functional.unfold]
+# forbid: [torch.einsum]
+
+# %% [markdown]
+# ## 1. Patches
+#
+# Write `patches(X, k)`: the k x k windows of X as columns.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def patches(X, k):
+    # BEGIN SOLUTION
+    return F.unfold(X[None, None], k)[0]
+    # END SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_patches(patches):
+    from grading.checks import check, no_library
+    with no_library(autograd=True):
+        check(patches(torch.arange(9.0).reshape(3, 3), 2).shape, (4, 4))
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+'''
+
+
+def test_a_questions_own_allow_and_forbid_reach_its_tests_its_handout_and_both_verdicts(tmp_path) -> None:
+    """`allow:`/`forbid:` beside `points:` become the literal arguments of every `no_library(...)` of that
+    question's tests: what the student's check reads (the handout's public tests) and what the grader reads (the
+    material), so both give the same verdict."""
+    from grading.build import generate
+    from grading.checks import local_verdict
+    from grading.forbidden import Notebook, verdict
+    from grading.material import exercise_from_material
+    source = tmp_path / "99_demo.py"
+    source.write_text(QUESTION_WITH_POLICY)
+    exercise, _, material = generate("99_demo", source)
+    public = exercise.metadata["otter"]["tests"]["patches"]
+    arguments = "no_library(allow=('torch.nn.functional.unfold',), forbid=('torch.einsum',), autograd=True)"
+    assert arguments in public and arguments in material["questions"][0]["tests"][0]["source"]
+    assert "may also use `torch.nn.functional.unfold` and may not use `torch.einsum`" in nbformat.writes(exercise)
+    question = exercise_from_material(material).questions[0]
+    assert (question.allow, question.forbid, question.forbids_autograd) == (
+        ("torch.nn.functional.unfold",), ("torch.einsum",), True)
+    answers = {"unfold": "import torch.nn.functional as F\ndef patches(X, k):\n    return F.unfold(X[None, None], k)[0]",
+               "einsum": "import torch\ndef patches(X, k):\n    return torch.einsum('ij->ij', X)",
+               "conv2d": "import torch.nn.functional as F\ndef patches(X, k):\n    return F.conv2d(X, X)"}
+    expected = {"unfold": None, "einsum": "failed", "conv2d": "failed"}
+    for name, code in answers.items():
+        local = local_verdict([code], ["patches"], True, question.allow, question.forbid)
+        graded = verdict(Notebook([{"id": "c", "source": code}]).answer(question.policy, ["patches"]).findings,
+                         cell_label="input")
+        assert local == graded and (local and local[0]) == expected[name], (name, local)
+
+
+@pytest.mark.parametrize("line, change, error", [
+    ("# allow: [torch.nn.functional.unfold]", "# allow: torch.nn.functional.unfold", "allow: give a list of dotted"),
+    ("# forbid: [torch.einsum]", "# forbid: [torch.einsum, 'not a name']", "forbid: give a list of dotted"),
+])
+def test_a_malformed_allow_or_forbid_is_a_build_error_naming_the_question(tmp_path, line, change, error) -> None:
+    from grading.build import BuildError, generate
+    source = tmp_path / "99_demo.py"
+    source.write_text(QUESTION_WITH_POLICY.replace(line, change))
+    with pytest.raises(BuildError, match=f"99_demo question patches: {error}"):
+        generate("99_demo", source)
+
+
+def test_allow_given_twice_is_a_build_error(tmp_path) -> None:
+    from grading.build import BuildError, generate
+    source = tmp_path / "99_demo.py"
+    source.write_text(QUESTION_WITH_POLICY.replace("no_library(autograd=True)", "no_library(allow=('torch.cat',))"))
+    with pytest.raises(BuildError, match="say them once, in the question's YAML"):
+        generate("99_demo", source)
