@@ -17,6 +17,7 @@ the times are the figures to compare across machines; the absolute seconds depen
 from __future__ import annotations
 
 import argparse
+import importlib.resources as resources
 import json
 import os
 import platform
@@ -25,7 +26,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -36,16 +37,18 @@ from book import train
 
 TARGET = 0.99
 QUICK_TRAIN, QUICK_TEST = 10_000, 2_000
-RECORD = Path(__file__).resolve().parent / "records" / "lenet.json"
+# Package data, read through importlib.resources so chapter 7 finds them in an installed wheel as in the checkout.
+RECORDS = resources.files("book.bench") / "records"
+RECORD = RECORDS / "lenet.json"
 # `--ablation`: the recipe without its two regularisers, which only whole runs over several seeds can measure.
 ABLATION = {"label_smoothing": 0.0, "max_shift": 0}
-ABLATION_RECORD = RECORD.with_name("lenet_ablation.json")
+ABLATION_RECORD = RECORDS / "lenet_ablation.json"
 
 
-def load_record(path: Optional[Path] = None) -> dict:
+def load_record(path: Union[str, os.PathLike, resources.abc.Traversable, None] = None) -> dict:
     """The saved result of a full run (`--save`), which chapter 7 reads instead of training four seeds itself
     (`RECORD`, and `ABLATION_RECORD` for the run with `--ablation`)."""
-    path = Path(path) if path is not None else RECORD
+    path = RECORD if path is None else Path(path) if isinstance(path, (str, os.PathLike)) else path
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: run `python -m book.bench lenet --seeds 0 1 2 3 --save {path}`")
     record = json.loads(path.read_text())
