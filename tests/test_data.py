@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 import torch
 
 from book import data
+from conftest import ROOT
 
 
 def _copy(real: Path, root: Path, names=tuple(data.FILES)) -> Path:
@@ -176,11 +178,26 @@ def test_published_constants_are_the_moments_of_the_training_pixels(mnist_dir: P
     assert (round(mean, 4), round(std, 4)) == (data.MNIST_MEAN, data.MNIST_STD)
 
 
-def test_data_root_follows_book_data(monkeypatch, tmp_path: Path) -> None:
+def test_data_root_follows_book_data_then_the_checkout(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("BOOK_DATA", str(tmp_path))
     assert data.raw_dir() == tmp_path / "MNIST" / "raw"
     monkeypatch.delenv("BOOK_DATA")
-    assert data.data_root() == Path(data.__file__).resolve().parents[1] / "data"
+    assert data.checkout_root() == ROOT
+    assert data.data_root() == ROOT / "data"
+
+
+def test_an_installed_book_keeps_data_in_the_user_cache(monkeypatch, tmp_path: Path, capsys) -> None:
+    """Installed (no checkout around the package), MNIST goes to the per-user cache, never into site-packages."""
+    monkeypatch.delenv("BOOK_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "checkout_root", lambda: None)
+    expected = tmp_path / "cache" / data.CACHE_NAME
+    if sys.platform.startswith("linux"):
+        assert data.user_data_dir() == expected
+    assert data.data_root() == data.user_data_dir()
+    assert data.main(["verify"]) == 1   # nothing fetched there yet: one line naming the file and the fix
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(data.raw_dir()) in err and "python -m book.data fetch" in err
 
 
 def test_loaded_tensors_have_the_right_shapes_types_and_normalisation(mnist: data.MNIST) -> None:
