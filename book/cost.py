@@ -4,6 +4,9 @@ A conv layer with c_o output channels, c_i input channels, a k_h x k_w kernel an
 c_o * c_i * k_h * k_w * m_h * m_w multiply-adds per example (divide c_i by `groups` for grouped convolution).
 The backward pass computes two gradients of that same size: dL/dX and dL/dW each take as many multiply-adds as
 the forward pass, so backward costs twice the forward.
+
+`conv2d_macs` counts multiply-adds (MACs). One multiply-add is two floating-point operations, a multiplication and
+an addition, so a rate quoted in FLOP/s must be compared with twice the count (`ConvMacs.forward_flops`, `.flops`).
 """
 from __future__ import annotations
 
@@ -15,12 +18,16 @@ import torch
 from book._args import IntPair, pair
 from book.shapes import conv_output_size
 
-__all__ = ["conv2d_flops", "conv2d_memory", "ConvFlops", "ConvMemory"]
+__all__ = ["conv2d_macs", "conv2d_memory", "ConvMacs", "ConvMemory", "FLOPS_PER_MAC", "conv2d_flops", "ConvFlops"]
+
+# A multiply-add is one multiplication and one addition: two floating-point operations.
+FLOPS_PER_MAC = 2
 
 
 @dataclass(frozen=True)
-class ConvFlops:
-    """Multiply-adds (one multiplication plus one addition each) for the whole batch."""
+class ConvMacs:
+    """Multiply-adds (one multiplication plus one addition each) for the whole batch; the `*flops` properties give
+    the same work in floating-point operations, two per multiply-add."""
     forward: int
     backward: int
 
@@ -28,6 +35,16 @@ class ConvFlops:
     def total(self) -> int:
         """Forward plus backward: one training step's multiply-adds."""
         return self.forward + self.backward
+
+    @property
+    def forward_flops(self) -> int:
+        """The forward pass in floating-point operations (2 per multiply-add), the unit of a FLOP/s rate."""
+        return FLOPS_PER_MAC * self.forward
+
+    @property
+    def flops(self) -> int:
+        """Forward plus backward in floating-point operations (2 per multiply-add)."""
+        return FLOPS_PER_MAC * self.total
 
 
 @dataclass(frozen=True)
@@ -67,15 +84,16 @@ def _output_hw(input_size: IntPair, kernel_size: IntPair, stride: IntPair, paddi
     return pair(conv_output_size(pair(input_size, "input_size"), kernel_size, stride, padding, dilation), "output")
 
 
-def conv2d_flops(in_channels: int, out_channels: int, kernel_size: IntPair, input_size: IntPair, stride: IntPair = 1,
-                 padding: Union[str, IntPair] = 0, dilation: IntPair = 1, groups: int = 1,
-                 batch_size: int = 1) -> ConvFlops:
-    """Multiply-adds of `nn.Conv2d(in_channels, out_channels, kernel_size, ...)` on `batch_size` inputs."""
+def conv2d_macs(in_channels: int, out_channels: int, kernel_size: IntPair, input_size: IntPair, stride: IntPair = 1,
+                padding: Union[str, IntPair] = 0, dilation: IntPair = 1, groups: int = 1,
+                batch_size: int = 1) -> ConvMacs:
+    """Multiply-adds of `nn.Conv2d(in_channels, out_channels, kernel_size, ...)` on `batch_size` inputs (not FLOPs:
+    each multiply-add is two; see `ConvMacs.forward_flops`)."""
     _check_channels(in_channels, out_channels, groups)
     k_h, k_w = pair(kernel_size, "kernel_size")
     m_h, m_w = _output_hw(input_size, kernel_size, stride, padding, dilation)
     forward = batch_size * out_channels * (in_channels // groups) * k_h * k_w * m_h * m_w
-    return ConvFlops(forward=forward, backward=2 * forward)
+    return ConvMacs(forward=forward, backward=2 * forward)
 
 
 def conv2d_memory(in_channels: int, out_channels: int, kernel_size: IntPair, input_size: IntPair,
@@ -90,3 +108,8 @@ def conv2d_memory(in_channels: int, out_channels: int, kernel_size: IntPair, inp
     parameters = out_channels * (in_channels // groups) * k_h * k_w + (out_channels if bias else 0)
     return ConvMemory(parameters=parameters * size, input=batch_size * in_channels * h * w * size,
                       output=batch_size * out_channels * m_h * m_w * size)
+
+
+# The old names, which chapters 2 and 5 and appendix A still import: they count multiply-adds, as they always did.
+conv2d_flops = conv2d_macs
+ConvFlops = ConvMacs

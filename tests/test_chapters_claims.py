@@ -8,18 +8,20 @@ every figure referenced by number, no heading buried inside a cell.
 """
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
-from typing import List
+from typing import Any, Dict, List
 
 import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
+import yaml
 
 from conftest import ROOT, SITE
 from book.conv import conv_transpose2d, convolve1d, convolve2d, windows
-from book.cost import conv2d_flops
+from book.cost import conv2d_macs
 from book.shapes import conv_output_size, conv_transpose_output_size
 
 CHAPTERS = sorted((ROOT / "chapters").glob("0[1-7]_*.ipynb"))
@@ -32,6 +34,31 @@ def _markdown(path: Path) -> List[str]:
 
 def _id(path: Path) -> str:
     return path.stem
+
+
+def _executed(stem: str) -> nbformat.NotebookNode:
+    """The build's executed copy of chapters/<stem>.ipynb (from its jupyter-cache), to check what the page shows."""
+    cache_dir = ROOT / yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["execute"]["cache"]
+    if not cache_dir.is_dir():
+        pytest.skip("the site is not built: run `make book` first (make test does)")
+    from jupyter_cache import get_cache
+
+    try:
+        return get_cache(cache_dir).merge_match_into_notebook(
+            nbformat.read(ROOT / "chapters" / f"{stem}.ipynb", as_version=4))[1]
+    except KeyError:
+        pytest.fail(f"{stem}: the build's cache holds no run of its current code; run `make book`")
+
+
+def _glued(stem: str) -> Dict[str, Any]:
+    """Every value the executed chapter glued, by name (numbers as numbers, strings as strings)."""
+    values = {}
+    for cell in _executed(stem).cells:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                values[name] = ast.literal_eval(output["data"]["application/papermill.record/text/plain"])
+    return values
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -112,18 +139,33 @@ def test_floor_mode_pooling_drops_the_right_shifted_edge_instead_of_moving_it() 
     assert int((pooled[0] > 0).sum()) == len([c for c in columns if c < read])
 
 
-def test_notes_cost_estimate_ten_peta_eighteen_hours_fourteen_minutes() -> None:
-    forward = 10 * 1_000_000 * conv2d_flops(100, 100, 5, 64, padding=2).forward
-    assert round(forward / 1e15) == 10
-    assert 18 <= forward / 0.15e12 / 3600 < 19.5
-    assert 13.5 <= forward / 12e12 / 60 < 14.5
+def test_notes_rates_are_flop_per_second_so_their_cost_estimate_doubles() -> None:
+    """Seed 002 counts 10 P multiply-adds as '10P FLOPs' and divides by FLOP/s rates: 18 h and 14 min. In FLOPs
+    (two per multiply-add) the same epoch takes twice that at the same rates."""
+    macs = conv2d_macs(100, 100, 5, 64, padding=2)
+    forward, flops = 10 * 1_000_000 * macs.forward, 10 * 1_000_000 * macs.forward_flops
+    assert round(forward / 1e15) == 10 and flops == 2 * forward
+    assert 18 <= forward / 0.15e12 / 3600 < 19.5 and 13.5 <= forward / 12e12 / 60 < 14.5  # the notes' figures
+    assert 36 <= flops / 0.15e12 / 3600 < 39 and 27 <= flops / 12e12 / 60 < 29
 
 
 def test_chapter_4_glues_the_cost_estimate_instead_of_typing_it() -> None:
     prose = "\n".join(_markdown(ROOT / "chapters" / "04_channels.ipynb"))
-    for name in ("ch4_forward_peta", "ch4_notes_cpu_hours", "ch4_notes_gpu_minutes", "ch4_measured_hours"):
+    for name in ("ch4_forward_peta", "ch4_forward_petaflop", "ch4_notes_cpu_hours", "ch4_notes_gpu_minutes",
+                 "ch4_measured_hours"):
         assert f"{{glue:text}}`{name}" in prose
-    assert not re.search(r"\b(18|19) ?h(ours)?\b|\b14 ?min", prose)
+    assert not re.search(r"\b(18|19|37|38) ?h(ours)?\b|\b(14|28) ?min", prose)
+    assert "multiply-adds/s" not in prose and "multiply-adds per second" not in prose
+
+
+@pytest.mark.built
+def test_chapter_4_divides_flops_not_multiply_adds_by_the_notes_flop_rates() -> None:
+    """4:c35 once divided multiply-adds by the notes' FLOP/s rates, halving every time it estimated."""
+    glued = _glued("04_channels")
+    macs = glued["ch4_forward_peta"] * 1e15
+    assert glued["ch4_forward_petaflop"] * 1e15 == pytest.approx(2 * macs)
+    assert glued["ch4_notes_cpu_hours"] == pytest.approx(2 * macs / glued["ch4_notes_cpu_tera"] / 1e12 / 3600)
+    assert glued["ch4_notes_gpu_minutes"] == pytest.approx(2 * macs / glued["ch4_notes_gpu_tera"] / 1e12 / 60)
 
 
 def test_im2col_from_window_views_equals_unfold_and_gives_the_convolution() -> None:

@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st
 from torch import nn
 
-from book.cost import conv2d_flops, conv2d_memory
+from book import cost
+from book.cost import conv2d_macs, conv2d_memory
 from contracts import as_pair, examples
 
 
@@ -40,12 +41,19 @@ def counted_conv2d(X: torch.Tensor, W: torch.Tensor, stride, padding, dilation, 
     return Y, count
 
 
-def test_notes_example_a_billion_multiply_adds():
-    """c_i = c_o = 100, a 5x5 kernel and a 64x64 output: 100 * 100 * 25 * 4096 = 1.024e9 multiply-adds."""
-    flops = conv2d_flops(100, 100, 5, 68)
-    assert flops.forward == 1_024_000_000 == conv2d_flops(100, 100, 5, 64, padding=2).forward
-    assert conv2d_flops(200, 200, 5, 68).forward == 4 * flops.forward
-    assert flops.backward == 2 * flops.forward and flops.total == 3 * flops.forward
+def test_notes_example_a_billion_multiply_adds_two_billion_flops():
+    """c_i = c_o = 100, a 5x5 kernel and a 64x64 output: 100 * 100 * 25 * 4096 = 1.024e9 multiply-adds, which are
+    2.048e9 floating-point operations (the notes call the multiply-adds '1 GFLOP')."""
+    macs = conv2d_macs(100, 100, 5, 68)
+    assert macs.forward == 1_024_000_000 == conv2d_macs(100, 100, 5, 64, padding=2).forward
+    assert conv2d_macs(200, 200, 5, 68).forward == 4 * macs.forward
+    assert macs.backward == 2 * macs.forward and macs.total == 3 * macs.forward
+    assert macs.forward_flops == 2_048_000_000 and macs.flops == 2 * macs.total
+
+
+def test_the_old_names_count_multiply_adds_too():
+    """Chapters 2 and 5 and appendix A still import conv2d_flops; it must stay the same function."""
+    assert cost.conv2d_flops is cost.conv2d_macs and cost.ConvFlops is cost.ConvMacs
 
 
 def test_memory_of_the_notes_layer():
@@ -62,11 +70,11 @@ def test_half_precision_halves_every_byte_count():
 
 
 @pytest.mark.parametrize("call, name", [
-    (lambda: conv2d_flops(4, 6, 3, 8, groups=0), "groups"),
-    (lambda: conv2d_flops(4, 6, 3, 8, groups=4), "groups"),
+    (lambda: conv2d_macs(4, 6, 3, 8, groups=0), "groups"),
+    (lambda: conv2d_macs(4, 6, 3, 8, groups=4), "groups"),
     (lambda: conv2d_memory(3, 6, 3, 8, groups=2), "groups"),
-    (lambda: conv2d_flops(4, 6, 9, 8), "output size"),
-    (lambda: conv2d_flops(4, 6, 3, 8, stride=0), "stride"),
+    (lambda: conv2d_macs(4, 6, 9, 8), "output size"),
+    (lambda: conv2d_macs(4, 6, 3, 8, stride=0), "stride"),
     (lambda: conv2d_memory(4, 6, 3, 8, padding=-1), "padding"),
 ])
 def test_invalid_layers_raise_a_value_error_naming_the_problem(call, name):
@@ -87,7 +95,7 @@ def layers(draw) -> Dict[str, object]:
 
 @settings(max_examples=examples(150))
 @given(layer=layers(), seed=st.integers(0, 2 ** 32 - 1))
-def test_forward_flops_equal_the_multiply_adds_of_the_direct_loop(layer, seed):
+def test_forward_count_equals_the_multiply_adds_of_the_direct_loop(layer, seed):
     generator = torch.Generator().manual_seed(seed)
     X = torch.randn((layer["batch_size"], layer["in_channels"], *as_pair(layer["input_size"])), generator=generator,
                     dtype=torch.float64)
@@ -98,11 +106,11 @@ def test_forward_flops_equal_the_multiply_adds_of_the_direct_loop(layer, seed):
         expected = F.conv2d(X, W, **conv_args)
     except RuntimeError:
         with pytest.raises(ValueError):
-            conv2d_flops(**layer)
+            conv2d_macs(**layer)
         return
     Y, count = counted_conv2d(X, W, **conv_args)
     torch.testing.assert_close(Y, expected)  # the loop is a real convolution, so its count is the real count
-    assert conv2d_flops(**layer).forward == count
+    assert conv2d_macs(**layer).forward == count
 
 
 @settings(max_examples=examples(150))
