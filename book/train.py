@@ -37,10 +37,14 @@ def default_device() -> torch.device:
 
 
 def lenet(classic: bool = False) -> nn.Sequential:
-    """LeNet-5 for 28x28 digits: two 5x5 convolutions with pooling, then three dense layers (61,706 parameters).
+    """A simplified LeNet-5 for 28x28 digits: two 5x5 convolutions with pooling, then three dense layers.
 
-    The default is the modern form (ReLU, max pooling); `classic=True` gives the 1998 form as d2l writes it
-    (sigmoid, average pooling). The first convolution pads by 2 so 28x28 inputs see the 32x32 field LeCun used.
+    Neither form is LeCun et al.'s 1998 network, which used a scaled tanh, trainable subsampling layers (an average
+    with a learned weight and bias), a sparse connection table into C3, a C5 layer that is a 5x5 convolution, and
+    radial-basis-function output units. `classic=True` is d2l 1.0.3's `LeNet`: sigmoid and average pooling. The
+    default, which the book trains, swaps those for ReLU and max pooling. Both have every C3 map connected to every
+    S2 map, C5 as a dense layer, and a dense output of 10 logits, and so the same parameters. The first convolution
+    pads by 2 so 28x28 inputs see the 32x32 field LeCun used.
     """
     activation, pool = (nn.Sigmoid, nn.AvgPool2d) if classic else (nn.ReLU, nn.MaxPool2d)
     return nn.Sequential(
@@ -194,7 +198,12 @@ def random_shift(images: torch.Tensor, max_shift: int, generator: Optional[torch
 
 
 class _WeightAverage:
-    """An exponential moving average of a model's parameters, kept beside it (no second model, no deep copy)."""
+    """An exponential moving average of a model's parameters, kept beside it (no second model, no deep copy).
+
+    Not `torch.optim.swa_utils.AveragedModel` with `get_ema_multi_avg_fn`, which keeps the same average but in a
+    deep copy of the model, and whose first update copies the weights instead of mixing them into the initial ones:
+    a different average, so the committed benchmark records would no longer be this code's results.
+    """
 
     def __init__(self, model: nn.Module, decay: float) -> None:
         self.decay = decay
@@ -333,10 +342,12 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
 
     The model is re-initialised from `seed` first (as d2l's `train_ch6` re-initialises its weights), so the same
     arguments give the same run on the same machine; the seeding happens inside `torch.random.fork_rng`, so the
-    caller's global random state is left as it was. `one_cycle=True` warms the learning rate up to `lr` and anneals
-    it to nearly zero over the run (`torch.optim.lr_scheduler.OneCycleLR`); False keeps `lr` constant, as the
-    source notes do. `label_smoothing` is `F.cross_entropy`'s; `max_shift` moves each training image by up to that
-    many pixels (`random_shift`); `channels_last` stores the model's weights and activations pixel-major
+    caller's global random state is left as it was. `one_cycle=True` uses `torch.optim.lr_scheduler.OneCycleLR`
+    with its defaults: the learning rate rises from `lr / 25` to `lr` over the first 30 % of the steps and anneals
+    to nearly zero by cosine over the rest, while the momentum cycles the other way, 0.95 down to 0.85 and back
+    (so `momentum` is overridden); False keeps `lr` and `momentum` constant, as the source notes do.
+    `label_smoothing` is `F.cross_entropy`'s; `max_shift` moves each training image by up to that many pixels
+    (`random_shift`); `channels_last` stores the model's weights and activations pixel-major
     (`torch.channels_last`), the layout the CPU's convolution kernels prefer. Test accuracy is measured on the whole
     test set after every epoch from `evaluate_from` (1-based; the last epoch always), and is None for the epochs
     before. `average` (a decay such as 0.99; 0 turns it off) keeps an exponential moving average of the weights over
