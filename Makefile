@@ -84,11 +84,13 @@ test: setup data browsers book instructor $(AXE)
 	$(PY) -m pytest --durations=15
 
 # JUPYTER_PATH puts the .venv's `python3` kernel spec ahead of any user-level one, so notebooks run on .venv;
+# PATH and VIRTUAL_ENV, which kernels inherit, make a student's `!pip` and `!python` the .venv's too, as if activated;
 # MPLBACKEND is unset so kernels draw figures inline even if the caller's shell exports a backend.
 # The whole repository is browsable (chapters/, exercises/, solutions/); it opens on chapters/.
 # LAB_FLAGS passes extra options (tests/test_lab.py uses it for a loopback port, a token and --no-browser).
 lab: setup data
 	env -u MPLBACKEND JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH}" \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" \
 	  $(VENV)/bin/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/chapters $(LAB_FLAGS)
 
 # The student copy: what students clone or download instead of this repository (see grading/release.py).

@@ -5,6 +5,9 @@ directories, the repository as working directory), drives it with headless Chrom
 blocks every non-local request), runs chapter 3 with Run > Run All Cells, moves the stride slider of the first
 kernel-sliding widget and checks that the widget's drawing changes to the new stride. The server is shut down
 through its API, and its whole process group is killed if it does not stop.
+
+A second test, with no browser, starts a kernel through the same server and checks that a student's `!python` and
+`!pip` reach the `.venv` the kernel runs on, as `%pip` does, rather than whatever interpreter comes first on PATH.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from typing import Callable, Iterator, NamedTuple, Optional
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 NOTEBOOK = "chapters/03_padding_stride_dilation.ipynb"
 SERVER_START_S = 180
@@ -45,8 +48,9 @@ def free_loopback_port() -> int:
         return sock.getsockname()[1]
 
 
-def _api(server: LabServer, path: str, method: str = "GET") -> bytes:
+def _api(server: LabServer, path: str, method: str = "GET", body: Optional[dict] = None) -> bytes:
     request = urllib.request.Request(f"{server.url}{path}", method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
                                      headers={"Authorization": f"token {server.token}"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.read()
@@ -77,6 +81,16 @@ def _stop(process: subprocess.Popen, server: LabServer) -> None:
 
 @pytest.fixture
 def lab_server(root: Path, tmp_path: Path, browser) -> Iterator[LabServer]:
+    """`make lab` for a browser (skipped, before the server starts, when there is no Chromium)."""
+    yield from running_lab(root, tmp_path)
+
+
+@pytest.fixture
+def lab_without_browser(root: Path, tmp_path: Path) -> Iterator[LabServer]:
+    yield from running_lab(root, tmp_path)
+
+
+def running_lab(root: Path, tmp_path: Path) -> Iterator[LabServer]:
     """`make lab` on a free loopback port with a random token; always shut down afterwards."""
     config_dir = tmp_path / "jupyter-config"
     (config_dir / "labconfig").mkdir(parents=True)
@@ -87,8 +101,12 @@ def lab_server(root: Path, tmp_path: Path, browser) -> Iterator[LabServer]:
     docmanager = config_dir / "lab" / "user-settings" / "@jupyterlab" / "docmanager-extension"
     docmanager.mkdir(parents=True)
     (docmanager / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
+    # A shell that never activated .venv, as a student's: `make lab` alone must point PATH at it.
+    venv_bin = (root / ".venv" / "bin").resolve()
+    path = os.pathsep.join(d for d in os.environ.get("PATH", "").split(os.pathsep) if Path(d).resolve() != venv_bin)
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config_dir), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-               IPYTHONDIR=str(tmp_path / "ipython"))
+               IPYTHONDIR=str(tmp_path / "ipython"), PATH=path)
+    env.pop("VIRTUAL_ENV", None)
     port, token = free_loopback_port(), secrets.token_hex(16)
     flags = " ".join([
         "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
@@ -163,6 +181,30 @@ def code_cells_with_outputs(notebook: Path) -> int:
                if cell["cell_type"] == "code" and (cell.get("outputs") or cell.get("execution_count")))
 
 
+def test_a_students_shell_commands_reach_the_kernels_environment(lab_without_browser: LabServer, root: Path,
+                                                                 tmp_path: Path) -> None:
+    from jupyter_client import BlockingKernelClient
+
+    kernel = json.loads(_api(lab_without_browser, "/api/kernels", method="POST", body={"name": "python3"}))
+    client = BlockingKernelClient()
+    client.load_connection_file(str(tmp_path / "runtime" / f"kernel-{kernel['id']}.json"))
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=KERNEL_START_S)
+        printed = []
+        client.execute_interactive('import sys; print(sys.prefix)\n!python -c "import sys; print(sys.prefix)"\n'
+                                   "!pip --version", timeout=KERNEL_START_S,
+                                   output_hook=lambda msg: printed.append(msg["content"].get("text", "")))
+    finally:
+        client.stop_channels()
+    venv = str(root / ".venv")
+    kernel_prefix, shell_prefix, pip = "".join(printed).splitlines()
+    assert kernel_prefix == venv, f"the lab's kernel runs on {kernel_prefix}, not on {venv}"
+    assert shell_prefix == venv, f"!python in the lab's kernel runs {shell_prefix}, not the kernel's {venv}"
+    assert f"{venv}/" in pip, f"!pip in the lab's kernel is not the kernel's: {pip}"
+
+
+@pytest.mark.browser
 def test_lab_runs_chapter_3_and_its_kernel_slider_responds(lab_server: LabServer, page, root: Path,
                                                             artifacts: Path) -> None:
     notebook = root / NOTEBOOK
