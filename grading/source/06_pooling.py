@@ -6,7 +6,7 @@
 # correct in general, not just on the examples shown.
 #
 # Write each operation yourself: inside your answers do not call torch's pooling, convolution or `unfold`
-# functions, autograd (in questions 3 to 5) or the book's helpers (`book.conv`, `book.pool`, `book.shapes`,
+# functions, autograd (in questions 3 to 7) or the book's helpers (`book.conv`, `book.pool`, `book.shapes`,
 # `book.cost`). The grader detects those calls and the test fails. `torch.nn.functional.pad` is allowed.
 
 
@@ -372,6 +372,202 @@ def test_integers_and_a_kernel_as_large_as_the_input(corr2d_backward):
     with no_library(autograd=True):
         check(corr2d_backward(X, K, torch.tensor([[3]])))
         check(corr2d_backward(X, K[:2, :3], torch.tensor([[1, -2], [0, 4]])))
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: delta_recursion
+# points: 3
+
+# %% [markdown]
+# ## 6. The error term through an activation
+#
+# Layer $l$ computes $\mathbf H^{(l)}$ (`H`, shape $(c, h, w)$) and passes $\mathbf A^{(l)} = f(\mathbf H^{(l)})$
+# to layer $l+1$, a convolution with kernels `K` of shape $(c_o, c, k_h, k_w)$ (stride 1, no padding) and a bias:
+# $\mathbf H^{(l+1)}_o = b_o + \sum_c \mathbf A^{(l)}_c \star \mathbf K_{o,c}$. Given that layer's error term
+# $\boldsymbol\delta^{(l+1)} = \partial L / \partial \mathbf H^{(l+1)}$ (`delta`, shape
+# $(c_o, h - k_h + 1, w - k_w + 1)$), write `previous_delta(H, K, delta, activation="relu")` returning
+# $\boldsymbol\delta^{(l)} = \partial L / \partial \mathbf H^{(l)}$, the shape of `H`, without autograd, for
+# `activation` `"relu"` (take $f'(h) = 1$ where $h > 0$ and $0$ elsewhere, as the chapter and autograd do) or
+# `"sigmoid"`. This is the chapter's recursion for $\boldsymbol\delta$; check your answer against autograd in a
+# cell of your own.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def previous_delta(H, K, delta, activation="relu"):
+    # BEGIN SOLUTION
+    c_o, c, k_h, k_w = K.shape
+    grad_A = torch.zeros(H.shape, dtype=torch.result_type(delta, K))
+    for o in range(c_o):
+        padded = F.pad(delta[o], (k_w - 1, k_w - 1, k_h - 1, k_h - 1))
+        for channel in range(c):   # the full convolution of delta_o with K[o, channel]
+            grad_A[channel] += corr2d(padded, torch.flip(K[o, channel], dims=(0, 1)))
+    if activation == "relu":
+        slope = (H > 0).to(grad_A.dtype)
+    else:
+        sigmoid = torch.sigmoid(H)
+        slope = sigmoid * (1 - sigmoid)
+    return slope * grad_A
+    # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_one_channel_relu(previous_delta):
+    import torch
+    from grading.checks import check, no_library
+    H = torch.tensor([[[1.0, -2.0, 0.5], [-1.0, 3.0, 2.0], [0.25, -0.5, 1.5]]])
+    K = torch.tensor([[[[1.0, 2.0], [0.0, -1.0]]]])
+    delta = torch.tensor([[[1.0, -1.0], [2.0, 0.5]]])
+    with no_library(autograd=True):
+        got = previous_delta(H, K, delta, "relu")
+    check(got, [[[1.0, 0.0, -2.0], [0.0, 3.5, 2.0], [0.0, 0.0, -0.5]]])
+
+
+# %%
+# HIDDEN
+def test_relu_channels_against_autograd(previous_delta):
+    import torch
+    import torch.nn.functional as F
+    from grading.checks import check, no_library
+    H = (torch.arange(2 * 5 * 6, dtype=torch.float64).reshape(2, 5, 6) * 7 % 11 - 5) / 2   # some exact zeros
+    K = torch.arange(3 * 2 * 2 * 3, dtype=torch.float64).reshape(3, 2, 2, 3).cos()
+    delta = torch.arange(3 * 4 * 4, dtype=torch.float64).reshape(3, 4, 4).sin()
+    leaf = H.clone().requires_grad_()
+    (delta * F.conv2d(torch.relu(leaf)[None], K)[0]).sum().backward()
+    with no_library(autograd=True):
+        got = previous_delta(H, K, delta, "relu")
+    check(got, leaf.grad)
+
+
+# %%
+# HIDDEN
+def test_sigmoid_channels_against_autograd(previous_delta):
+    import torch
+    import torch.nn.functional as F
+    from grading.checks import check, no_library
+    H = torch.arange(3 * 6 * 5, dtype=torch.float64).reshape(3, 6, 5).sin() * 3
+    K = torch.arange(2 * 3 * 3 * 2, dtype=torch.float64).reshape(2, 3, 3, 2).cos()
+    delta = torch.arange(2 * 4 * 4, dtype=torch.float64).reshape(2, 4, 4).cos()
+    leaf = H.clone().requires_grad_()
+    (delta * F.conv2d(torch.sigmoid(leaf)[None], K)[0]).sum().backward()
+    with no_library(autograd=True):
+        got = previous_delta(H, K, delta, "sigmoid")
+    check(got, leaf.grad)
+
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: strided_conv_gradient
+# points: 3
+
+# %% [markdown]
+# ## 7. The gradients of a strided convolution
+#
+# Now the layer has a stride, an int or a pair $(s_h, s_w)$, and still no padding:
+# $Y_{i,j} = \sum_{a,b} X_{i s_h + a,\ j s_w + b}\, K_{a,b}$, with $\lfloor (n_h - k_h)/s_h \rfloor + 1$ rows and
+# $\lfloor (n_w - k_w)/s_w \rfloor + 1$ columns. Given $G = \partial L / \partial Y$, write
+# `corr2d_strided_backward(X, K, G, stride)` returning the pair $(\partial L/\partial X,\ \partial L/\partial K)$
+# without autograd, each the shape of what it is the gradient of. The chapter says how a stride changes question 5's
+# formulas; mind the rows and columns of `X` that no window reads. Check your answer against autograd through
+# `torch.nn.functional.conv2d(..., stride=stride)` in a cell of your own.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def corr2d_strided_backward(X, K, G, stride):
+    # BEGIN SOLUTION
+    s_h, s_w = (stride, stride) if isinstance(stride, int) else stride
+    k_h, k_w = K.shape
+    m_h, m_w = G.shape
+    # G with s - 1 zeros between its entries: the error term of the stride-1 layer, whose skipped outputs get none
+    spread = torch.zeros((s_h * (m_h - 1) + 1, s_w * (m_w - 1) + 1), dtype=G.dtype)
+    spread[::s_h, ::s_w] = G
+    read = X[:spread.shape[0] + k_h - 1, :spread.shape[1] + k_w - 1]   # what some window reads
+    grad_K = corr2d(read, spread)
+    grad_X = torch.zeros(X.shape, dtype=torch.result_type(G, K))   # rows and columns never read get zero
+    padded = F.pad(spread, (k_w - 1, k_w - 1, k_h - 1, k_h - 1))
+    grad_X[:read.shape[0], :read.shape[1]] = corr2d(padded, torch.flip(K, dims=(0, 1)))
+    return grad_X, grad_K
+    # END SOLUTION
+
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_stride_two(corr2d_strided_backward):
+    import torch
+    from grading.checks import check, no_library
+    X = torch.arange(25.0).reshape(5, 5)
+    K = torch.tensor([[1.0, 0.0, -1.0], [2.0, 1.0, 0.0], [0.0, 1.0, 1.0]])
+    with no_library(autograd=True):
+        grad_X, grad_K = corr2d_strided_backward(X, K, torch.tensor([[1.0, 2.0], [3.0, 4.0]]), 2)
+    check(grad_K, [[82.0, 92.0, 102.0], [132.0, 142.0, 152.0], [182.0, 192.0, 202.0]])
+    check(grad_X, [[1.0, 0.0, 1.0, 0.0, -2.0], [2.0, 1.0, 4.0, 2.0, 0.0], [3.0, 1.0, 2.0, 2.0, -2.0],
+                   [6.0, 3.0, 8.0, 4.0, 0.0], [0.0, 3.0, 3.0, 4.0, 4.0]])
+
+
+# %%
+# HIDDEN
+def test_rows_no_window_reads_against_autograd(corr2d_strided_backward):
+    import torch
+    import torch.nn.functional as F
+    from grading.checks import check, no_library
+    X = torch.arange(8 * 9, dtype=torch.float64).reshape(8, 9).sin()
+    K = torch.tensor([[1.0, -2.0], [0.5, 3.0]], dtype=torch.float64)
+    for stride in (3, 2):   # 3: a stride longer than the kernel; both leave rows or columns that no window reads
+        X_, K_ = X.clone().requires_grad_(), K.clone().requires_grad_()
+        Y = F.conv2d(X_[None, None], K_[None, None], stride=stride)[0, 0]
+        G = torch.arange(Y.numel(), dtype=torch.float64).reshape(Y.shape).cos()
+        (G * Y).sum().backward()
+        with no_library(autograd=True):
+            grad_X, grad_K = corr2d_strided_backward(X, K, G, stride)
+        check(grad_X, X_.grad)
+        check(grad_K, K_.grad)
+
+
+# %%
+# HIDDEN
+def test_uneven_strides_against_autograd(corr2d_strided_backward):
+    import torch
+    import torch.nn.functional as F
+    from grading.checks import check, no_library
+    X = torch.arange(9 * 11, dtype=torch.float64).reshape(9, 11).cos()
+    K = torch.arange(6, dtype=torch.float64).reshape(2, 3).sin()
+    for stride in ((2, 3), (3, 1), (1, 1)):
+        X_, K_ = X.clone().requires_grad_(), K.clone().requires_grad_()
+        Y = F.conv2d(X_[None, None], K_[None, None], stride=stride)[0, 0]
+        G = torch.arange(Y.numel(), dtype=torch.float64).reshape(Y.shape).sin()
+        (G * Y).sum().backward()
+        with no_library(autograd=True):
+            grad_X, grad_K = corr2d_strided_backward(X, K, G, stride)
+        check(grad_X, X_.grad)
+        check(grad_K, K_.grad)
 
 
 # %% [raw]

@@ -243,4 +243,154 @@ def full_correlation_with_flipped(G, K):
     return corr2d(padded, K.flip(0).flip(1))
 '''],
     },
+    "delta through the activation by the chain rule in loops, torch.where for the ReLU": {
+        "answers": ['''
+def previous_delta(H, K, delta, activation="relu"):
+    \"\"\"H_next[o, i, j] = b[o] + sum_{c,a,b} f(H)[c, i + a, j + b] K[o, c, a, b]: each output sends
+    delta[o, i, j] back to the window it read, then f' switches it.\"\"\"
+    c_o, c, k_h, k_w = K.shape
+    dA = torch.zeros(H.shape, dtype=torch.float64)
+    for o in range(c_o):
+        for i in range(delta.shape[1]):
+            for j in range(delta.shape[2]):
+                dA[:, i:i + k_h, j:j + k_w] += delta[o, i, j] * K[o]
+    if activation == "relu":
+        return torch.where(H > 0, dA, torch.zeros_like(dA)).to(H.dtype)
+    s = 1 / (1 + torch.exp(-H))
+    return (dA * s * (1 - s)).to(H.dtype)
+'''],
+        "after": ['''
+H = torch.randn(2, 5, 5, dtype=torch.float64, requires_grad=True)
+K = torch.randn(3, 2, 2, 2, dtype=torch.float64)
+delta = torch.randn(3, 4, 4, dtype=torch.float64)
+for name, f in (("relu", torch.relu), ("sigmoid", torch.sigmoid)):
+    H.grad = None
+    (delta * F.conv2d(f(H)[None], K)[0]).sum().backward()
+    print(name, torch.allclose(previous_delta(H.detach(), K, delta, name), H.grad))
+'''],
+    },
+    "delta through CS231n-style activation classes, the full convolution by einsum over stacked windows": {
+        "answers": ['''
+class ReLU:
+    def forward(self, H):
+        self.H = H
+        return H.clamp(min=0)
+
+    def backward(self, dA):
+        return dA * (self.H > 0)
+
+
+class Sigmoid:
+    def forward(self, H):
+        self.out = 1 / (1 + (-H).exp())
+        return self.out
+
+    def backward(self, dA):
+        return dA * self.out * (1 - self.out)
+
+
+def full_correlation(delta, K):
+    \"\"\"dL/dA[c] = sum_o full(delta[o], K[o, c]): pad by k - 1, read every window, contract with the flipped K.\"\"\"
+    c_o, c, k_h, k_w = K.shape
+    padded = F.pad(delta, (k_w - 1, k_w - 1, k_h - 1, k_h - 1))
+    h, w = padded.shape[1] - k_h + 1, padded.shape[2] - k_w + 1
+    windows = torch.stack([torch.stack([padded[:, i:i + k_h, j:j + k_w] for j in range(w)]) for i in range(h)])
+    return torch.einsum("ijoab,ocab->cij", windows, K.flip(2, 3))
+
+
+def previous_delta(H, K, delta, activation="relu"):
+    layer = ReLU() if activation == "relu" else Sigmoid()
+    layer.forward(H)
+    return layer.backward(full_correlation(delta, K))
+'''],
+    },
+    "delta with numpy inside the answer and a dictionary of derivatives": {
+        "answers": ['''
+import numpy as np
+
+DERIVATIVES = {
+    "relu": lambda h: (h > 0).astype(h.dtype),
+    "sigmoid": lambda h: np.exp(-h) / (1 + np.exp(-h)) ** 2,
+}
+
+
+def previous_delta(H, K, delta, activation="relu"):
+    h, k, d = H.numpy(), K.numpy(), delta.numpy()
+    c_o, c, k_h, k_w = k.shape
+    grad = np.zeros(h.shape, dtype=np.result_type(h, k, d))
+    for o in range(c_o):
+        for ch in range(c):
+            for a in range(k_h):
+                for b in range(k_w):   # the tap K[o, ch, a, b] read A[ch, i + a, j + b] for every output (i, j)
+                    grad[ch, a:a + d.shape[1], b:b + d.shape[2]] += k[o, ch, a, b] * d[o]
+    return torch.from_numpy(DERIVATIVES[activation](h) * grad)
+'''],
+    },
+    "strided gradients by the chain rule in one double loop": {
+        "answers": ['''
+def corr2d_strided_backward(X, K, G, stride):
+    s_h, s_w = (stride, stride) if isinstance(stride, int) else stride
+    k_h, k_w = K.shape
+    grad_X = torch.zeros_like(X, dtype=torch.result_type(G, K))   # unread rows and columns stay zero
+    grad_K = torch.zeros_like(K, dtype=torch.result_type(X, G))
+    for i in range(G.shape[0]):
+        for j in range(G.shape[1]):
+            top, left = i * s_h, j * s_w
+            grad_X[top:top + k_h, left:left + k_w] += G[i, j] * K
+            grad_K += G[i, j] * X[top:top + k_h, left:left + k_w]
+    return grad_X, grad_K
+'''],
+        "after": ['''
+X = torch.randn(7, 8, requires_grad=True)
+K = torch.randn(2, 3, requires_grad=True)
+Y = F.conv2d(X[None, None], K[None, None], stride=(2, 3))[0, 0]
+G = torch.randn_like(Y)
+(G * Y).sum().backward()
+gX, gK = corr2d_strided_backward(X.detach(), K.detach(), G, (2, 3))
+print(torch.allclose(gX, X.grad, atol=1e-5), torch.allclose(gK, K.grad, atol=1e-5))
+'''],
+    },
+    "strided gradients by dilating G with zeros, helpers in an earlier cell, the result padded with F.pad": {
+        "before": ['''
+def dilate(G, s_h, s_w):
+    \"\"\"G with s - 1 zeros between neighbouring entries.\"\"\"
+    out = torch.zeros(((G.shape[0] - 1) * s_h + 1, (G.shape[1] - 1) * s_w + 1), dtype=G.dtype)
+    out[::s_h, ::s_w] = G
+    return out
+
+
+def full(G, K):
+    k_h, k_w = K.shape
+    return corr2d(F.pad(G, (k_w - 1, k_w - 1, k_h - 1, k_h - 1)), K.flip(0).flip(1))
+'''],
+        "answers": ['''
+def corr2d_strided_backward(X, K, G, stride):
+    if isinstance(stride, int):
+        stride = (stride, stride)
+    D = dilate(G, *stride)
+    dX = full(D, K)
+    dX = F.pad(dX, (0, X.shape[1] - dX.shape[1], 0, X.shape[0] - dX.shape[0]))   # rows no window read: zero
+    dK = corr2d(X, D)[:K.shape[0], :K.shape[1]]
+    return dX, dK
+'''],
+    },
+    "strided gradients as index arithmetic with a generator of window corners and itertools.product": {
+        "answers": ['''
+import itertools
+
+
+def corr2d_strided_backward(X, K, G, stride):
+    s_h, s_w = stride if isinstance(stride, tuple) else (stride, stride)
+    k_h, k_w = K.shape
+    dK = torch.zeros(K.shape, dtype=X.dtype)
+    for a, b in itertools.product(range(k_h), range(k_w)):
+        # tap (a, b) read X[i s_h + a, j s_w + b] for every output (i, j)
+        taps = X[a:a + s_h * (G.shape[0] - 1) + 1:s_h, b:b + s_w * (G.shape[1] - 1) + 1:s_w]
+        dK[a, b] = (taps * G).sum()
+    dX = torch.zeros(X.shape, dtype=X.dtype)
+    for a, b in itertools.product(range(k_h), range(k_w)):
+        dX[a:a + s_h * (G.shape[0] - 1) + 1:s_h, b:b + s_w * (G.shape[1] - 1) + 1:s_w] += K[a, b] * G
+    return dX, dK
+'''],
+    },
 }

@@ -203,4 +203,137 @@ def corr2d_backward(X, K, G):
     return corr2d(X, G), corr2d(padded, torch.flip(K, dims=(0, 1)))
 ''',
     },
+    "delta_recursion": {
+        "the activation's derivative forgotten (dL/dA returned)": '''
+def previous_delta(H, K, delta, activation="relu"):
+    c_o, c, k_h, k_w = K.shape
+    grad_A = torch.zeros(H.shape, dtype=torch.result_type(delta, K))
+    for o in range(c_o):
+        padded = F.pad(delta[o], (k_w - 1, k_w - 1, k_h - 1, k_h - 1))
+        for channel in range(c):
+            grad_A[channel] += corr2d(padded, torch.flip(K[o, channel], dims=(0, 1)))
+    return grad_A
+''',
+        "the sigmoid's derivative as h (1 - h), taken at H": '''
+def previous_delta(H, K, delta, activation="relu"):
+    c_o, c, k_h, k_w = K.shape
+    grad_A = torch.zeros(H.shape, dtype=torch.result_type(delta, K))
+    for o in range(c_o):
+        padded = F.pad(delta[o], (k_w - 1, k_w - 1, k_h - 1, k_h - 1))
+        for channel in range(c):
+            grad_A[channel] += corr2d(padded, torch.flip(K[o, channel], dims=(0, 1)))
+    slope = (H > 0).to(grad_A.dtype) if activation == "relu" else H * (1 - H)
+    return slope * grad_A
+''',
+        "the ReLU's switch read from the incoming gradient, not from H": '''
+def previous_delta(H, K, delta, activation="relu"):
+    c_o, c, k_h, k_w = K.shape
+    grad_A = torch.zeros(H.shape, dtype=torch.result_type(delta, K))
+    for o in range(c_o):
+        padded = F.pad(delta[o], (k_w - 1, k_w - 1, k_h - 1, k_h - 1))
+        for channel in range(c):
+            grad_A[channel] += corr2d(padded, torch.flip(K[o, channel], dims=(0, 1)))
+    if activation == "relu":
+        return (grad_A > 0).to(grad_A.dtype) * grad_A
+    sigmoid = torch.sigmoid(H)
+    return sigmoid * (1 - sigmoid) * grad_A
+''',
+        "the ReLU's slope taken as 1 at h = 0": '''
+def previous_delta(H, K, delta, activation="relu"):
+    c_o, c, k_h, k_w = K.shape
+    grad_A = torch.zeros(H.shape, dtype=torch.result_type(delta, K))
+    for o in range(c_o):
+        padded = F.pad(delta[o], (k_w - 1, k_w - 1, k_h - 1, k_h - 1))
+        for channel in range(c):
+            grad_A[channel] += corr2d(padded, torch.flip(K[o, channel], dims=(0, 1)))
+    if activation == "relu":
+        return (H >= 0).to(grad_A.dtype) * grad_A
+    sigmoid = torch.sigmoid(H)
+    return sigmoid * (1 - sigmoid) * grad_A
+''',
+        "the activation itself multiplied in, not its derivative": '''
+def previous_delta(H, K, delta, activation="relu"):
+    c_o, c, k_h, k_w = K.shape
+    grad_A = torch.zeros(H.shape, dtype=torch.result_type(delta, K))
+    for o in range(c_o):
+        padded = F.pad(delta[o], (k_w - 1, k_w - 1, k_h - 1, k_h - 1))
+        for channel in range(c):
+            grad_A[channel] += corr2d(padded, torch.flip(K[o, channel], dims=(0, 1)))
+    return (torch.relu(H) if activation == "relu" else torch.sigmoid(H)) * grad_A
+''',
+        "the kernel not rotated in the full convolution": '''
+def previous_delta(H, K, delta, activation="relu"):
+    c_o, c, k_h, k_w = K.shape
+    grad_A = torch.zeros(H.shape, dtype=torch.result_type(delta, K))
+    for o in range(c_o):
+        padded = F.pad(delta[o], (k_w - 1, k_w - 1, k_h - 1, k_h - 1))
+        for channel in range(c):
+            grad_A[channel] += corr2d(padded, K[o, channel])
+    if activation == "relu":
+        return (H > 0).to(grad_A.dtype) * grad_A
+    sigmoid = torch.sigmoid(H)
+    return sigmoid * (1 - sigmoid) * grad_A
+''',
+    },
+    "strided_conv_gradient": {
+        "the stride ignored (question 5's stride-1 formulas)": '''
+def corr2d_strided_backward(X, K, G, stride):
+    k_h, k_w = K.shape
+    grad_K = corr2d(X[:G.shape[0] + k_h - 1, :G.shape[1] + k_w - 1], G)
+    padded = F.pad(G, (k_w - 1, k_w - 1, k_h - 1, k_h - 1))
+    grad_X = torch.zeros(X.shape, dtype=torch.result_type(G, K))
+    full = corr2d(padded, torch.flip(K, dims=(0, 1)))
+    grad_X[:full.shape[0], :full.shape[1]] = full
+    return grad_X, grad_K
+''',
+        "windows sent back to (i, j) instead of (i s_h, j s_w)": '''
+def corr2d_strided_backward(X, K, G, stride):
+    s_h, s_w = (stride, stride) if isinstance(stride, int) else stride
+    k_h, k_w = K.shape
+    grad_X = torch.zeros(X.shape, dtype=torch.result_type(G, K))
+    grad_K = torch.zeros(K.shape, dtype=torch.result_type(X, G))
+    for i in range(G.shape[0]):
+        for j in range(G.shape[1]):
+            grad_X[i:i + k_h, j:j + k_w] += G[i, j] * K
+            grad_K += G[i, j] * X[i * s_h:i * s_h + k_h, j * s_w:j * s_w + k_w]
+    return grad_X, grad_K
+''',
+        "s zeros between the entries of G instead of s - 1": '''
+def corr2d_strided_backward(X, K, G, stride):
+    s_h, s_w = (stride, stride) if isinstance(stride, int) else stride
+    k_h, k_w = K.shape
+    m_h, m_w = G.shape
+    spread = torch.zeros(((s_h + 1) * (m_h - 1) + 1, (s_w + 1) * (m_w - 1) + 1), dtype=G.dtype)
+    spread[::s_h + 1, ::s_w + 1] = G
+    grad_K = corr2d(X, spread)[:k_h, :k_w]
+    padded = F.pad(spread, (k_w - 1, k_w - 1, k_h - 1, k_h - 1))
+    full = corr2d(padded, torch.flip(K, dims=(0, 1)))[:X.shape[0], :X.shape[1]]
+    grad_X = torch.zeros(X.shape, dtype=torch.result_type(G, K))
+    grad_X[:full.shape[0], :full.shape[1]] = full
+    return grad_X, grad_K
+''',
+        "rows and columns that no window reads left out (dL/dX too small)": '''
+def corr2d_strided_backward(X, K, G, stride):
+    s_h, s_w = (stride, stride) if isinstance(stride, int) else stride
+    k_h, k_w = K.shape
+    m_h, m_w = G.shape
+    spread = torch.zeros((s_h * (m_h - 1) + 1, s_w * (m_w - 1) + 1), dtype=G.dtype)
+    spread[::s_h, ::s_w] = G
+    grad_K = corr2d(X[:spread.shape[0] + k_h - 1, :spread.shape[1] + k_w - 1], spread)
+    padded = F.pad(spread, (k_w - 1, k_w - 1, k_h - 1, k_h - 1))
+    return corr2d(padded, torch.flip(K, dims=(0, 1))), grad_K
+''',
+        "a stride pair read as (columns, rows)": '''
+def corr2d_strided_backward(X, K, G, stride):
+    s_w, s_h = (stride, stride) if isinstance(stride, int) else stride
+    k_h, k_w = K.shape
+    grad_X = torch.zeros(X.shape, dtype=torch.result_type(G, K))
+    grad_K = torch.zeros(K.shape, dtype=torch.result_type(X, G))
+    for i in range(G.shape[0]):
+        for j in range(G.shape[1]):
+            grad_X[i * s_h:i * s_h + k_h, j * s_w:j * s_w + k_w] += G[i, j] * K
+            grad_K += G[i, j] * X[i * s_h:i * s_h + k_h, j * s_w:j * s_w + k_w]
+    return grad_X, grad_K
+''',
+    },
 }
