@@ -23,6 +23,7 @@ import ast
 import contextlib
 import copy
 import hashlib
+import importlib.util
 import io
 import json
 import re
@@ -239,6 +240,16 @@ def _found_when_renamed(student: nbformat.NotebookNode, name: str) -> nbformat.N
     return student
 
 
+def _with_install_cell(student: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A handout downloaded from the site runs where nothing installed `book`, `grading` or otter: it gets the
+    install cell of tools/install_cell.py (which `make book` runs, to follow repository.url) before otter's set-up.
+    Added after the ids are numbered, so every other cell keeps its id."""
+    spec = importlib.util.spec_from_file_location("install_cell", ROOT / "tools" / "install_cell.py")
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return nbformat.reads(tool.dumps(tool.with_install_cell(student, tool.repository_source())), as_version=4)
+
+
 def _human(test_name: str) -> str:
     return test_name.removeprefix("test_").replace("_", " ")
 
@@ -293,8 +304,8 @@ def generate(name: str, path: Optional[Path] = None) -> Tuple[nbformat.NotebookN
     student, autograder = _otter_assign(name, _read_source(path))
     all_tests = autograder["metadata"]["otter"]["tests"]
     public_tests = student["metadata"].get("otter", {}).get("tests", {})
-    exercise = _finish(_title_first(_found_when_renamed(student, name)), name, "ex",
-                       _with_what_hidden_tests_check(public_tests, all_tests))
+    exercise = _with_install_cell(_finish(_title_first(_found_when_renamed(student, name)), name, "ex",
+                                          _with_what_hidden_tests_check(public_tests, all_tests)))
     solution = _finish(_without_otter(_strip_markers(copy.deepcopy(autograder))), name, "sol", None)
     questions = []
     cells = _question_cells(exercise, list(all_tests))   # in the notebook's order

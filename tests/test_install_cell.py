@@ -45,6 +45,25 @@ def test_every_chapter_starts_with_the_install_cell() -> None:
     assert install_cell.main(["--check"]) == 0
 
 
+def test_every_exercise_installs_what_its_checks_import_before_otters_setup() -> None:
+    exercises = install_cell.exercises()
+    assert exercises, "no exercise notebooks found"
+    source = install_cell.repository_source()
+    for path in exercises:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        otter = next(i for i, cell in enumerate(notebook["cells"]) if cell["cell_type"] == "code")
+        cell = notebook["cells"][otter]
+        assert install_cell.is_install_cell(cell), f"{path.name}: the install cell is not its first code cell"
+        assert "".join(notebook["cells"][otter + 1]["source"]).startswith("# Initialize Otter"), \
+            f"{path.name}: otter's set-up does not follow the install cell"
+        assert "remove-cell" in cell["metadata"]["tags"], f"{path.name}: the install cell shows on the site"
+        text = "".join(cell["source"])
+        assert text == install_cell.install_cell_source(source, install_cell.needs_mnist(notebook), exercise=True), \
+            f"{path.name}: the install cell is stale: run `python tools/install_cell.py`"
+        assert install_cell.otter_requirement() in text and "otter-grader==" in install_cell.otter_requirement()
+        assert "import otter" not in text, "the grader runs this cell: it must not pay for importing otter"
+
+
 def test_the_tool_is_idempotent_and_touches_nothing_else(tmp_path: Path) -> None:
     original = install_cell.chapters()[0]
     notebook = json.loads(original.read_text(encoding="utf-8"))
@@ -81,12 +100,21 @@ def test_only_mnist_chapters_fetch_data() -> None:
     assert fetching == {"07_lenet_mnist.ipynb"}
 
 
-def test_with_no_repository_and_no_book_source_the_cell_says_what_to_do(tmp_path: Path) -> None:
-    code = install_cell.install_cell_source("", fetch_mnist=False).replace("import book", "import book_missing_x")
+@pytest.mark.parametrize("exercise", [False, True], ids=["chapter", "exercise"])
+def test_with_no_repository_and_no_book_source_the_cell_says_what_to_do(tmp_path: Path, exercise: bool) -> None:
+    code = install_cell.install_cell_source("", fetch_mnist=False, exercise=exercise)
+    code = code.replace("import book", "import book_missing_x").replace('"otter"', '"otter_missing_x"')
     env = {key: value for key, value in os.environ.items() if key != "BOOK_SOURCE"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert result.returncode != 0
     assert "set BOOK_SOURCE" in result.stderr.strip().splitlines()[-1]
+
+
+def test_where_every_package_is_found_the_exercise_cell_does_nothing(tmp_path: Path) -> None:
+    code = install_cell.install_cell_source("", fetch_mnist=True, exercise=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                            env={key: value for key, value in os.environ.items() if key != "BOOK_SOURCE"})
+    assert result.returncode == 0 and not result.stdout and not result.stderr, result.stderr
 
 
 def test_binder_builds_the_pinned_environment_installs_book_and_fetches_data() -> None:
