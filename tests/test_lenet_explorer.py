@@ -1,0 +1,153 @@
+"""book.viz.lenet_explorer against torch: the stages it shows are LeNet's layers, the data it embeds decodes to the
+model's weights and the digits bit for bit, the digits it picks are the ones its rule names, the live widget's kernel
+player for a feature map reproduces that map from the real input channels and the real kernel, and the static
+explorer stays within chapter 7's page budget. (The page's own forward pass is held to torch in
+test_lenet_explorer_browser.py.)"""
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from book import train
+from book.viz import LenetExplorer, lenet_explorer, pick_digits
+from book.viz.lenet_explorer import (COLOURS, STAGES, _colour, as_digits, check_lenet, explorer_data, layer_outputs,
+                                     render_explorer)
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+PAGE_BUDGET = 1_500_000    # bytes the explorer may add to chapter 7
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    return train.lenet().eval()
+
+
+@pytest.fixture(scope="module")
+def images():
+    return torch.randn(44, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+
+
+def _decoded(text: str) -> torch.Tensor:
+    return torch.from_numpy(np.frombuffer(base64.b64decode(text), dtype="<f4").copy())
+
+
+def test_only_the_lenet_of_book_train_is_accepted(model):
+    assert check_lenet(model) is model
+    for other in (train.lenet(classic=True), train.net2(), train.mlp(), torch.nn.Linear(2, 2)):
+        with pytest.raises(ValueError, match="book.train.lenet"):
+            check_lenet(other)
+
+
+@pytest.mark.parametrize("shape", [(28, 28), (1, 28, 28), (3, 1, 28, 28)])
+def test_digits_come_in_any_of_the_usual_shapes(shape):
+    assert as_digits(torch.zeros(shape)).shape == (shape[0] if len(shape) == 4 else 1, 1, 28, 28)
+
+
+@pytest.mark.parametrize("shape", [(27, 28), (2, 28, 28), (1, 3, 28, 28), (0, 1, 28, 28)])
+def test_other_shapes_are_refused_in_one_line(shape):
+    with pytest.raises(ValueError, match="images must be"):
+        as_digits(torch.zeros(shape))
+
+
+def test_stages_are_lenets_layers_as_torch_computes_them(model, images):
+    x = images[:1]
+    outputs = layer_outputs(model, x[0])
+    conv1 = F.conv2d(x, model[0].weight, model[0].bias, padding=2)
+    pool1 = F.max_pool2d(F.relu(conv1), 2)
+    conv2 = F.conv2d(pool1, model[3].weight, model[3].bias)
+    pool2 = F.max_pool2d(F.relu(conv2), 2)
+    dense1 = F.relu(F.linear(pool2.flatten(1), model[7].weight, model[7].bias))
+    dense2 = F.relu(F.linear(dense1, model[9].weight, model[9].bias))
+    expected = {"input": x, "conv1": conv1, "relu1": F.relu(conv1), "pool1": pool1, "conv2": conv2,
+                "relu2": F.relu(conv2), "pool2": pool2, "dense1": dense1, "dense2": dense2, "scores": model(x)}
+    assert [key for key, _caption, _scale in STAGES] == list(expected)
+    for key, value in expected.items():
+        torch.testing.assert_close(outputs[key], value[0].detach(), rtol=1e-5, atol=1e-5, msg=key)
+    torch.testing.assert_close(outputs["probabilities"], torch.softmax(outputs["scores"], 0))
+    assert model.training is False
+
+
+def test_layer_outputs_leave_a_training_model_training(model, images):
+    model.train()
+    try:
+        layer_outputs(model, images[0])
+        assert model.training
+    finally:
+        model.eval()
+
+
+def test_embedded_data_decodes_to_the_weights_and_digits_exactly(model, images):
+    data = explorer_data(model, images, list(range(44)))
+    for name, index in (("conv1", 0), ("conv2", 3), ("dense1", 7), ("dense2", 9), ("scores", 11)):
+        assert torch.equal(_decoded(data["weights"][name]["w"]), model[index].weight.detach().flatten())
+        assert torch.equal(_decoded(data["weights"][name]["b"]), model[index].bias.detach().flatten())
+    assert torch.equal(_decoded(data["digits"]), images.flatten())
+    assert data["labels"] == list(range(44)) and (data["mean"], data["std"]) == (0.1307, 0.3081)
+    assert explorer_data(model, images[0, 0])["labels"] == [None]
+    with pytest.raises(ValueError, match="3 labels for 44 images"):
+        explorer_data(model, images, [1, 2, 3])
+
+
+def test_picked_digits_are_correct_ones_per_class_then_the_first_mistakes(model, images):
+    predicted = train.predict(model, images)
+    labels = predicted.clone()
+    wrong = torch.tensor([3, 9, 17, 30, 41])
+    labels[wrong] = (predicted[wrong] + 1) % 10
+    chosen = pick_digits(model, images, labels, wrong=4, per_class=1)
+    right = [int((labels == d).logical_and(labels == predicted).nonzero()[0]) for d in range(10)
+             if ((labels == d) & (labels == predicted)).any()]
+    assert chosen.tolist() == right + [3, 9, 17, 30]
+
+
+def test_the_static_explorer_is_self_contained_and_within_the_page_budget(model, images):
+    page = render_explorer(model, images, list(range(44)))
+    assert len(page.encode()) <= PAGE_BUDGET
+    assert not re.search(r"(src|href)=\"?(https?:)?//", page), "the explorer fetches something"
+    data = re.search(r'<script type="application/json" class="lx-data">(.*?)</script>', page, re.S).group(1)
+    assert json.loads(data.replace("<\\/", "</"))["stages"] == [list(stage) for stage in STAGES]
+    assert page.count("<script") == page.count("</script>") == 2
+    assert lenet_explorer(model, images).static_html() == render_explorer(model, images)
+
+
+def test_colours_run_from_the_low_end_through_the_middle_to_the_high_end():
+    values = np.array([[-2.0, 0.0, 1.0, 2.0, 5.0]])
+    pixels = _colour(values, "signed", 2.0)[0]
+    hexes = ["#" + "".join(f"{v:02x}" for v in pixel) for pixel in pixels]
+    low, mid, high = COLOURS["signed"]
+    assert (hexes[0], hexes[1], hexes[3], hexes[4]) == (low, mid, high, high)
+    assert _colour(values, "ink", 0.0).tolist() == [[[255, 255, 255]] * 5]
+
+
+def test_widget_recomputes_when_the_digit_changes(model, images):
+    explorer = LenetExplorer(model, images[:3], [0, 1, 2])
+    first = (explorer.status.value, explorer.view.value)
+    explorer.digit.value = 2
+    predicted = int(model(images[2:3]).argmax())
+    assert explorer.status.value.startswith(f"predicted {predicted} with probability")
+    assert (explorer.status.value, explorer.view.value) != first
+    assert explorer.view.value.count("<img") == 1 + 6 + 6 + 6 + 16 + 16 + 16 + 1 + 1
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle and bundle["text/html"] == explorer.static_html()
+
+
+@pytest.mark.parametrize("stage, channel", [("conv1", 4), ("conv2", 11)])
+def test_a_feature_maps_kernel_player_slides_the_real_kernel_over_the_real_input(model, images, stage, channel):
+    explorer = lenet_explorer(model, images[:2])
+    explorer.digit.value = 1
+    explorer.feature_map.value = (stage, channel)
+    frames = explorer.slider.frames
+    layer = model[0] if stage == "conv1" else model[3]
+    assert torch.equal(frames.kernel, layer.weight[channel].detach().double())
+    assert frames.input.shape[0] == layer.in_channels
+    expected = layer_outputs(model, images[1])[stage][channel].double()
+    torch.testing.assert_close(frames.output[0] + float(layer.bias[channel].detach()), expected, rtol=1e-5, atol=1e-5)
+    explorer.feature_map.value = None
+    assert explorer.slider is None and explorer.player.children == ()
