@@ -58,14 +58,19 @@ _traced_test: Optional[bool] = None   # None: no block yet; else the block's `au
 
 
 def check(value: Any, expected: Any = _MISSING, *, rule: Optional[str] = None, context: Any = None,
-          atol: float = 1e-4, rtol: float = 1e-4) -> None:
+          atol: float = 1e-4, rtol: float = 1e-4, case: Optional[str] = None) -> None:
     """Assert that `value` matches `expected` (public tests) or satisfies `rule`; in the sandbox, record it.
 
     Hidden tests call `check(value)` without `expected`: the grader compares with the reference solution's value.
+    `case` names the case checked in words that give no value away (e.g. "mode 'same', a kernel of 4"): a failure
+    message starts with it, so a student learns which case of a hidden test failed. The grader takes it from the
+    reference solution's run, never from the submission's.
     """
     if _recorder is not None:
         with (_guard(_traced_test) if _guard is not None and _traced_test is not None else contextlib.nullcontext()):
             record = _record(value, expected, rule, context, atol, rtol)
+        if case is not None:
+            record["case"] = str(case)[:120]
         _recorder.append(record)
         return
     from grading.compare import apply_rule, compare, decode   # numpy only when a notebook checks
@@ -77,7 +82,7 @@ def check(value: Any, expected: Any = _MISSING, *, rule: Optional[str] = None, c
     else:
         ok, message = compare(decode(to_plain(expected)), got, atol=atol, rtol=rtol, reveal=True)
     if not ok:
-        raise AssertionError(message)
+        raise AssertionError(f"{case}: {message}" if case is not None else message)
 
 
 def _record(value: Any, expected: Any, rule: Optional[str], context: Any, atol: float, rtol: float) -> dict:
@@ -350,12 +355,64 @@ def local_verdict(history: Sequence[str], names: Sequence[str], autograd: bool =
     return verdict(answer.findings, cell_label="input")
 
 
+def _failure_message(test_file: Any, error: BaseException, context: int = 0) -> str:
+    """otter's message for a public test that raised, in the grader's words: `Type: message` whole (otter strips
+    the quotes off it, so `'NoneType' object ...` loses its first one), then where the student's own code raised
+    it (the cell and line as Jupyter numbers them), else the test's line that raised it. otter would give the line's
+    number in the test file, which the student never sees. A check's own verdict is its message alone, as in the
+    grader's row."""
+    if isinstance(error, AssertionError) and _raised_by_checks(error):
+        return str(error)
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    cell, test_line = None, None
+    shell = _shell()
+    traceback = error.__traceback__
+    while traceback is not None:
+        code = traceback.tb_frame.f_code
+        label = shell.compile.format_code_name(code.co_filename) if shell is not None else None
+        if label is not None:
+            cell = f"line {traceback.tb_lineno} of your cell {label[1]}"
+        elif code.co_filename == getattr(test_file, "path", None):
+            lines = test_file.source.split("\n")
+            test_line = lines[traceback.tb_lineno - 1].strip() if traceback.tb_lineno <= len(lines) else None
+        traceback = traceback.tb_next
+    if cell is not None:
+        return f"{text} (raised at {cell})"
+    return f"{text} (raised by the test's line `{test_line}`)" if test_line else text
+
+
+def _raised_by_checks(error: BaseException) -> bool:
+    traceback = error.__traceback__
+    while traceback is not None and traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    return traceback is not None and traceback.tb_frame.f_code.co_filename == __file__
+
+
+def _shell() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return shell if hasattr(getattr(shell, "compile", None), "format_code_name") else None
+
+
+def _word_otter_failures_as_the_grader() -> None:
+    try:
+        from otter.test_files.exception_test import ExceptionTestFile
+    except ImportError:
+        return
+    ExceptionTestFile._generate_error_message = _failure_message
+
+
 def notebook_path(exercise: str) -> str:
     """This exercise's notebook, for otter's checks, also when a download renamed it (`NAME (1).ipynb`,
     `Copy of NAME.ipynb`): the file of that name if it exists, else the notebook Jupyter says this kernel runs,
-    else the newest notebook here whose metadata names the exercise; FileNotFoundError, saying what to do, if none."""
+    else the newest notebook here whose metadata names the exercise; FileNotFoundError, saying what to do, if none.
+    Called by the handout's otter cell, it also has otter word failures as the grader does (`_failure_message`)."""
     import glob
     import json
+    _word_otter_failures_as_the_grader()
     name = f"{exercise}.ipynb"
     if os.path.isfile(name):
         return name

@@ -61,8 +61,8 @@ def _judge_test(test: Test, event: Optional[dict], reference: List[dict], run: S
             return "failed", f"malformed result: {error}"
         except Exception as error:   # a value no rule foresaw must cost the test, never crash the batch
             return "failed", f"could not compare the result: {type(error).__name__}: {error}"[:300]
-        if not ok:
-            return "failed", note
+        if not ok:   # the case's name as the reference recorded it: the submission's run cannot word it
+            return "failed", f"{expected['case']}: {note}" if type(expected.get("case")) is str else note
     return "passed", info
 
 

@@ -18,7 +18,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from grading.checks import to_plain
+from grading.checks import _MISSING, to_plain
 from grading.compare import MalformedValue, compare, decode, diagonal_edge_kernel
 from grading.forbidden import Notebook, is_scaffold, scan_cell
 from grading.material import MAX_CODE_CELLS, MAX_CODE_CHARS, Submission, load_exercises, read_submission
@@ -572,3 +572,44 @@ def test_only_events_signed_with_the_runs_token_count_for_a_closure() -> None:
     whole = SandboxRun([forged, signed, {"event": "closure-done", "token": "s3cret"}, forged], returncode=0,
                        timed_out=False, seconds=1.0, token="s3cret")
     assert whole.closure_events() == [signed] and whole.notebook_events() == [forged]
+
+
+def test_a_hidden_tests_failure_names_its_case_as_the_reference_recorded_it() -> None:
+    """convolve1d's hidden test checks six cases; a wrong length in mode 'same' is named by mode and sizes, with no
+    value given away, and the name comes from the reference's records: a run that words its own is ignored."""
+    from grading.checks import _record
+    from grading.judge import _judge_test
+    from grading.sandbox import SandboxRun
+    exercise = load_exercises(ROOT / "grading" / "autograder")["01_convolution_math"]
+    question = next(q for q in exercise.questions if q.name == "convolve1d")
+    test = next(t for t in question.tests if t.name == "test_three_modes_asymmetric_kernels")
+    reference = exercise.reference["convolve1d"][test.name]
+    records = []
+    for expected in reference:
+        value = decode(expected["value"])
+        if expected["case"].startswith("mode 'same', a kernel of 4"):
+            value = value[:-1]
+        records.append({**_record(value, _MISSING, None, None, 1e-4, 1e-4), "case": "forged: full marks"})
+    run = SandboxRun(events=[], returncode=0, timed_out=False, seconds=0.0)
+    status, message = _judge_test(test, {"status": "ran", "records": records}, reference, run, True)
+    assert status == "failed", message
+    assert message == "mode 'same', a kernel of 4 and an input of 9: expected shape (9,), got shape (8,)", message
+
+
+@pytest.mark.slow
+def test_a_students_check_says_where_their_code_raised_with_the_message_whole(tmp_path: Path) -> None:
+    """otter would say `Error at line N in test ...` (a line of a test file the student never sees) and strip the
+    quotes off the message; the check says the error whole and the line of the student's own cell."""
+    from nbclient import NotebookClient
+    from test_wrong_answers import _with_answer
+    name = EXERCISES[0]
+    exercise = nbformat.read(ROOT / "exercises" / f"{name}.ipynb", as_version=4)
+    broken = "def corr2d(X, K):\n    Y = None\n    return Y.shape"
+    notebook = _with_answer(exercise, broken)
+    nbformat.write(notebook, tmp_path / f"{name}.ipynb")
+    NotebookClient(notebook, timeout=300, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    cell = next(c for c in notebook.cells if c.cell_type == "code" and c.source.strip() == 'grader.check("corr2d")')
+    shown = json.dumps([o.get("data", {}).get("text/plain", o.get("text", "")) for o in cell.outputs])
+    assert "AttributeError: 'NoneType' object has no attribute 'shape'" in shown, shown
+    assert "(raised at line 3 of your cell In[" in shown and "Error at line" not in shown, shown

@@ -80,7 +80,7 @@ def test_three_modes_asymmetric_kernels(convolve1d):
     with no_library():
         for w in (torch.tensor([1.0, -2.0, 0.5]), torch.tensor([3.0, 1.0, -1.0, 0.25])):
             for mode in ("full", "valid", "same"):
-                check(convolve1d(x, w, mode))
+                check(convolve1d(x, w, mode), case=f"mode {mode!r}, a kernel of {len(w)} and an input of {len(x)}")
 
 
 # %%
@@ -152,8 +152,11 @@ def test_on_a_sampled_curve(central_difference, second_difference, moving_averag
     import torch
     from grading.checks import check
     x = np.arange(12.0) ** 3 - 4 * np.arange(12.0)      # no symmetry to hide a flipped kernel
-    for kernel in (central_difference, second_difference, moving_average(3), moving_average(5), moving_average(1)):
-        check(np.convolve(x, torch.as_tensor(kernel, dtype=torch.float64).numpy(), "valid"))
+    kernels = {"central_difference": central_difference, "second_difference": second_difference,
+               "moving_average(3)": moving_average(3), "moving_average(5)": moving_average(5),
+               "moving_average(1)": moving_average(1)}
+    for name, kernel in kernels.items():
+        check(np.convolve(x, torch.as_tensor(kernel, dtype=torch.float64).numpy(), "valid"), case=name)
 
 
 # %% [raw]
@@ -213,7 +216,7 @@ def test_many_shapes(corr2d_output_shape):
     cases = [((28, 28), (5, 5)), ((7, 3), (7, 1)), ((1, 9), (1, 9)), ((100, 64), (3, 11)), ((6, 7), (3, 2))]
     with no_library():
         for mode in ("valid", "same", "full"):
-            check([corr2d_output_shape(*case, mode=mode) for case in cases])
+            check([corr2d_output_shape(*case, mode=mode) for case in cases], case=f"mode {mode!r}")
         check(corr2d_output_shape((2, 3), (5, 4), "full"))
 
 
