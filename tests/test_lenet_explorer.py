@@ -151,3 +151,20 @@ def test_a_feature_maps_kernel_player_slides_the_real_kernel_over_the_real_input
     torch.testing.assert_close(frames.output[0] + float(layer.bias[channel].detach()), expected, rtol=1e-5, atol=1e-5)
     explorer.feature_map.value = None
     assert explorer.slider is None and explorer.player.children == ()
+
+
+def test_the_bench_measures_the_explorer_of_any_weights_and_digits(model, images):
+    """`python -m book.bench widget` measures an untrained LeNet on blank digits: the same bytes as any other."""
+    from book.bench.widget import EXPLORER_TARGET_BYTES, explorer_bytes
+    assert explorer_bytes(len(images)) == len(render_explorer(model, images, [7] * len(images)).encode())
+    assert explorer_bytes() <= EXPLORER_TARGET_BYTES
+
+
+@pytest.mark.built
+def test_a_built_chapter_7_keeps_its_explorer_within_the_budget(root):
+    from book.bench.widget import EXPLORER_TARGET_BYTES, page_player_bytes
+    pages = page_player_bytes(root / "_build" / "html")
+    explorer = pages.get("chapters/07_lenet_mnist.html", {}).get("explorer_bytes", 0)
+    if not explorer:
+        pytest.skip("no built chapter 7 with a LeNet explorer: run `make book` first")
+    assert explorer <= EXPLORER_TARGET_BYTES

@@ -1,11 +1,14 @@
 """`python -m book.bench widget`: how fast kernel_slider redraws after a control change, and how big the static
-players are.
+players and chapter 7's LeNet explorer are.
 
 For inputs up to 16x16 with a 5x5 kernel (one and three channels, every mode) it times a control change in Python,
 from setting the control's value to the new picture being in the HTML view (frames recomputed with book.conv/pool,
 SVG redrawn). Then it measures the static players' bytes: the playground (every setting of its grid), and, when the
-site is built, the players of every page (what `make book` put in _build/html). It prints tables, then one JSON line.
-Targets: redraw <= 50 ms; player data <= 1 MB on a chapter page, <= 3 MB on the playground.
+site is built, the players of every page (what `make book` put in _build/html). The LeNet explorer's bytes are those
+of chapter 7's call (`lenet_explorer` on the digits `pick_digits` chooses: 24 mistakes, 2 right per class); the size
+of its embedded weights and digits does not depend on their values, so an untrained LeNet on blank digits measures
+it. It prints tables, then one JSON line.
+Targets: redraw <= 50 ms; player data <= 1 MB on a chapter page, <= 3 MB on the playground; the explorer <= 1.5 MB.
 """
 from __future__ import annotations
 
@@ -19,13 +22,18 @@ from typing import Dict, List
 
 import torch
 
+from book.train import lenet
 from book.viz import kernel_slider, playground
+from book.viz.lenet_explorer import render_explorer
 
 REDRAW_TARGET_MS = 50.0
 STATIC_TARGET_BYTES = 1_000_000          # the players of one chapter page
 PLAYGROUND_TARGET_BYTES = 3_000_000
+EXPLORER_TARGET_BYTES = 1_500_000        # what the LeNet explorer adds to chapter 7
+EXPLORER_DIGITS = 24 + 2 * 10            # pick_digits' defaults: the chapter's 24 mistakes, 2 right digits per class
 SITE = Path(__file__).resolve().parents[2] / "_build" / "html"
 _PLAYER = re.compile(r'(?:<style>[^<]*</style>)?<div class="ks ks-player".*?</script><script>.*?</script></div>', re.S)
+_EXPLORER = re.compile(r'(?:<style>[^<]*</style>)?<div class="lx".*?<script>.*?</script></div>', re.S)
 CASES = [  # (mode, input size, channels, padding, stride, dilation)
     ("correlation", 8, 1, 1, 1, 1), ("correlation", 16, 1, 2, 1, 1), ("correlation", 16, 3, 2, 1, 1),
     ("convolution", 16, 1, 2, 2, 2), ("max", 16, 1, 2, 1, 1), ("avg", 16, 1, 2, 2, 1),
@@ -70,14 +78,22 @@ def measure(repeats: int) -> List[Dict]:
 
 
 def page_player_bytes(site: Path = SITE) -> Dict[str, Dict]:
-    """Per built page with players: how many, and their bytes (style, data and script, as embedded)."""
+    """Per built page with players or a LeNet explorer: how many players, and their bytes (style, data and script,
+    as embedded); the explorers' bytes apart, with their own target."""
     pages = {}
     for path in sorted(site.rglob("*.html")) if site.is_dir() else []:
-        players = _PLAYER.findall(path.read_text(encoding="utf-8"))
-        if players:
+        text = path.read_text(encoding="utf-8")
+        players, explorers = _PLAYER.findall(text), _EXPLORER.findall(text)
+        if players or explorers:
             pages[path.relative_to(site).as_posix()] = {"players": len(players),
-                                                        "bytes": sum(len(p.encode()) for p in players)}
+                                                        "bytes": sum(len(p.encode()) for p in players),
+                                                        "explorer_bytes": sum(len(e.encode()) for e in explorers)}
     return pages
+
+
+def explorer_bytes(digits: int = EXPLORER_DIGITS) -> int:
+    """Bytes of chapter 7's LeNet explorer (style, data, markup and script) for `digits` digits."""
+    return len(render_explorer(lenet(), torch.zeros(digits, 1, 28, 28), [0] * digits).encode())
 
 
 def page_target(page: str) -> int:
@@ -102,11 +118,15 @@ def main(argv: list) -> int:
     playground_bytes = len(slider.static_html().encode())
     print(f"\nplayground: {settings} settings, {playground_bytes / 1e6:.2f} MB of player data "
           f"(target {PLAYGROUND_TARGET_BYTES / 1e6:.0f} MB), computed in {time.perf_counter() - start:.1f} s")
+    explorer = explorer_bytes()
+    print(f"LeNet explorer (chapter 7, {EXPLORER_DIGITS} digits): {explorer / 1e6:.2f} MB "
+          f"(target {EXPLORER_TARGET_BYTES / 1e6:.1f} MB)")
     pages = page_player_bytes()
     if pages:
-        print(f"\n{'built page':<45} {'players':>7} {'KB':>7} {'target KB':>9}")
+        print(f"\n{'built page':<45} {'players':>7} {'KB':>7} {'target KB':>9} {'explorer KB':>11}")
         for page, info in pages.items():
-            print(f"{page:<45} {info['players']:>7} {info['bytes'] / 1000:>7.1f} {page_target(page) / 1000:>9.0f}")
+            print(f"{page:<45} {info['players']:>7} {info['bytes'] / 1000:>7.1f} {page_target(page) / 1000:>9.0f} "
+                  f"{info['explorer_bytes'] / 1000:>11.1f}")
     else:
         print(f"\n(no built site in {SITE}: run `make book` to measure each page's players)")
     max_redraw = max(max(r["setting_ms"], r["step_ms"]) for r in rows)
@@ -116,7 +136,11 @@ def main(argv: list) -> int:
                "static_target_bytes": STATIC_TARGET_BYTES, "static_vs_target": round(static / STATIC_TARGET_BYTES, 3),
                "playground_settings": settings, "playground_bytes": playground_bytes,
                "playground_target_bytes": PLAYGROUND_TARGET_BYTES,
-               "pages": pages, "pages_within_target": all(i["bytes"] <= page_target(p) for p, i in pages.items()),
+               "explorer_bytes": explorer, "explorer_target_bytes": EXPLORER_TARGET_BYTES,
+               "explorer_vs_target": round(explorer / EXPLORER_TARGET_BYTES, 3),
+               "pages": pages, "pages_within_target": all(i["bytes"] <= page_target(p) and
+                                                          i["explorer_bytes"] <= EXPLORER_TARGET_BYTES
+                                                          for p, i in pages.items()),
                "cases": rows}
     print(json.dumps(summary))
     return 0
