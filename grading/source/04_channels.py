@@ -237,9 +237,11 @@ def test_pairs_and_uneven_strides(conv_cost):
 # ## 4. Doubling the channels, doubling the padding
 #
 # Take a layer with `c` input and `c` output channels, square `k` by `k` kernels, a square `n` by `n` input,
-# padding `padding` and stride 1. Write `doubling_factors(c, k, n, padding)` returning a dict with two numbers:
-# the factor by which the forward multiplications grow when both channel counts double (`"channels"`), and when
-# the padding doubles instead (`"padding"`), everything else unchanged.
+# padding `padding` and stride 1. Write `doubling_factors(c, k, n, padding)` returning a dict with two pairs: for
+# `"channels"`, the factors by which the forward multiplications and the forward memory (both as in question 3)
+# grow when both channel counts double, and for `"padding"`, the same two factors when the padding doubles instead,
+# everything else unchanged. The chapter says what doubling the channels does to the multiplications; the memory
+# has parts that grow at different rates.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -247,10 +249,14 @@ def test_pairs_and_uneven_strides(conv_cost):
 # %%
 def doubling_factors(c, k, n, padding):
     # BEGIN SOLUTION
-    def multiplications(channels, pad):
-        return conv_cost(channels, channels, k, k, n, n, padding=pad)["multiplications"]
-    base = multiplications(c, padding)
-    return {"channels": multiplications(2 * c, padding) / base, "padding": multiplications(c, 2 * padding) / base}
+    def cost(channels, pad):
+        counts = conv_cost(channels, channels, k, k, n, n, padding=pad)
+        return counts["multiplications"], counts["forward_memory"]
+    base = cost(c, padding)
+
+    def growth(changed):
+        return tuple(new / old for new, old in zip(changed, base))
+    return {"channels": growth(cost(2 * c, padding)), "padding": growth(cost(c, 2 * padding))}
     # END SOLUTION
 
 
@@ -261,12 +267,13 @@ def doubling_factors(c, k, n, padding):
 # # BEGIN TESTS
 
 # %%
-def test_returns_two_factors(doubling_factors):
+def test_two_pairs_and_the_chapters_factor(doubling_factors):
     from grading.checks import check, no_library
     with no_library():
         factors = doubling_factors(16, 3, 32, 1)
     check(sorted(factors), ["channels", "padding"])
-    check(factors["padding"] > 1, True)
+    check([len(factors["channels"]), len(factors["padding"])], [2, 2])
+    check(factors["channels"][0], 4.0)   # the chapter: doubling both channel counts quadruples the work
 
 
 # %%
@@ -274,10 +281,11 @@ def test_returns_two_factors(doubling_factors):
 def test_factors(doubling_factors):
     from grading.checks import check, no_library
     with no_library():
-        check(doubling_factors(16, 3, 32, 1))
         check(doubling_factors(3, 5, 28, 2))
         check(doubling_factors(7, 7, 7, 0))
         check(doubling_factors(1, 1, 10, 3))
+        check(doubling_factors(64, 3, 56, 1))
+        check(doubling_factors(2, 5, 9, 4))
 
 
 # %% [raw]

@@ -153,15 +153,40 @@ def conv_cost(c_i, c_o, k_h, k_w, h, w, padding=0, stride=1):
     return asdict(Cost(n, n, parameters, memory, 2 * memory))
 '''],
     },
-    "doubling factors from the output-size formula, with a markdown derivation": {
-        "before": ["#md: Multiplications = $c_i c_o k^2 m^2$ with $m = n + 2p - k + 1$: doubling both channel counts "
-                   "multiplies them by 4, doubling the padding by $(m'/m)^2$."],
+    "doubling factors from the formulas, with a markdown derivation": {
+        "before": ["#md: Multiplications = $c^2 k^2 m^2$ with $m = n + 2p - k + 1$; forward memory = $c^2 k^2 + c$ "
+                   "(parameters) $+ c n^2$ (input) $+ c m^2$ (output)."],
         "answers": ['''
 def doubling_factors(c, k, n, padding):
+    def multiplications(c, m):
+        return c * c * k * k * m * m
+
+    def memory(c, m):
+        return c * c * k * k + c + c * n * n + c * m * m
+
     m = n + 2 * padding - k + 1
     m_doubled = n + 4 * padding - k + 1
-    return {"channels": (2 * c) * (2 * c) / (c * c), "padding": (m_doubled / m) ** 2}
+    return {
+        "channels": (multiplications(2 * c, m) / multiplications(c, m), memory(2 * c, m) / memory(c, m)),
+        "padding": (multiplications(c, m_doubled) / multiplications(c, m), memory(c, m_doubled) / memory(c, m)),
+    }
 '''],
         "after": ["from IPython.display import display, Markdown\ndisplay(Markdown(str(doubling_factors(16, 3, 32, 1))))"],
+    },
+    "doubling factors from the student's conv_cost, exact fractions, a loop over the two changes": {
+        "answers": ['''
+from fractions import Fraction
+
+
+def doubling_factors(c, k, n, padding):
+    keys = ("multiplications", "forward_memory")
+    before = conv_cost(c, c, k, k, n, n, padding=padding)
+    changes = {"channels": dict(c_i=2 * c, c_o=2 * c, padding=padding), "padding": dict(c_i=c, c_o=c, padding=2 * padding)}
+    factors = {}
+    for name, change in changes.items():
+        after = conv_cost(k_h=k, k_w=k, h=n, w=n, **change)
+        factors[name] = tuple(float(Fraction(after[key], before[key])) for key in keys)
+    return factors
+'''],
     },
 }

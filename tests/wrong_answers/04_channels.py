@@ -92,19 +92,53 @@ def conv_cost(c_i, c_o, k_h, k_w, h, w, padding=0, stride=1):
     "doubling": {
         "channels double the work": '''
 def doubling_factors(c, k, n, padding):
-    def multiplications(channels, pad):
-        return conv_cost(channels, channels, k, k, n, n, padding=pad)["multiplications"]
-    base = multiplications(c, padding)
-    return {"channels": 2.0, "padding": multiplications(c, 2 * padding) / base}
+    def cost(channels, pad):
+        counts = conv_cost(channels, channels, k, k, n, n, padding=pad)
+        return counts["multiplications"], counts["forward_memory"]
+    base = cost(c, padding)
+    memory = cost(2 * c, padding)[1] / base[1]
+    padded = cost(c, 2 * padding)
+    return {"channels": (2.0, memory), "padding": (padded[0] / base[0], padded[1] / base[1])}
 ''',
         "padding assumed to double the work": '''
 def doubling_factors(c, k, n, padding):
-    return {"channels": 4.0, "padding": 2.0}
+    def cost(channels, pad):
+        counts = conv_cost(channels, channels, k, k, n, n, padding=pad)
+        return counts["multiplications"], counts["forward_memory"]
+    base = cost(c, padding)
+    doubled, padded = cost(2 * c, padding), cost(c, 2 * padding)
+    return {"channels": (doubled[0] / base[0], doubled[1] / base[1]), "padding": (2.0, padded[1] / base[1])}
 ''',
         "padding factor of one side only (not squared)": '''
 def doubling_factors(c, k, n, padding):
+    def cost(channels, pad):
+        counts = conv_cost(channels, channels, k, k, n, n, padding=pad)
+        return counts["multiplications"], counts["forward_memory"]
+    base = cost(c, padding)
+    doubled, padded = cost(2 * c, padding), cost(c, 2 * padding)
     side = n + 2 * padding - k + 1
-    return {"channels": 4.0, "padding": (side + 2 * padding) / side}
+    return {"channels": (doubled[0] / base[0], doubled[1] / base[1]),
+            "padding": ((side + 2 * padding) / side, padded[1] / base[1])}
+''',
+        "memory assumed to grow like the multiplications": '''
+def doubling_factors(c, k, n, padding):
+    m, m_doubled = n + 2 * padding - k + 1, n + 4 * padding - k + 1
+    return {"channels": (4.0, 4.0), "padding": ((m_doubled / m) ** 2, (m_doubled / m) ** 2)}
+''',
+        "the chapter's factors hard-coded": '''
+def doubling_factors(c, k, n, padding):
+    return {"channels": (4.0, 2.0), "padding": (1.0, 1.0)}
+''',
+        "memory that holds the padded input": '''
+def doubling_factors(c, k, n, padding):
+    def cost(channels, pad):
+        m = n + 2 * pad - k + 1
+        parameters = channels * channels * k * k + channels
+        return channels * channels * k * k * m * m, parameters + channels * (n + 2 * pad) ** 2 + channels * m * m
+    base = cost(c, padding)
+    doubled, padded = cost(2 * c, padding), cost(c, 2 * padding)
+    return {"channels": (doubled[0] / base[0], doubled[1] / base[1]),
+            "padding": (padded[0] / base[0], padded[1] / base[1])}
 ''',
     },
 }
