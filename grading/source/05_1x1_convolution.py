@@ -276,16 +276,24 @@ def test_resnet_sizes(bottleneck_cost):
 # * `"c"`: the matrix product converts the inputs to float16;
 # * `"d"`: `torch.randn` draws different numbers for each call.
 #
-# Then, computing in float32 (`torch.float32` tensors), set `dropped` to the value of $(10^8 + 1) - 10^8$ and
-# `kept` to the value of $(10^8 - 10^8) + 1$ (two floats).
+# Then write `float32_sums(big, small)` returning the pair `(dropped, kept)`: the values of
+# $(\mathit{big} + \mathit{small}) - \mathit{big}$ and $(\mathit{big} - \mathit{big}) + \mathit{small}$, each
+# computed in float32 (`torch.float32` tensors, or numpy's `float32`) in the order the brackets say, as Python
+# floats. The chapter computes them for $10^8$ and $1$; the grader tries other numbers.
 
 # %% [raw]
 # # BEGIN SOLUTION
 
 # %%
 why_they_differ = "b"  # SOLUTION
-dropped = ((torch.tensor(1e8) + torch.tensor(1.0)) - torch.tensor(1e8)).item()  # SOLUTION
-kept = ((torch.tensor(1e8) - torch.tensor(1e8)) + torch.tensor(1.0)).item()  # SOLUTION
+
+
+def float32_sums(big, small):
+    # BEGIN SOLUTION
+    big, small = torch.tensor(big, dtype=torch.float32), torch.tensor(small, dtype=torch.float32)
+    return ((big + small) - big).item(), ((big - big) + small).item()
+    # END SOLUTION
+
 
 # %% [raw]
 # # END SOLUTION
@@ -294,17 +302,21 @@ kept = ((torch.tensor(1e8) - torch.tensor(1e8)) + torch.tensor(1.0)).item()  # S
 # # BEGIN TESTS
 
 # %%
-def test_answer_types(why_they_differ, dropped, kept):
+def test_answer_types_and_the_chapters_numbers(why_they_differ, float32_sums):
     from grading.checks import check
+    dropped, kept = float32_sums(1e8, 1.0)
     check([why_they_differ in ("a", "b", "c", "d"), type(dropped) in (int, float), type(kept) in (int, float)],
           [True, True, True])
+    check([dropped, kept], [0.0, 1.0], atol=0, rtol=0)
 
 
 # %%
 # HIDDEN
-def test_answers(why_they_differ, dropped, kept):
+def test_the_explanation_and_other_numbers(why_they_differ, float32_sums):
     from grading.checks import check
-    check([why_they_differ, float(dropped), float(kept)], atol=0, rtol=0)
+    check(why_they_differ)
+    cases = [(2.0 ** 24, 1.0), (3e8, 20.0), (1e8, 5.0), (4096.0, 0.25), (1e7, 0.75), (-5e8, 24.0)]
+    check([[float(value) for value in float32_sums(big, small)] for big, small in cases], atol=0, rtol=0)
 
 
 # %% [raw]

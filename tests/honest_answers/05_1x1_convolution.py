@@ -138,9 +138,31 @@ def bottleneck_cost(c: int, c_mid: int, n: int) -> Dict[str, Tuple[int, int]]:
 import numpy as np
 
 why_they_differ = "b"
-dropped = float((np.float32(1e8) + np.float32(1)) - np.float32(1e8))
-kept = float((np.float32(1e8) - np.float32(1e8)) + np.float32(1))
-print(dropped, kept)
+
+
+def float32_sums(big, small):
+    big, small = np.float32(big), np.float32(small)
+    dropped = float((big + small) - big)
+    kept = float((big - big) + small)
+    return dropped, kept
+
+
+print(float32_sums(1e8, 1))
+'''],
+    },
+    "rounding with one float32 tensor of both numbers, unpacked, and a table printed": {
+        "answers": ['''
+why_they_differ = "b"   # rounding depends on the order of the additions
+
+
+def float32_sums(big, small):
+    """(big + small) - big and (big - big) + small, every step rounded to float32."""
+    b, s = torch.tensor([big, small]).to(torch.float32)
+    return float((b + s) - b), float((b - b) + s)
+
+
+for big, small in [(1e8, 1.0), (1e8, 5.0), (2.0 ** 24, 1.0)]:
+    print(f"{big:>12g} {small:>4g} -> {float32_sums(big, small)}")
 '''],
     },
 }

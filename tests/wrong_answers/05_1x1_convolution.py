@@ -90,18 +90,41 @@ def bottleneck_cost(c, c_mid, n):
     "rounding": {
         "blames the matrix product for skipping work": '''
 why_they_differ = "a"
-dropped = ((torch.tensor(1e8) + torch.tensor(1.0)) - torch.tensor(1e8)).item()
-kept = ((torch.tensor(1e8) - torch.tensor(1e8)) + torch.tensor(1.0)).item()
+
+
+def float32_sums(big, small):
+    big, small = torch.tensor(big, dtype=torch.float32), torch.tensor(small, dtype=torch.float32)
+    return ((big + small) - big).item(), ((big - big) + small).item()
 ''',
         "computed in float64 (Python floats)": '''
 why_they_differ = "b"
-dropped = (1e8 + 1.0) - 1e8
-kept = (1e8 - 1e8) + 1.0
+
+
+def float32_sums(big, small):
+    return (big + small) - big, (big - big) + small
+''',
+        "the chapter's numbers hard-coded": '''
+why_they_differ = "b"
+
+
+def float32_sums(big, small):
+    return 0.0, 1.0
 ''',
         "assumes exact arithmetic": '''
 why_they_differ = "b"
-dropped = 1.0
-kept = 1.0
+
+
+def float32_sums(big, small):
+    return float(small), float(small)
+''',
+        "summed in float64, only the result rounded to float32": '''
+why_they_differ = "b"
+
+
+def float32_sums(big, small):
+    dropped = torch.tensor((big + small) - big, dtype=torch.float32)
+    kept = torch.tensor((big - big) + small, dtype=torch.float32)
+    return dropped.item(), kept.item()
 ''',
     },
 }
