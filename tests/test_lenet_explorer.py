@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from book import train
 from book.viz import LenetExplorer, lenet_explorer, pick_digits
 from book.viz.lenet_explorer import (COLOURS, STAGES, _colour, as_digits, check_lenet, explorer_data, layer_outputs,
-                                     render_explorer)
+                                     player_template, render_explorer)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -113,8 +113,25 @@ def test_the_static_explorer_is_self_contained_and_within_the_page_budget(model,
     assert not re.search(r"(src|href)=\"?(https?:)?//", page), "the explorer fetches something"
     data = re.search(r'<script type="application/json" class="lx-data">(.*?)</script>', page, re.S).group(1)
     assert json.loads(data.replace("<\\/", "</"))["stages"] == [list(stage) for stage in STAGES]
-    assert page.count("<script") == page.count("</script>") == 2
+    assert page.count("<script") == page.count("</script>") == 3      # data, the kernel player's script, its own
     assert lenet_explorer(model, images).static_html() == render_explorer(model, images)
+
+
+@pytest.mark.parametrize("channels, size, padding", [(1, 28, 2), (6, 14, 0)])
+def test_a_player_template_numbers_its_cells_and_leaves_the_arithmetic_to_the_page(channels, size, padding):
+    """The page swaps each numbered input and kernel cell for its value and writes the outputs and arithmetic."""
+    template = player_template(channels, size, padding)
+    record = template["s"][0]
+
+    def texts(marker):
+        return [int(n) for q in record["p"] if isinstance(q, int) and marker in template["f"][q]
+                for n in re.findall(r"<text[^>]*>(\d+)</text>", template["f"][q])]
+    assert texts('<g class="ks-vals">') == list(range(channels * size * size))
+    assert texts('class="ks-kernel"') == list(range(channels * 25))
+    outputs = [q for q in record["p"] if isinstance(q, list)]
+    assert len(outputs) == 1 and record["n"] == (size + 2 * padding - 4) ** 2
+    assert {template["x"][i] for i in template["v"][record["e"]] + template["v"][outputs[0][1]]} == {""}
+    assert template["x"][record["t"]].startswith(f"correlation · input {'6×' if channels > 1 else ''}{size}×{size}")
 
 
 def test_colours_run_from_the_low_end_through_the_middle_to_the_high_end():

@@ -17,8 +17,11 @@ import pytest
 import torch
 
 from book import train
+from book.viz.draw import Picture
+from book.viz.frames import format_number, slide_frames
 from book.viz.lenet_explorer import STAGES, layer_outputs, pick_digits, render_explorer
 from test_site import AXE, AXE_JS, DESKTOP, PHONE
+from test_viz_browser import SNAPSHOT_JS
 
 pytestmark = pytest.mark.browser
 
@@ -109,6 +112,53 @@ def test_the_chosen_digit_shows_torchs_scores_and_verdict(page, url, lenet, digi
     assert not page.problems, str(page.problems)
 
 
+@pytest.mark.parametrize("stage, channel, inputs, padding", [("conv1", 2, "input", 2), ("conv2", 11, "pool1", 0)])
+def test_a_feature_map_opens_the_kernel_player_on_its_real_input_and_kernel(page, url, lenet, digits, stage, channel,
+                                                                           inputs, padding, artifacts):
+    """The player a map opens is, step by step, the one Python's `slide_frames` gives for the map's input channels
+    (the page's own, which equal torch's) and the learned kernel, and its output plus the bias is the map."""
+    page.goto(f"{url}/light.html")
+    root = _explorer(page)
+    root.locator("select.lx-digit").select_option(index=5)
+    button = root.locator(f'[data-stage="{stage}"] button.lx-open').nth(channel)
+    button.click()
+    assert button.get_attribute("aria-pressed") == "true"
+    assert "Opened the kernel-sliding player" in root.locator(".lx-status").text_content()
+    player = root.locator(f'[data-stage="{stage}"] .ks-player')
+    source = page.evaluate(f"Array.from(document.querySelector('.lx').lenet.shown().{inputs})")
+    layer = lenet[0] if stage == "conv1" else lenet[3]
+    X = torch.tensor(source, dtype=torch.float64).reshape(layer.in_channels, *((28, 28) if stage == "conv1" else
+                                                                               (14, 14)))
+    frames = slide_frames(X, layer.weight[channel].detach().double(), padding=padding)
+    expected_map = layer_outputs(lenet, digits[0][5])[stage][channel].double()
+    torch.testing.assert_close(frames.output[0] + float(layer.bias[channel].detach()), expected_map, rtol=0,
+                               atol=TOLERANCE)
+    for step in (0, 1, 2, 3, frames.steps - 1):
+        if step == frames.steps - 1:
+            player.locator("[data-act=last]").click()
+        live, reference = page.evaluate(SNAPSHOT_JS, [player.get_attribute("id"), Picture(frames).svg(step)])
+        assert live == reference, f"{stage} map {channel}: the player's picture at step {step} differs from Python's"
+        assert player.locator(".ks-eq").text_content() == "\n".join(frames.equation(step))
+        assert player.locator(".ks-title").text_content() == frames.describe()
+        if step < 3:
+            player.locator("[data-act=next]").click()
+    player.screenshot(path=str(artifacts / f"lenet-explorer-player-{stage}.png"))
+    root.locator("select.lx-digit").select_option(index=6)          # the open player follows the chosen digit
+    assert root.locator(f'[data-stage="{stage}"] .ks-player').count() == 1
+    root.locator(".lx-close").click()
+    assert root.locator(".ks-player").count() == 0 and button.get_attribute("aria-pressed") == "false"
+    assert not page.problems, str(page.problems)
+
+
+def test_numbers_are_written_as_python_writes_them(page, url):
+    page.goto(f"{url}/light.html")
+    values = [0.125, 0.375, -0.125, -0.625, 2.675, 1 / 3, -0.004, -0.005, 0.005, 1e-9, 12.0, -7.5, 0.0, -0.0,
+              123.456, 0.995, -1.005, 3.14159]
+    values += torch.randn(500, generator=torch.Generator().manual_seed(3), dtype=torch.float64).mul(3).tolist()
+    written = page.evaluate("v => v.map(document.querySelector('.lx').lenet.number)", values)
+    assert written == [format_number(v) for v in values]
+
+
 def _ink(values):
     """The 784 standardised values back on MNIST's [0, 1] pixel scale, as a 28 x 28 tensor."""
     return (torch.tensor(values, dtype=torch.float64) * 0.3081 + 0.1307).reshape(28, 28)
@@ -172,9 +222,19 @@ def test_keyboard_chooses_digits_and_draws_and_live_regions_announce_it(page, ur
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("ArrowDown")                   # the select, changed with an arrow key
     assert status.text_content().startswith("test digit 3 ")
+    page.keyboard.press("Tab")                         # "next digit", then conv 1's maps: one tab stop, arrows
     page.keyboard.press("Tab")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    assert root.locator('[data-stage="conv1"] button.lx-open').nth(1).get_attribute("aria-pressed") == "true"
+    assert "conv 1, map 1" in status.text_content()
+    page.keyboard.press("Tab")                         # the player's close button, then its first control
+    assert page.evaluate("document.activeElement.textContent") == "close the kernel player"
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.classList.contains('lx-pad')"), "the drawing pad is no tab stop"
+    assert page.evaluate("!!document.activeElement.closest('.ks-player')")
+    root.locator(".lx-close").click()
+    pad = root.locator("canvas.lx-pad")
+    pad.focus()
     page.keyboard.press("ArrowUp")
     page.keyboard.press("ArrowUp")
     page.keyboard.press("Space")                       # pen down: a 1 from top to bottom, then a foot
@@ -194,6 +254,7 @@ def test_fits_the_screen_and_axe_finds_no_serious_violation(browser, url, width,
     try:
         page = context.new_page()
         page.goto(f"{url}/{scheme}.html")
+        page.locator('[data-stage="conv2"] button.lx-open').first.click()    # an open player is checked too
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"the page scrolls sideways by {overflow} px at {width} px"
         smallest = page.evaluate("Math.min(...Array.from(document.querySelectorAll('.lx *')).filter(e => "

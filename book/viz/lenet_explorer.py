@@ -25,6 +25,8 @@ import torch
 from torch import nn
 
 from book.train import predict
+from book.viz import draw
+from book.viz.frames import slide_frames
 from book.viz.widget import kernel_slider
 
 __all__ = ["STAGES", "LenetExplorer", "lenet_explorer", "pick_digits", "layer_outputs", "explorer_data",
@@ -57,6 +59,7 @@ _LAYOUT = ((nn.Conv2d, dict(in_channels=1, out_channels=6, kernel_size=(5, 5), p
            (nn.Linear, dict(in_features=120, out_features=84)), (nn.ReLU, {}),
            (nn.Linear, dict(in_features=84, out_features=10)))
 _CONVS = {"conv1": 0, "conv2": 3}   # stage -> index of its convolution in the model
+_CONV_INPUTS = {"conv1": (1, 28, 2), "conv2": (6, 14, 0)}   # stage -> its input's channels and size, its padding
 
 
 def check_lenet(model: nn.Module) -> nn.Sequential:
@@ -132,7 +135,25 @@ def explorer_data(model: nn.Module, images: torch.Tensor, labels: Optional[Seque
     weights = {name: {"w": _packed(model[i].weight), "b": _packed(model[i].bias)}
                for name, i in (("conv1", 0), ("conv2", 3), ("dense1", 7), ("dense2", 9), ("scores", 11))}
     return {"weights": weights, "digits": _packed(images), "labels": labels, "mean": MNIST_MEAN, "std": MNIST_STD,
-            "stages": [list(stage) for stage in STAGES], "colours": COLOURS}
+            "stages": [list(stage) for stage in STAGES], "colours": COLOURS,
+            "players": {stage: player_template(*shape) for stage, shape in _CONV_INPUTS.items()}}
+
+
+def player_template(channels: int, size: int, padding: int) -> Dict:
+    """`book.viz.draw.player_data` of a 5 × 5 kernel sliding over `channels` × `size` × `size` with `padding`, for the
+    page to fill in with a digit's real values: the input's and the kernel's cells hold their own numbers (channel
+    by channel, row by row), which the page swaps for the values; the output numbers and the arithmetic, which the
+    page writes from the values, are left empty. The picture, moves and labels are the player's own."""
+    X = torch.arange(channels * size * size, dtype=torch.float64).reshape(channels, size, size)
+    K = torch.arange(channels * 25, dtype=torch.float64).reshape(channels, 5, 5)
+    frames = slide_frames(X, K, padding=padding)
+    data = draw.player_data([], [draw.Setting((), frames, kinds=set(draw.canvas_kinds(frames)))], ())
+    lists, records = json.loads(data.pop("v")), json.loads(data.pop("s"))
+    record = records[0]
+    blank = list(lists[record["e"]]) + [i for part in record["p"] if isinstance(part, list) for i in lists[part[1]]]
+    for index in blank:
+        data["x"][index] = ""
+    return dict(data, v=lists, s=records)
 
 
 def _digit_name(index: int, label: Optional[int]) -> str:
@@ -144,8 +165,9 @@ def _shell(data: Dict) -> str:
     options = "".join(f"<option>{html.escape(_digit_name(i, label))}</option>" for i, label in enumerate(data["labels"]))
     stages = []
     for key, caption, _colours in STAGES[:-1]:
+        player = '<div class="lx-kp"></div>' if key in _CONVS else ""
         stages.append(f'<figure class="lx-stage" data-stage="{key}"><figcaption>{html.escape(caption)}'
-                      f' <span class="lx-range"></span></figcaption><div class="lx-maps"></div></figure>')
+                      f' <span class="lx-range"></span></figcaption><div class="lx-maps"></div>{player}</figure>')
     scores = "".join(f'<tr><th scope="row">{d}</th><td class="lx-s"></td><td class="lx-p"></td>'
                      f'<td class="lx-barcell"><span class="lx-bar"></span></td></tr>' for d in range(10))
     table = (f'<table class="lx-scores"><caption>{html.escape(STAGES[-1][1])} and softmax probabilities</caption>'
@@ -154,29 +176,33 @@ def _shell(data: Dict) -> str:
     chooser = ('<div class="lx-ctl"><button type="button" data-act="prev">previous digit</button>'
                f'<label>digit <select class="lx-digit">{options}</select></label>'
                '<button type="button" data-act="next">next digit</button></div>')
-    draw = ('<section class="lx-draw" aria-label="draw your own digit"><h4 class="lx-h">Draw your own digit</h4>'
-            '<p class="lx-help">Draw with the mouse or a finger. From the keyboard: focus the drawing area, move the pen '
-            'with the arrow keys, press Space to lift or lower it. The drawing is scaled to fit 20 × 20 pixels and '
-            'centred by its mass in 28 × 28, as MNIST\'s digits were.</p>'
-            '<div class="lx-drawrow"><div class="lx-padbox"><canvas class="lx-pad" width="280" height="280" tabindex="0" '
-            'role="img" aria-label="drawing area: arrow keys move the pen, Space lifts or lowers it"></canvas>'
-            '<span class="lx-pen" aria-hidden="true"></span></div>'
-            '<div class="lx-drawside"><canvas class="lx-seen" width="28" height="28" role="img" '
-            'aria-label="the drawing as LeNet sees it, 28 × 28"></canvas>'
-            '<button type="button" data-act="clear">clear</button>'
-            '<button type="button" data-act="copy">start from the chosen digit</button>'
-            '<button type="button" data-act="explore">show the drawing in every layer</button></div></div>'
-            '<p class="lx-verdict" aria-live="polite">Nothing drawn yet.</p></section>')
+    drawing = ('<section class="lx-draw" aria-label="draw your own digit"><h4 class="lx-h">Draw your own digit</h4>'
+               '<p class="lx-help">Draw with the mouse or a finger. From the keyboard: focus the drawing area, move the pen '
+               'with the arrow keys, press Space to lift or lower it. The drawing is scaled to fit 20 × 20 pixels and '
+               'centred by its mass in 28 × 28, as MNIST\'s digits were.</p>'
+               '<div class="lx-drawrow"><div class="lx-padbox"><canvas class="lx-pad" width="280" height="280" tabindex="0" '
+               'role="img" aria-label="drawing area: arrow keys move the pen, Space lifts or lowers it"></canvas>'
+               '<span class="lx-pen" aria-hidden="true"></span></div>'
+               '<div class="lx-drawside"><canvas class="lx-seen" width="28" height="28" role="img" '
+               'aria-label="the drawing as LeNet sees it, 28 × 28"></canvas>'
+               '<button type="button" data-act="clear">clear</button>'
+               '<button type="button" data-act="copy">start from the chosen digit</button>'
+               '<button type="button" data-act="explore">show the drawing in every layer</button></div></div>'
+               '<p class="lx-verdict" aria-live="polite">Nothing drawn yet.</p></section>')
     return (f'{chooser}<p class="lx-status" aria-live="polite"></p>{table}'
-            f'<div class="lx-stages">{"".join(stages)}</div>{draw}')
+            '<p class="lx-help">Choose a map of conv 1 or conv 2 to watch its learned kernel slide over the '
+            f'layer\'s input, with the arithmetic of every output cell.</p><div class="lx-stages">{"".join(stages)}</div>'
+            f'{drawing}')
 
 
 def render_explorer(model: nn.Module, images: torch.Tensor, labels: Optional[Sequence[int]] = None) -> str:
     """The self-contained static explorer (style, data, markup and script) for `images` through `model`."""
     data = explorer_data(model, images, labels)
     text = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-    return (f'<style>{STYLE}</style><div class="lx" data-digits="{len(data["labels"])}">'
+    # The kernel-sliding player's own style and script (book.viz.sphinx_ext keeps one copy of each on a page).
+    return (f'<style>{draw.STYLE}</style><style>{STYLE}</style><div class="lx" data-digits="{len(data["labels"])}">'
             f'<script type="application/json" class="lx-data">{text}</script>{_shell(data)}'
+            f'<script>{draw.PLAYER_JS}</script>'
             f'<script>{SCRIPT}window.bookLenetExplorer(document.currentScript.parentNode);</script></div>')
 
 

@@ -78,14 +78,24 @@ function bars(canvas,values,limit){
 var stages=D.stages.slice(0,-1).map(function(st){
  var fig=root.querySelector('[data-stage="'+st[0]+'"]'),shape=SHAPES[st[0]],box=fig.querySelector('.lx-maps'),
   maps=[],n=shape.length===2?shape[0]:1,size=shape.length===2?shape[1]:0,label=st[1].split(':')[0].split(',')[0];
- for(var c=0;c<n;c++){var cv=document.createElement('canvas');
+ var named=[],opens=D.players[st[0]]!==undefined;
+ for(var c=0;c<n;c++){var cv=document.createElement('canvas'),holder=cv;
   if(size){cv.width=cv.height=size;cv.className='lx-map lx-m'+size;}
   else{cv.width=shape[0]*3;cv.height=48;cv.className='lx-units';}
-  cv.setAttribute('role','img');box.appendChild(cv);maps.push(cv);}
- return {key:st[0],scale:st[2],size:size,maps:maps,label:label,range:fig.querySelector('.lx-range')};});
-var rows=root.querySelectorAll('.lx-scores tbody tr'),status=root.querySelector('.lx-status'),shown=null;
+  if(opens){holder=document.createElement('button');holder.type='button';holder.className='lx-open';
+   holder.setAttribute('aria-pressed','false');holder.onclick=openPlayer.bind(null,st[0],c);holder.appendChild(cv);}
+  else cv.setAttribute('role','img');
+  box.appendChild(holder);maps.push(cv);named.push(holder);}
+ if(opens){   // one tab stop per layer; the arrow keys move between its maps
+  named.forEach(function(b,c){b.tabIndex=c?-1:0;});
+  box.onkeydown=function(e){var step={ArrowLeft:-1,ArrowUp:-1,ArrowRight:1,ArrowDown:1}[e.key],
+   from=named.indexOf(document.activeElement);if(!step||from<0)return;
+   var to=(from+step+n)%n;named[from].tabIndex=-1;named[to].tabIndex=0;named[to].focus();e.preventDefault();};}
+ return {key:st[0],scale:st[2],size:size,maps:maps,named:named,label:label,range:fig.querySelector('.lx-range')};});
+var rows=root.querySelectorAll('.lx-scores tbody tr'),status=root.querySelector('.lx-status'),shown=null,
+ shownName='',opened=null;
 function show(s,what){
- shown=s;
+ shown=s;shownName=what.name;
  stages.forEach(function(st){var v=s[st.key],limit=limitOf(v,st.scale);
   st.range.textContent=st.scale==='signed'?'(colours: \u00b1'+fmt(limit,2)+')':'(colours: 0 to '+fmt(limit,2)+')';
   if(!st.size){bars(st.maps[0],v,limit);var on=0,best=0;for(var i=0;i<v.length;i++){if(v[i]>0)on++;if(v[i]>v[best])best=i;}
@@ -94,7 +104,9 @@ function show(s,what){
   st.maps.forEach(function(cv,c){var a=c*st.size*st.size,lo=Infinity,hi=-Infinity;
    for(var i=a;i<a+st.size*st.size;i++){lo=Math.min(lo,v[i]);hi=Math.max(hi,v[i]);}
    paint(cv,v,a,st.size,st.size,st.scale,limit);
-   cv.setAttribute('aria-label',st.label+(st.maps.length>1?', map '+c:'')+': values '+fmt(lo,2)+' to '+fmt(hi,2));});});
+   st.named[c].setAttribute('aria-label',st.label+(st.maps.length>1?', map '+c:'')+': values '+fmt(lo,2)+' to '+
+    fmt(hi,2)+(st.named[c]===cv?'':'; opens its kernel-sliding player'));});});
+ if(opened)openPlayer(opened.stage,opened.map);
  var top=0;for(var d=0;d<10;d++)if(s.scores[d]>s.scores[top])top=d;
  for(d=0;d<10;d++){var r=rows[d];r.className=d===top?'lx-top':'';
   r.querySelector('.lx-s').textContent=fmt(s.scores[d],2);
@@ -109,6 +121,57 @@ function choose(i){select.selectedIndex=(i+N)%N;
 select.onchange=function(){choose(select.selectedIndex);};
 root.querySelector('[data-act=prev]').onclick=function(){choose(select.selectedIndex-1);};
 root.querySelector('[data-act=next]').onclick=function(){choose(select.selectedIndex+1);};
+
+/* A feature map of conv 1 or conv 2 opens book.viz's kernel-sliding player (player.js, its script as is) on the
+   map's real input channels and learned kernel. Python's template (lenet_explorer.player_template) is the player's
+   data for the layer's shape with every input and kernel cell holding its own index; here each index becomes the
+   value, written as book.viz.frames.format_number writes it, and the output numbers and each step's arithmetic
+   are written as Frames.equation writes them, for the values the forward pass computed. */
+function number(v){   // Python's round(v, 2), then trailing zeros dropped, a true minus, never -0
+ // toFixed rounds the exact binary value as Python does, except an exact tie, which Python sends to the even
+ // neighbour: only multiples of 1/8 are ties at two decimals (an odd multiple of 1/200 is exact only then).
+ var y=v*100,n=null,t;if(Number.isInteger(v*8)&&!Number.isInteger(y)){n=Math.floor(y);if(n%2)n+=1;}
+ t=(n===null?v:n/100).toFixed(2).replace(/0+$/,'').replace(/\.$/,'');
+ return t==='-0'?'0':t.replace('-','\u2212');}
+function paren(t){return t.charAt(0)==='\u2212'?'('+t+')':t;}
+var CONV_INPUTS={conv1:['input',1,28,2,'the input'],conv2:['pool1',6,14,0,'pool 1\u2019s six maps']},players=0;
+function playerData(stage,map,s){
+ var P=JSON.parse(JSON.stringify(D.players[stage])),rec=P.s[0],spec=CONV_INPUTS[stage],x=s[spec[0]],C=spec[1],
+  H=spec[2],pad=spec[3],k=5,w=W[stage].w.subarray(map*C*k*k,(map+1)*C*k*k),Ho=H+2*pad-k+1,texts=[],lines=[],
+  inputs=Array.prototype.map.call(x,number),weights=Array.prototype.map.call(w,number),done={};
+ function swap(q,values){if(!done[q])P.f[q]=P.f[q].replace(/(<text[^>]*>)(\d+)<\/text>/g,
+  function(m,tag,i){return tag+values[+i]+'</text>';});done[q]=true;}
+ rec.p.forEach(function(q){if(typeof q!=='number')return;
+  if(P.f[q].indexOf('<g class="ks-vals">')===0)swap(q,inputs);else if(P.f[q].indexOf('class="ks-kernel"')>=0)swap(q,weights);});
+ for(var y=0;y<Ho;y++)for(var q=0;q<Ho;q++){var parts=[],shares=[],total=0;
+  for(var c=0;c<C;c++){var terms=[],sum=0;
+   for(var i=0;i<k;i++)for(var j=0;j<k;j++){var r=y+i-pad,t=q+j-pad,a=(c*k+i)*k+j,
+    v=r>=0&&r<H&&t>=0&&t<H?x[(c*H+r)*H+t]:0;sum+=v*w[a];terms.push(number(v)+'\u00b7'+paren(weights[a]));}
+   parts.push((C>1?'channel '+c+': ':'')+terms.join(' + ')+' = '+number(sum));shares.push(number(sum));total+=sum;}
+  if(C>1)parts.push('sum over channels: '+shares.join(' + ')+' = '+number(total));
+  lines.push(P.x.push(parts.join('\n'))-1);texts.push(P.x.push(number(total)+'</text>')-1);}
+ rec.e=P.v.push(lines)-1;
+ rec.p.forEach(function(q){if(typeof q!=='number')q[1]=P.v.push(texts)-1;});
+ return P;}
+function openPlayer(stage,map){
+ var fig=root.querySelector('[data-stage="'+stage+'"]'),box=fig.querySelector('.lx-kp'),spec=CONV_INPUTS[stage],
+  el=document.createElement('div'),data=document.createElement('script'),name=stage==='conv1'?'conv 1':'conv 2';
+ closePlayer();opened={stage:stage,map:map};
+ stages.forEach(function(st){st.named.forEach(function(b,c){if(b.tagName==='BUTTON')
+  b.setAttribute('aria-pressed',String(st.key===stage&&c===map));});});
+ box.innerHTML='<p class="lx-kp-title"></p><button type="button" class="lx-close">close the kernel player</button>';
+ box.querySelector('.lx-kp-title').textContent=name+', map '+map+' of '+shownName+': its learned kernel slides over '+
+  spec[4]+'. The map is this output plus the kernel\u2019s bias, '+fmt(W[stage].b[map],4)+'.';
+ box.querySelector('.lx-close').onclick=function(){closePlayer();fig.querySelector('[aria-pressed]').focus();};
+ el.className='ks ks-player';el.id='lx-kp-'+(++players);el.setAttribute('data-playing','0');
+ data.type='application/json';data.className='ks-data';data.textContent=JSON.stringify(playerData(stage,map,shown));
+ el.appendChild(data);box.appendChild(el);window.bookKsPlayer(el);
+ status.textContent='Opened the kernel-sliding player of '+name+', map '+map+', below its maps.';}
+function closePlayer(){
+ if(!opened)return;var box=root.querySelector('[data-stage="'+opened.stage+'"] .lx-kp');
+ var playing=box.querySelector('[data-playing="1"] [data-act=play]');if(playing)playing.click();   // stops its timer
+ box.innerHTML='';opened=null;
+ root.querySelectorAll('.lx-open').forEach(function(b){b.setAttribute('aria-pressed','false');});}
 
 /* The drawing pad: pointer strokes, or a keyboard pen (arrows move it, Space lifts or lowers it). */
 var pad=root.querySelector('.lx-pad'),pg=pad.getContext('2d'),seen=root.querySelector('.lx-seen'),
@@ -141,7 +204,7 @@ root.querySelector('[data-act=copy]').onclick=function(){var x=digit(select.sele
  classify();};
 root.querySelector('[data-act=explore]').onclick=function(){
  if(drawn)show(forward(drawn),{name:'your drawing',label:null});else verdict.textContent='Draw a digit first.';};
-root.lenet={forward:forward,prepare:prepare,digit:function(i){return Array.from(digit(i));},
+root.lenet={forward:forward,prepare:prepare,number:number,digit:function(i){return Array.from(digit(i));},
  shown:function(){return shown;},drawn:function(){return drawn&&Array.from(drawn);},choose:choose};
 choose(0);
 };
