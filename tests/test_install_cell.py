@@ -1,30 +1,24 @@
-"""A chapter works outside the repository: its first cell installs `book`, and Binder can build the environment.
+"""A notebook works outside the repository: its install cell installs `book`, and Binder can build the environment.
 
-tools/install_cell.py gives every chapter a first cell, hidden on the site, that installs the book's package when
-`import book` fails. The slow test takes a chapter as the site offers it for download and runs it top to bottom
-in a kernel that has every other package but not `book`, with a local copy of the repository standing in for
-its URL (BOOK_SOURCE), offline.
+tools/install_cell.py gives every chapter a first cell, and every exercise a cell before otter's set-up, hidden on
+the site, that installs the book's package when it is missing. tests/test_installed_wheel.py runs every chapter
+that way, from the wheel, in an environment without `book`.
 """
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import ROOT, SITE
+from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
 import install_cell  # noqa: E402
-
-# The quickest chapter to run (about 20 s of its own on an idle machine).
-DOWNLOADED_CHAPTER = "chapters/05_1x1_convolution.ipynb"
 
 
 def first_cell(path: Path) -> dict:
@@ -97,7 +91,7 @@ def test_repository_source_follows_config(tmp_path: Path) -> None:
 def test_only_mnist_chapters_fetch_data() -> None:
     fetching = {path.name for path in install_cell.chapters()
                 if "book.data" in "".join(first_cell(path)["source"])}
-    assert fetching == {"07_lenet_mnist.ipynb"}
+    assert fetching == {"07_lenet_mnist.ipynb", "appendix_lenet_fast.ipynb"}
 
 
 @pytest.mark.parametrize("exercise", [False, True], ids=["chapter", "exercise"])
@@ -129,56 +123,3 @@ def test_binder_builds_the_pinned_environment_installs_book_and_fetches_data() -
     assert "npm" in (binder / "apt.txt").read_text(encoding="utf-8").split(), "book.data fetch needs npm"
     result = subprocess.run(["bash", "-n", str(post_build)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-
-
-def environment_without_book(tmp_path: Path) -> Path:
-    """A throwaway venv that sees every package of this one except `book` (and pip installs into itself)."""
-    shadow = tmp_path / "site-packages-minus-book"
-    shadow.mkdir()
-    purelib = Path(sysconfig.get_paths()["purelib"])
-    for entry in purelib.iterdir():
-        if not entry.name.startswith(("__editable__", "cnn_course_book", "book")):
-            (shadow / entry.name).symlink_to(entry)
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    venv_purelib = subprocess.run([str(venv / "bin" / "python"), "-c",
-                                   "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                  check=True, capture_output=True, text=True).stdout.strip()
-    (Path(venv_purelib) / "_course_packages.pth").write_text(f"{shadow}\n", encoding="utf-8")
-    return venv / "bin" / "python"
-
-
-@pytest.mark.slow
-def test_a_chapter_downloaded_from_the_site_installs_book_then_runs(tmp_path: Path, monkeypatch) -> None:
-    nbclient = pytest.importorskip("nbclient")
-    import nbformat
-
-    downloaded = SITE / "_sources" / DOWNLOADED_CHAPTER
-    if not downloaded.is_file():
-        pytest.skip("the site is not built: run `make book` first (make test does)")
-    repository = tmp_path / "repository"   # what `git clone <url>` would give: the package and its build recipe
-    shutil.copytree(ROOT / "book", repository / "book", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "pyproject.toml", repository)
-    python = environment_without_book(tmp_path)
-    missing = subprocess.run([str(python), "-c", "import book"], capture_output=True, text=True, cwd=tmp_path)
-    assert missing.returncode != 0, "the throwaway environment can already import book"
-
-    kernels = tmp_path / "jupyter" / "kernels" / "no-book"
-    kernels.mkdir(parents=True)
-    (kernels / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 without book", "language": "python",
-        # Offline: no index, and setuptools from the environment rather than a fresh download.
-        "env": {"BOOK_SOURCE": str(repository), "PIP_NO_INDEX": "1", "PIP_NO_BUILD_ISOLATION": "0",
-                "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
-    }), encoding="utf-8")
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    workdir = tmp_path / "downloads"
-    workdir.mkdir()
-    notebook = nbformat.read(downloaded, as_version=4)
-    nbclient.NotebookClient(notebook, kernel_name="no-book", timeout=600,
-                            resources={"metadata": {"path": str(workdir)}}).execute()
-
-    installed = subprocess.run([str(python), "-c", "import book; print(book.__file__)"],
-                               capture_output=True, text=True, check=True, cwd=tmp_path).stdout.strip()
-    assert installed.startswith(str(tmp_path / "venv")), f"book was not installed by the first cell: {installed}"
