@@ -24,10 +24,12 @@ def letter_appendix_numbers(app: Sphinx, env: BuildEnvironment) -> List[str]:
         if docname not in env.found_docs:
             raise ConfigError(f"appendices: no page {docname!r}; list docnames such as 'chapters/appendix_measurement'")
         for numbers in env.toc_fignumbers.get(docname, {}).values():
-            for node_id, number in numbers.items():
-                # Sphinx assigns fresh numbers on every build; skip any that already carry the letter.
-                if number and number[0] != letter:
-                    numbers[node_id] = (letter, *number)
+            # Sphinx counts on across the unnumbered back matter (appendix B's first figure would be its
+            # predecessor's count plus one) and assigns fresh numbers on every build: number each appendix's own
+            # figures from 1, in the order Sphinx counted them, unless they already carry the letter.
+            fresh = sorted((number, node_id) for node_id, number in numbers.items() if number and number[0] != letter)
+            for count, (_, node_id) in enumerate(fresh, start=1):
+                numbers[node_id] = (letter, count)
     return []
 
 
