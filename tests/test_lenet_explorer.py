@@ -16,8 +16,8 @@ import torch.nn.functional as F
 
 from book import train
 from book.viz import LenetExplorer, lenet_explorer, pick_digits
-from book.viz.lenet_explorer import (COLOURS, STAGES, _colour, as_digits, check_lenet, explorer_data, layer_outputs,
-                                     player_template, render_explorer)
+from book.viz.lenet_explorer import (COLOURS, STAGES, _colour, as_digits, check_lenet, digit_names, explorer_data,
+                                     layer_outputs, player_template, render_explorer)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -37,6 +37,11 @@ def images():
 
 def _decoded(text: str) -> torch.Tensor:
     return torch.from_numpy(np.frombuffer(base64.b64decode(text), dtype="<f4").copy())
+
+
+def _same_id(page: str) -> str:
+    """`page` with its explorer's id, unique per call, replaced by one name."""
+    return re.sub(r"lx-[0-9a-f]{10}-[0-9]+", "lx-ID", page)
 
 
 def test_only_the_lenet_of_book_train_is_accepted(model):
@@ -114,7 +119,8 @@ def test_the_static_explorer_is_self_contained_and_within_the_page_budget(model,
     data = re.search(r'<script type="application/json" class="lx-data">(.*?)</script>', page, re.S).group(1)
     assert json.loads(data.replace("<\\/", "</"))["stages"] == [list(stage) for stage in STAGES]
     assert page.count("<script") == page.count("</script>") == 3      # data, the kernel player's script, its own
-    assert lenet_explorer(model, images).static_html() == render_explorer(model, images)
+    assert len(set(re.findall(r'id="(lx-[^"]+)"', page + render_explorer(model, images)))) == 2
+    assert _same_id(lenet_explorer(model, images).static_html()) == _same_id(render_explorer(model, images))
 
 
 @pytest.mark.parametrize("channels, size, padding", [(1, 28, 2), (6, 14, 0)])
@@ -152,7 +158,8 @@ def test_widget_recomputes_when_the_digit_changes(model, images):
     assert (explorer.status.value, explorer.view.value) != first
     assert explorer.view.value.count("<img") == 1 + 6 + 6 + 6 + 16 + 16 + 16 + 1 + 1
     bundle = explorer._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle and bundle["text/html"] == explorer.static_html()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert _same_id(bundle["text/html"]) == _same_id(explorer.static_html())
 
 
 @pytest.mark.parametrize("stage, channel", [("conv1", 4), ("conv2", 11)])
@@ -175,6 +182,21 @@ def test_the_bench_measures_the_explorer_of_any_weights_and_digits(model, images
     from book.bench.widget import EXPLORER_TARGET_BYTES, explorer_bytes
     assert explorer_bytes(len(images)) == len(render_explorer(model, images, [7] * len(images)).encode())
     assert explorer_bytes() <= EXPLORER_TARGET_BYTES
+
+
+def test_the_bench_finds_the_whole_explorer_on_a_page(model, images, tmp_path):
+    from book.bench.widget import page_player_bytes
+    explorer = render_explorer(model, images[:3])
+    (tmp_path / "chapter.html").write_text(f"<html><body><p>before</p>{explorer}<p>after</p></body></html>")
+    assert page_player_bytes(tmp_path) == {"chapter.html": {"players": 0, "bytes": 0,
+                                                            "explorer_bytes": len(explorer.encode())}}
+
+
+def test_digits_are_named_by_place_label_and_what_lenet_reads(model, images):
+    predicted = train.predict(model, images[:2]).tolist()
+    assert digit_names(model, images[:2], [7, None]) == [f"digit 1: label 7, LeNet reads {predicted[0]}",
+                                                         f"digit 2: LeNet reads {predicted[1]}"]
+    assert digit_names(model, images[:1]) == [f"digit 1: LeNet reads {predicted[0]}"]
 
 
 @pytest.mark.built

@@ -107,6 +107,8 @@ def test_the_chosen_digit_shows_torchs_scores_and_verdict(page, url, lenet, digi
     status = root.locator(".lx-status").text_content()
     assert f"LeNet reads {top}" in status and f"wrong: the label is {int(labels[wrong])}" in status
     assert root.locator("tr.lx-top th").text_content() == str(top)
+    assert root.locator("select.lx-digit option").nth(wrong).text_content() == \
+        f"digit {wrong + 1}: label {int(labels[wrong])}, LeNet reads {top}"
     assert len(root.locator("canvas.lx-map").all()) == sum(
         expected[key].shape[0] for key, _caption, _scale in STAGES if expected[key].dim() == 3)
     assert not page.problems, str(page.problems)
@@ -214,14 +216,14 @@ def test_keyboard_chooses_digits_and_draws_and_live_regions_announce_it(page, ur
     reached = []
     for _ in range(3):
         page.keyboard.press("Tab")
-        reached.append(page.evaluate("document.activeElement.textContent.trim().split('\\n')[0].slice(0, 19)"))
-    assert reached == ["previous digit", "test digit 1 (label", "next digit"], reached
+        reached.append(page.evaluate("document.activeElement.textContent.trim().split('\\n')[0].slice(0, 16)"))
+    assert reached == ["previous digit", "digit 1: label 0", "next digit"], reached
     status = root.locator(".lx-status")
     page.keyboard.press("Enter")                       # on "next digit"
-    assert status.text_content().startswith("test digit 2 ")
+    assert status.text_content().startswith("digit 2: ")
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("ArrowDown")                   # the select, changed with an arrow key
-    assert status.text_content().startswith("test digit 3 ")
+    assert status.text_content().startswith("digit 3: ")
     page.keyboard.press("Tab")                         # "next digit", then conv 1's maps: one tab stop, arrows
     page.keyboard.press("Tab")
     page.keyboard.press("ArrowRight")

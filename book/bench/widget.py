@@ -33,7 +33,7 @@ EXPLORER_TARGET_BYTES = 1_500_000        # what the LeNet explorer adds to chapt
 EXPLORER_DIGITS = 24 + 2 * 10            # pick_digits' defaults: the chapter's 24 mistakes, 2 right digits per class
 SITE = Path(__file__).resolve().parents[2] / "_build" / "html"
 _PLAYER = re.compile(r'(?:<style>[^<]*</style>)?<div class="ks ks-player".*?</script><script>.*?</script></div>', re.S)
-_EXPLORER = re.compile(r'(?:<style>[^<]*</style>)?<div class="lx".*?<script>.*?</script></div>', re.S)
+_EXPLORER = re.compile(r'(?:<style>[^<]*</style>)*<div class="lx".*?<script>.*?</script></div>', re.S)
 CASES = [  # (mode, input size, channels, padding, stride, dilation)
     ("correlation", 8, 1, 1, 1, 1), ("correlation", 16, 1, 2, 1, 1), ("correlation", 16, 3, 2, 1, 1),
     ("convolution", 16, 1, 2, 2, 2), ("max", 16, 1, 2, 1, 1), ("avg", 16, 1, 2, 2, 1),

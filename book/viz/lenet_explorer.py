@@ -13,11 +13,13 @@ chosen test digits, and the browser test holds every layer it computes to torch'
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
+import itertools
 import json
 from importlib import resources
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import ipywidgets as widgets
 import numpy as np
@@ -30,7 +32,7 @@ from book.viz.frames import slide_frames
 from book.viz.widget import kernel_slider
 
 __all__ = ["STAGES", "LenetExplorer", "lenet_explorer", "pick_digits", "layer_outputs", "explorer_data",
-           "render_explorer", "check_lenet"]
+           "render_explorer", "check_lenet", "digit_names", "player_template"]
 
 STYLE = resources.files("book.viz").joinpath("static/lenet.css").read_text(encoding="utf-8")
 SCRIPT = resources.files("book.viz").joinpath("static/lenet.js").read_text(encoding="utf-8")
@@ -156,13 +158,17 @@ def player_template(channels: int, size: int, padding: int) -> Dict:
     return dict(data, v=lists, s=records)
 
 
-def _digit_name(index: int, label: Optional[int]) -> str:
-    return f"test digit {index + 1}" + (f" (label {label})" if label is not None else "")
+def digit_names(model: nn.Module, images: torch.Tensor, labels: Optional[Sequence[Optional[int]]] = None) -> List[str]:
+    """The digit chooser's names: each digit's place, its label when known, and what the model reads (torch)."""
+    predicted = predict(model, images).tolist()
+    labels = [None] * len(predicted) if labels is None else labels
+    return [f"digit {i + 1}: " + ("" if label is None else f"label {label}, ") + f"LeNet reads {guess}"
+            for i, (label, guess) in enumerate(zip(labels, predicted))]
 
 
-def _shell(data: Dict) -> str:
+def _shell(names: Sequence[str]) -> str:
     """The explorer's markup; the script fills in the pictures and numbers for the chosen digit."""
-    options = "".join(f"<option>{html.escape(_digit_name(i, label))}</option>" for i, label in enumerate(data["labels"]))
+    options = "".join(f"<option>{html.escape(name)}</option>" for name in names)
     stages = []
     for key, caption, _colours in STAGES[:-1]:
         player = '<div class="lx-kp"></div>' if key in _CONVS else ""
@@ -199,11 +205,17 @@ def render_explorer(model: nn.Module, images: torch.Tensor, labels: Optional[Seq
     """The self-contained static explorer (style, data, markup and script) for `images` through `model`."""
     data = explorer_data(model, images, labels)
     text = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    # Deterministic (re-executing a notebook changes nothing) yet unique when a page shows several explorers.
+    element_id = f"lx-{hashlib.sha1(text.encode()).hexdigest()[:10]}-{next(_explorer_ids)}"
     # The kernel-sliding player's own style and script (book.viz.sphinx_ext keeps one copy of each on a page).
-    return (f'<style>{draw.STYLE}</style><style>{STYLE}</style><div class="lx" data-digits="{len(data["labels"])}">'
-            f'<script type="application/json" class="lx-data">{text}</script>{_shell(data)}'
-            f'<script>{draw.PLAYER_JS}</script>'
-            f'<script>{SCRIPT}window.bookLenetExplorer(document.currentScript.parentNode);</script></div>')
+    return (f'<style>{draw.STYLE}</style><style>{STYLE}</style><div class="lx" id="{element_id}">'
+            f'<script type="application/json" class="lx-data">{text}</script>'
+            f'{_shell(digit_names(model, as_digits(images), data["labels"]))}<script>{draw.PLAYER_JS}</script>'
+            f'<script>{SCRIPT}window.bookLenetExplorer(document.getElementById({json.dumps(element_id)}));</script>'
+            '</div>')
+
+
+_explorer_ids = itertools.count()
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -265,7 +277,7 @@ class LenetExplorer(widgets.VBox):
         self.labels = (None if labels is None else [int(v) for v in torch.as_tensor(labels).flatten()])
         if self.labels is not None and len(self.labels) != len(self.images):
             raise ValueError(f"{len(self.labels)} labels for {len(self.images)} images")
-        names = [_digit_name(i, None if self.labels is None else self.labels[i]) for i in range(len(self.images))]
+        names = digit_names(self.model, self.images, self.labels)
         self.digit = widgets.Dropdown(options=[(n, i) for i, n in enumerate(names)], value=0, description="digit")
         maps = [("none", None)] + [(f"conv {1 if key == 'conv1' else 2}, map {c}", (key, c))
                                    for key, count in (("conv1", 6), ("conv2", 16)) for c in range(count)]

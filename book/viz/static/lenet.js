@@ -117,7 +117,7 @@ function show(s,what){
  return top;}
 var select=root.querySelector('.lx-digit');
 function choose(i){select.selectedIndex=(i+N)%N;
- show(forward(digit(select.selectedIndex)),{name:select.options[select.selectedIndex].text,label:D.labels[select.selectedIndex]});}
+ show(forward(digit(select.selectedIndex)),{name:'digit '+(select.selectedIndex+1),label:D.labels[select.selectedIndex]});}
 select.onchange=function(){choose(select.selectedIndex);};
 root.querySelector('[data-act=prev]').onclick=function(){choose(select.selectedIndex-1);};
 root.querySelector('[data-act=next]').onclick=function(){choose(select.selectedIndex+1);};
