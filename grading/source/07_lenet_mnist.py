@@ -177,22 +177,25 @@ def test_larger_images(lenet_shapes):
 # points: 2
 
 # %% [markdown]
-# ## 3. A batch through a convolution and a pooling layer
+# ## 3. A batch through a strided convolution and a pooling layer
 #
 # A batch of shape `input_shape` $= (N, C, H, W)$ goes through `nn.Conv2d(C, out_channels, kernel_size,
-# padding=padding)` (stride 1) and then `nn.MaxPool2d(pool)` (stride `pool`, floor mode). Write
-# `conv_pool_shape(input_shape, out_channels, kernel_size, padding, pool)` returning the output shape as a tuple
-# of four ints.
+# stride=stride, padding=padding)` and then, unless `pool` is `None`, through `nn.MaxPool2d(pool)` (stride `pool`,
+# floor mode). Write `conv_pool_shape(input_shape, out_channels, kernel_size, padding=0, stride=1, pool=None)`
+# returning the output shape as a tuple of four ints. The chapter halves a $60 \times 60$ batch both ways: with
+# `padding=1, pool=2`, and as the source notes do, with `padding=1, stride=2`.
 
 # %% [raw]
 # # BEGIN SOLUTION
 
 # %%
-def conv_pool_shape(input_shape, out_channels, kernel_size, padding, pool):
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding=0, stride=1, pool=None):
     # BEGIN SOLUTION
     n, _, h, w = input_shape
-    h, w = h + 2 * padding - kernel_size + 1, w + 2 * padding - kernel_size + 1
-    return (n, out_channels, h // pool, w // pool)
+    h, w = (h + 2 * padding - kernel_size) // stride + 1, (w + 2 * padding - kernel_size) // stride + 1
+    if pool is not None:
+        h, w = h // pool, w // pool
+    return (n, out_channels, h, w)
     # END SOLUTION
 
 
@@ -203,18 +206,30 @@ def conv_pool_shape(input_shape, out_channels, kernel_size, padding, pool):
 # # BEGIN TESTS
 
 # %%
-def test_notes_example(conv_pool_shape):
+def test_the_chapters_two_ways_to_halve(conv_pool_shape):
     from grading.checks import check, no_library
     with no_library():
-        check(conv_pool_shape((7, 3, 60, 60), 10, 3, 1, 2), (7, 10, 30, 30))
+        check(conv_pool_shape((7, 3, 60, 60), 10, 3, padding=1, stride=2), (7, 10, 30, 30))   # the source notes'
+        check(conv_pool_shape((7, 3, 60, 60), 10, 3, padding=1, pool=2), (7, 10, 30, 30))
 
 
 # %%
 # HIDDEN
-def test_other_batches(conv_pool_shape):
+def test_strides_that_do_not_divide(conv_pool_shape):
     from grading.checks import check, no_library
-    cases = [((7, 3, 60, 60), 10, 3, 1, 2), ((1, 1, 28, 28), 6, 5, 2, 2), ((32, 6, 14, 14), 16, 5, 0, 2),
-             ((5, 3, 61, 47), 8, 4, 0, 3), ((2, 16, 9, 12), 4, 3, 2, 2), ((3, 2, 8, 8), 5, 8, 0, 1)]
+    cases = [((5, 3, 61, 47), 8, 4, 0, 3, None), ((2, 1, 28, 28), 6, 5, 2, 2, None),
+             ((3, 16, 9, 12), 4, 3, 1, 2, None), ((1, 3, 224, 224), 64, 7, 3, 2, None),
+             ((4, 2, 10, 13), 5, 3, 0, 4, None)]
+    with no_library():
+        check([conv_pool_shape(*case) for case in cases])
+
+
+# %%
+# HIDDEN
+def test_convolution_then_pooling(conv_pool_shape):
+    from grading.checks import check, no_library
+    cases = [((1, 1, 28, 28), 6, 5, 2, 1, 2), ((32, 6, 14, 14), 16, 5, 0, 1, 2), ((5, 3, 61, 47), 8, 4, 0, 1, 3),
+             ((2, 16, 9, 12), 4, 3, 2, 1, 2), ((3, 2, 8, 8), 5, 8, 0, 1, 1), ((6, 3, 33, 35), 12, 3, 1, 2, 2)]
     with no_library():
         check([conv_pool_shape(*case) for case in cases])
 

@@ -94,33 +94,52 @@ plt.show()
     },
     "batch shape with a helper defined in a later cell (cells run out of order)": {
         "answers": ['''
-def conv_pool_shape(input_shape, out_channels, kernel_size, padding, pool):
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding=0, stride=1, pool=None):
     n, c, h, w = input_shape
-    h, w = conv_side(h, kernel_size, padding), conv_side(w, kernel_size, padding)
-    return (n, out_channels, h // pool, w // pool)
+    h, w = conv_side(h, kernel_size, padding, stride), conv_side(w, kernel_size, padding, stride)
+    if pool:
+        h, w = h // pool, w // pool
+    return (n, out_channels, h, w)
 '''],
         "after": ['''
-def conv_side(n, k, p):
-    """Output side of a stride-1 convolution."""
-    return n + 2 * p - k + 1
-''', "print(conv_pool_shape((7, 3, 60, 60), 10, 3, 1, 2))"],
+def conv_side(n, k, p, s):
+    """Output side of a convolution: floor((n + 2p - k) / s) + 1."""
+    return (n + 2 * p - k) // s + 1
+''', "print(conv_pool_shape((7, 3, 60, 60), 10, 3, padding=1, stride=2))"],
     },
     "batch shape with asserts, math.floor and a check against real layers": {
         "answers": ['''
 import math
 
 
-def conv_pool_shape(input_shape: tuple, out_channels: int, kernel_size: int, padding: int, pool: int) -> tuple:
+def conv_pool_shape(input_shape: tuple, out_channels: int, kernel_size: int, padding: int = 0, stride: int = 1,
+                    pool: int | None = None) -> tuple:
     assert len(input_shape) == 4, "expected (N, C, H, W)"
     N, C, H, W = input_shape
-    H_conv = H + 2 * padding - kernel_size + 1
-    W_conv = W + 2 * padding - kernel_size + 1
-    return (N, out_channels, math.floor(H_conv / pool), math.floor(W_conv / pool))
+    H_out = math.floor((H + 2 * padding - kernel_size) / stride + 1)
+    W_out = math.floor((W + 2 * padding - kernel_size) / stride + 1)
+    if pool is None:
+        return (N, out_channels, H_out, W_out)
+    return (N, out_channels, math.floor(H_out / pool), math.floor(W_out / pool))
 '''],
         "after": ['''
-layers = nn.Sequential(nn.Conv2d(3, 8, 4), nn.MaxPool2d(3))
-print(tuple(layers(torch.zeros(5, 3, 61, 47)).shape), conv_pool_shape((5, 3, 61, 47), 8, 4, 0, 3))
+layers = nn.Sequential(nn.Conv2d(3, 8, 4, stride=2), nn.MaxPool2d(3))
+print(tuple(layers(torch.zeros(5, 3, 61, 47)).shape), conv_pool_shape((5, 3, 61, 47), 8, 4, 0, 2, 3))
 '''],
+    },
+    "batch shape by walking a list of (kernel, stride, padding) layers, the pooling as one more": {
+        "answers": ['''
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding=0, stride=1, pool=None):
+    layers = [(kernel_size, stride, padding)]
+    if pool is not None:
+        layers.append((pool, pool, 0))      # MaxPool2d(pool): a window of pool, stride pool, no padding
+    n, _, h, w = input_shape
+    for k, s, p in layers:
+        h = (h + 2 * p - k) // s + 1
+        w = (w + 2 * p - k) // s + 1
+    return n, out_channels, h, w
+'''],
+        "after": ["print(conv_pool_shape((7, 3, 60, 60), 10, 3, padding=1, pool=2))"],
     },
     "a CNN class with its own forward, trained with the notebook's train": {
         "answers": ['''

@@ -58,33 +58,72 @@ def lenet_shapes(image_size=28):
     },
     "batch_shape": {
         "batch axis dropped": '''
-def conv_pool_shape(input_shape, out_channels, kernel_size, padding, pool):
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding=0, stride=1, pool=None):
     n, _, h, w = input_shape
-    h, w = h + 2 * padding - kernel_size + 1, w + 2 * padding - kernel_size + 1
-    return (out_channels, h // pool, w // pool)
+    h, w = (h + 2 * padding - kernel_size) // stride + 1, (w + 2 * padding - kernel_size) // stride + 1
+    if pool is not None:
+        h, w = h // pool, w // pool
+    return (out_channels, h, w)
 ''',
         "input channels kept": '''
-def conv_pool_shape(input_shape, out_channels, kernel_size, padding, pool):
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding=0, stride=1, pool=None):
     n, c, h, w = input_shape
-    h, w = h + 2 * padding - kernel_size + 1, w + 2 * padding - kernel_size + 1
-    return (n, c, h // pool, w // pool)
+    h, w = (h + 2 * padding - kernel_size) // stride + 1, (w + 2 * padding - kernel_size) // stride + 1
+    if pool is not None:
+        h, w = h // pool, w // pool
+    return (n, c, h, w)
 ''',
         "padding counted once": '''
-def conv_pool_shape(input_shape, out_channels, kernel_size, padding, pool):
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding=0, stride=1, pool=None):
     n, _, h, w = input_shape
-    h, w = h + padding - kernel_size + 1, w + padding - kernel_size + 1
-    return (n, out_channels, h // pool, w // pool)
+    h, w = (h + padding - kernel_size) // stride + 1, (w + padding - kernel_size) // stride + 1
+    if pool is not None:
+        h, w = h // pool, w // pool
+    return (n, out_channels, h, w)
 ''',
         "pooling rounds up": '''
-def conv_pool_shape(input_shape, out_channels, kernel_size, padding, pool):
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding=0, stride=1, pool=None):
     n, _, h, w = input_shape
-    h, w = h + 2 * padding - kernel_size + 1, w + 2 * padding - kernel_size + 1
-    return (n, out_channels, -(-h // pool), -(-w // pool))
+    h, w = (h + 2 * padding - kernel_size) // stride + 1, (w + 2 * padding - kernel_size) // stride + 1
+    if pool is not None:
+        h, w = -(-h // pool), -(-w // pool)
+    return (n, out_channels, h, w)
 ''',
         "'same' size assumed, whatever the padding": '''
-def conv_pool_shape(input_shape, out_channels, kernel_size, padding, pool):
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding=0, stride=1, pool=None):
     n, _, h, w = input_shape
-    return (n, out_channels, h // pool, w // pool)
+    h, w = h // stride, w // stride
+    if pool is not None:
+        h, w = h // pool, w // pool
+    return (n, out_channels, h, w)
+''',
+        "the stride ignored": '''
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding=0, stride=1, pool=None):
+    n, _, h, w = input_shape
+    h, w = h + 2 * padding - kernel_size + 1, w + 2 * padding - kernel_size + 1
+    if pool is not None:
+        h, w = h // pool, w // pool
+    return (n, out_channels, h, w)
+''',
+        "the stride-1 size divided by the stride": '''
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding=0, stride=1, pool=None):
+    n, _, h, w = input_shape
+    h, w = (h + 2 * padding - kernel_size + 1) // stride, (w + 2 * padding - kernel_size + 1) // stride
+    if pool is not None:
+        h, w = h // pool, w // pool
+    return (n, out_channels, h, w)
+''',
+        "the strided size rounded up": '''
+import math
+
+
+def conv_pool_shape(input_shape, out_channels, kernel_size, padding=0, stride=1, pool=None):
+    n, _, h, w = input_shape
+    h = math.ceil((h + 2 * padding - kernel_size) / stride) + 1
+    w = math.ceil((w + 2 * padding - kernel_size) / stride) + 1
+    if pool is not None:
+        h, w = h // pool, w // pool
+    return (n, out_channels, h, w)
 ''',
     },
     "beat_the_mlp": {
