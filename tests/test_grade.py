@@ -613,3 +613,58 @@ def test_a_students_check_says_where_their_code_raised_with_the_message_whole(tm
     shown = json.dumps([o.get("data", {}).get("text/plain", o.get("text", "")) for o in cell.outputs])
     assert "AttributeError: 'NoneType' object has no attribute 'shape'" in shown, shown
     assert "(raised at line 3 of your cell In[" in shown and "Error at line" not in shown, shown
+
+
+INODE_PROBE = """
+import json, os
+counts = {}
+for folder in ("/submission", "/tmp", "/dev/shm"):
+    count = 0
+    try:
+        while count < 40_000:
+            open(f"{folder}/f{count}", "w").close()
+            count += 1
+    except OSError:
+        pass
+    counts[folder] = count
+bound = os.environ.get("BOUND", "")
+try:
+    open(os.path.join(bound, "written"), "w")
+    writable = True
+except OSError:
+    writable = False
+print(json.dumps({"counts": counts, "uid": os.getuid(), "cwd": os.getcwd(), "writable": writable,
+                  "read": open(os.path.join(bound, "kept")).read()}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("as_root", [True, False], ids=["as root", "in a user namespace"])
+def test_each_tmpfs_holds_a_limited_number_of_files(sandbox_works, tmp_path: Path, as_root: bool) -> None:
+    """An empty file costs kernel memory, not tmpfs bytes: each tmpfs takes `Limits.files` inodes, whether the grader
+    runs as root or as an ordinary user (in a user namespace, which root can use too: the same commands run). A
+    folder bound under /tmp (a clone there) stays readable and read-only under the new /tmp."""
+    from grading.sandbox import NOBODY, Limits, Sandbox
+    if as_root and os.geteuid() != 0:
+        pytest.skip("the root mode needs root")
+    bound = tmp_path / "bound"
+    bound.mkdir()
+    (bound / "kept").write_text("the folder is there")
+    os.chmod(tmp_path, 0o755)
+    with Sandbox.open() as sandbox:
+        sandbox.root_mode = as_root
+        if str(bound).startswith("/tmp/"):
+            sandbox.read_only = sandbox.read_only + [str(bound)]
+        else:
+            pytest.skip("pytest's temporary folder is not under /tmp")
+        limits = Limits(files=1000)
+        command = sandbox.command(limits, [sys.executable, "-I", "-c", INODE_PROBE])
+        at = command.index("--clearenv") + 1
+        command[at:at] = ["--setenv", "BOUND", str(bound)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    # The tmpfs's root directory is one of its inodes, and /tmp's holds the bound folder's parents.
+    assert all(limits.files - 10 <= count < limits.files for count in seen["counts"].values()), seen
+    assert seen["cwd"] == "/submission" and seen["read"] == "the folder is there" and not seen["writable"], seen
+    assert seen["uid"] == NOBODY if not as_root else seen["uid"] != 0, seen
