@@ -119,6 +119,23 @@ def test_chapter_6_example_row_supplied_by_output_padding_gets_a_gradient() -> N
     assert x.grad[..., -1, :].abs().max() > 0
 
 
+@pytest.mark.parametrize("k", [1, 3, 5, 7])
+@pytest.mark.parametrize("n", [5, 8, 13])
+def test_d2l_padding_of_both_sides_k_minus_1_is_the_book_per_side_half(n: int, k: int) -> None:
+    """Chapter 3's note: d2l's p_h = k_h - 1 (both sides), passed as padding=p_h/2, is the book's per-side p."""
+    d2l_p = k - 1
+    out = F.conv2d(torch.zeros(1, 1, n, n), torch.zeros(1, 1, k, k), padding=d2l_p // 2).shape[-1]
+    assert out == n - k + d2l_p + 1 == conv_output_size(n, k, padding=d2l_p // 2) == n
+
+
+def test_a_strided_convolution_has_no_inverse_so_its_transpose_is_no_deconvolution() -> None:
+    """Chapter 3's note: C^T C is singular for the page's 5x5 input, 3x3 kernel, stride 2, padding 1."""
+    n = 5
+    basis = torch.eye(n * n, dtype=torch.float64).reshape(n * n, 1, n, n)
+    C = F.conv2d(basis, torch.rand(1, 1, 3, 3, dtype=torch.float64), stride=2, padding=1).reshape(n * n, -1).T
+    assert C.shape[0] < C.shape[1] and int(torch.linalg.matrix_rank(C.T @ C)) < n * n
+
+
 def test_transposed_convolution_restores_the_shape_not_the_values() -> None:
     torch.manual_seed(0)
     x, w = torch.rand(1, 1, 8, 8, dtype=torch.float64), torch.rand(1, 1, 3, 3, dtype=torch.float64)
