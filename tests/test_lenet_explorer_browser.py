@@ -33,6 +33,7 @@ DARK = "html[data-theme=dark] body{background:#121212;color:#e3e3e3}"
 def lenet(mnist):
     model = train.lenet()
     train.fit(model, mnist.subset(train=6000, test=500, seed=0), epochs=1, batch_size=64, seed=0, threads=1,
+              channels_last=True,  # as the recipe trains it: weights stored pixel-major
               verbose=False, plot=False)
     return model.cpu().eval()
 
@@ -147,8 +148,11 @@ def test_a_feature_map_opens_the_kernel_player_on_its_real_input_and_kernel(page
     player.screenshot(path=str(artifacts / f"lenet-explorer-player-{stage}.png"))
     root.locator("select.lx-digit").select_option(index=6)          # the open player follows the chosen digit
     assert root.locator(f'[data-stage="{stage}"] .ks-player').count() == 1
+    assert root.locator(".lx-status").text_content().startswith("digit 7: LeNet reads")
+    assert "of digit 7:" in root.locator(".lx-kp-title").text_content()
     root.locator(".lx-close").click()
     assert root.locator(".ks-player").count() == 0 and button.get_attribute("aria-pressed") == "false"
+    assert button.evaluate("e => e === document.activeElement"), "closing the player does not return focus to its map"
     assert not page.problems, str(page.problems)
 
 

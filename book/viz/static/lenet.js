@@ -83,7 +83,7 @@ var stages=D.stages.slice(0,-1).map(function(st){
   if(size){cv.width=cv.height=size;cv.className='lx-map lx-m'+size;}
   else{cv.width=shape[0]*3;cv.height=48;cv.className='lx-units';}
   if(opens){holder=document.createElement('button');holder.type='button';holder.className='lx-open';
-   holder.setAttribute('aria-pressed','false');holder.onclick=openPlayer.bind(null,st[0],c);holder.appendChild(cv);}
+   holder.setAttribute('aria-pressed','false');holder.onclick=openPlayer.bind(null,st[0],c,false);holder.appendChild(cv);}
   else cv.setAttribute('role','img');
   box.appendChild(holder);maps.push(cv);named.push(holder);}
  if(opens){   // one tab stop per layer; the arrow keys move between its maps
@@ -106,7 +106,7 @@ function show(s,what){
    paint(cv,v,a,st.size,st.size,st.scale,limit);
    st.named[c].setAttribute('aria-label',st.label+(st.maps.length>1?', map '+c:'')+': values '+fmt(lo,2)+' to '+
     fmt(hi,2)+(st.named[c]===cv?'':'; opens its kernel-sliding player'));});});
- if(opened)openPlayer(opened.stage,opened.map);
+ if(opened)openPlayer(opened.stage,opened.map,true);   // the open player follows the digit, unannounced
  var top=0;for(var d=0;d<10;d++)if(s.scores[d]>s.scores[top])top=d;
  for(d=0;d<10;d++){var r=rows[d];r.className=d===top?'lx-top':'';
   r.querySelector('.lx-s').textContent=fmt(s.scores[d],2);
@@ -153,7 +153,7 @@ function playerData(stage,map,s){
  rec.e=P.v.push(lines)-1;
  rec.p.forEach(function(q){if(typeof q!=='number')q[1]=P.v.push(texts)-1;});
  return P;}
-function openPlayer(stage,map){
+function openPlayer(stage,map,quiet){
  var fig=root.querySelector('[data-stage="'+stage+'"]'),box=fig.querySelector('.lx-kp'),spec=CONV_INPUTS[stage],
   el=document.createElement('div'),data=document.createElement('script'),name=stage==='conv1'?'conv 1':'conv 2';
  closePlayer();opened={stage:stage,map:map};
@@ -162,11 +162,11 @@ function openPlayer(stage,map){
  box.innerHTML='<p class="lx-kp-title"></p><button type="button" class="lx-close">close the kernel player</button>';
  box.querySelector('.lx-kp-title').textContent=name+', map '+map+' of '+shownName+': its learned kernel slides over '+
   spec[4]+'. The map is this output plus the kernel\u2019s bias, '+fmt(W[stage].b[map],4)+'.';
- box.querySelector('.lx-close').onclick=function(){closePlayer();fig.querySelector('[aria-pressed]').focus();};
+ box.querySelector('.lx-close').onclick=function(){closePlayer();fig.querySelectorAll('.lx-open')[map].focus();};
  el.className='ks ks-player';el.id='lx-kp-'+(++players);el.setAttribute('data-playing','0');
  data.type='application/json';data.className='ks-data';data.textContent=JSON.stringify(playerData(stage,map,shown));
  el.appendChild(data);box.appendChild(el);window.bookKsPlayer(el);
- status.textContent='Opened the kernel-sliding player of '+name+', map '+map+', below its maps.';}
+ if(!quiet)status.textContent='Opened the kernel-sliding player of '+name+', map '+map+', below its maps.';}
 function closePlayer(){
  if(!opened)return;var box=root.querySelector('[data-stage="'+opened.stage+'"] .lx-kp');
  var playing=box.querySelector('[data-playing="1"] [data-act=play]');if(playing)playing.click();   // stops its timer
