@@ -42,6 +42,14 @@ AXE := _build/axe/axe.min.js
 $(AXE):
 	tools/vendor_npm.sh axe-core@4.14.1 . $(@D) $(@F)
 
+# The example class on the instructors' page, graded by the real grader (tools/example_class.py); again whenever the
+# grader, exercise 1 or the catalogue of mistakes it draws on changes.
+EXAMPLE := _build/example/example/report.html
+$(EXAMPLE): tools/example_class.py $(wildcard grading/*.py) grading/autograder/01_convolution_math.json \
+		solutions/01_convolution_math.ipynb exercises/01_convolution_math.ipynb tests/wrong_answers/01_convolution_math.py
+	rm -rf _build/example
+	$(PY) tools/example_class.py _build/example/example
+
 # The execution cache keys each notebook on its own code only, but the chapters' outputs also come from `book/`
 # (players, figures, the LeNet records): when the package's files change, the cache and Sphinx's record of what it
 # has read (both builds' .doctrees) are cleared, so every page is read and every chapter executed again, rather than
@@ -55,11 +63,11 @@ cache-key:
 	mkdir -p $(CACHE) && echo "$$key" > $(CACHE)/book.key
 
 # Each chapter's first cell installs `book` from repository.url in _config.yml: refresh it if the URL changed.
-book: setup data $(MATHJAX) cache-key
+book: setup data $(MATHJAX) $(EXAMPLE) cache-key
 	$(PY) tools/install_cell.py
 	BOOK_STATIC_SITE=1 $(VENV)/bin/jupyter-book build . --warningiserror --keep-going --quiet
 
-instructor: setup data $(MATHJAX) cache-key
+instructor: setup data $(MATHJAX) $(EXAMPLE) cache-key
 	$(PY) tools/install_cell.py
 	BOOK_STATIC_SITE=1 $(VENV)/bin/jupyter-book build . --toc _toc_instructor.yml --path-output _build/instructor --warningiserror --keep-going --quiet
 

@@ -363,6 +363,21 @@ def test_math_is_rendered_by_mathjax(page, site_url: str) -> None:
 
 
 @pytest.mark.browser
+def test_the_instructors_page_shows_a_real_feedback_page_and_class_report(page, site_url: str) -> None:
+    """tools/example_class.py graded its made-up class when the site was built; the page frames what it wrote."""
+    page.goto(f"{site_url}/instructors.html", wait_until="load", timeout=PAGE_TIMEOUT_MS)
+    frames = page.locator("iframe.example-page")
+    assert frames.count() == 2
+    for index, heading, text in ((0, "Feedback: Exercise 01", "kernel"), (1, "Class report", "student-08")):
+        frames.nth(index).scroll_into_view_if_needed()
+        content = frames.nth(index).content_frame
+        content.locator("h1").first.wait_for(timeout=PAGE_TIMEOUT_MS)
+        assert heading in content.locator("h1").first.inner_text()
+        assert text in content.locator("body").inner_text()
+    assert not page.problems, str(page.problems)
+
+
+@pytest.mark.browser
 def test_search_works_offline(page, site_url: str) -> None:
     page.goto(f"{site_url}/search.html?q=convolution", wait_until="load", timeout=PAGE_TIMEOUT_MS)
     results = page.locator("#search-results ul.search li")
