@@ -7,9 +7,10 @@
 #
 # LeNet, as the chapter trains it (`book.train.lenet()`, the modern form): `Conv2d(1, 6, 5, padding=2)`, ReLU,
 # `MaxPool2d(2, stride=2)`, `Conv2d(6, 16, 5)`, ReLU, `MaxPool2d(2, stride=2)`, `Flatten`, `Linear(16*5*5, 120)`,
-# ReLU, `Linear(120, 84)`, ReLU, `Linear(84, 10)`, for $28 \times 28$ images. (The 1998 form has sigmoids and
-# average pooling in the same places.) Compute the answers of questions 1 to 3 from the layers' arguments, without
-# building or running a network, and without the book's helpers (`book.shapes`, `book.cost`).
+# ReLU, `Linear(120, 84)`, ReLU, `Linear(84, 10)`, for $28 \times 28$ images. (d2l's `LeNet` has sigmoids and
+# average pooling in the same places; LeCun et al.'s 1998 network differs more, as the chapter says.) Compute the
+# answers of questions 1 to 3 from the layers' arguments, without building or running a network, and without the
+# book's helpers (`book.shapes`, `book.cost`).
 
 
 # %% [markdown]
