@@ -94,7 +94,7 @@ def test_embedded_data_decodes_to_the_weights_and_digits_exactly(model, images):
     for name, index in (("conv1", 0), ("conv2", 3), ("dense1", 7), ("dense2", 9), ("scores", 11)):
         assert torch.equal(_decoded(data["weights"][name]["w"]), model[index].weight.detach().flatten())
         assert torch.equal(_decoded(data["weights"][name]["b"]), model[index].bias.detach().flatten())
-    assert torch.equal(_decoded(data["digits"]), images.flatten())
+    assert torch.equal(_decoded(data["digits"]), images.flatten()) and "pixels" not in data   # not MNIST's: floats
     assert data["labels"] == list(range(44)) and (data["mean"], data["std"]) == (0.1307, 0.3081)
     assert explorer_data(model, images[0, 0])["labels"] == [None]
     with pytest.raises(ValueError, match="3 labels for 44 images"):
@@ -180,8 +180,25 @@ def test_a_feature_maps_kernel_player_slides_the_real_kernel_over_the_real_input
 def test_the_bench_measures_the_explorer_of_any_weights_and_digits(model, images):
     """`python -m book.bench widget` measures an untrained LeNet on blank digits: the same bytes as any other."""
     from book.bench.widget import EXPLORER_TARGET_BYTES, explorer_bytes
-    assert explorer_bytes(len(images)) == len(render_explorer(model, images, [7] * len(images)).encode())
+    digits = _mnist_like(len(images))
+    assert explorer_bytes(len(images)) == len(render_explorer(model, digits, [7] * len(images)).encode())
     assert explorer_bytes() <= EXPLORER_TARGET_BYTES
+
+
+def _mnist_like(n: int) -> torch.Tensor:
+    """`n` digits of random bytes, standardised as `book.data.load_mnist` standardises MNIST's."""
+    from book.data import _normalise
+    return _normalise(torch.randint(0, 256, (n, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(2)))
+
+
+def test_mnist_digits_are_embedded_as_their_bytes(model):
+    from book.data import MNIST_MEAN, MNIST_STD
+    digits = _mnist_like(3)
+    data = explorer_data(model, digits)
+    assert "digits" not in data
+    pixels = torch.frombuffer(bytearray(base64.b64decode(data["pixels"])), dtype=torch.uint8).reshape(3, 28, 28)
+    assert torch.equal(pixels, ((digits[:, 0] * MNIST_STD + MNIST_MEAN) * 255).round().to(torch.uint8))
+    assert len(render_explorer(model, digits)) < len(render_explorer(model, digits + 1e-3)) - 3 * 784 * 3
 
 
 def test_the_bench_finds_the_whole_explorer_on_a_page(model, images, tmp_path):

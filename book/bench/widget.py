@@ -6,8 +6,8 @@ from setting the control's value to the new picture being in the HTML view (fram
 SVG redrawn). Then it measures the static players' bytes: the playground (every setting of its grid), and, when the
 site is built, the players of every page (what `make book` put in _build/html). The LeNet explorer's bytes are those
 of chapter 7's call (`lenet_explorer` on the digits `pick_digits` chooses: 24 mistakes, 2 right per class); the size
-of its embedded weights and digits does not depend on their values, so an untrained LeNet on blank digits measures
-it. It prints tables, then one JSON line.
+of its embedded weights and MNIST digits does not depend on their values, so an untrained LeNet on blank digits
+measures it. It prints tables, then one JSON line.
 Targets: redraw <= 50 ms; player data <= 1 MB on a chapter page, <= 3 MB on the playground; the explorer <= 1.5 MB.
 """
 from __future__ import annotations
@@ -92,8 +92,11 @@ def page_player_bytes(site: Path = SITE) -> Dict[str, Dict]:
 
 
 def explorer_bytes(digits: int = EXPLORER_DIGITS) -> int:
-    """Bytes of chapter 7's LeNet explorer (style, data, markup and script) for `digits` digits."""
-    return len(render_explorer(lenet(), torch.zeros(digits, 1, 28, 28), [0] * digits).encode())
+    """Bytes of chapter 7's LeNet explorer (style, data, markup and script) for `digits` blank MNIST digits."""
+    from book.data import _normalise    # MNIST's standardisation: the explorer embeds such digits as their bytes
+
+    blank = _normalise(torch.zeros(digits, 28, 28, dtype=torch.uint8))
+    return len(render_explorer(lenet(), blank, [0] * digits).encode())
 
 
 def page_target(page: str) -> int:

@@ -124,9 +124,22 @@ def _packed(tensor: torch.Tensor) -> str:
     return base64.b64encode(tensor.detach().cpu().float().contiguous().numpy().astype("<f4").tobytes()).decode()
 
 
+def _digits(images: torch.Tensor) -> Dict[str, str]:
+    """The digits as the page reads them: MNIST's own (standardised bytes, as `book.data.load_mnist` gives them) as
+    their pixel bytes, a quarter of the size, which the page standardises with the same float32 operations;
+    any other tensor as float32."""
+    from book.data import MNIST_MEAN, MNIST_STD, _normalise
+
+    pixels = ((images[:, 0] * MNIST_STD + MNIST_MEAN) * 255).round().clamp(0, 255).to(torch.uint8)
+    if torch.equal(_normalise(pixels), images):
+        return {"pixels": base64.b64encode(pixels.numpy().tobytes()).decode()}
+    return {"digits": _packed(images)}
+
+
 def explorer_data(model: nn.Module, images: torch.Tensor, labels: Optional[Sequence[int]] = None) -> Dict:
-    """What the static explorer embeds: LeNet's weights, the digits, their labels, the MNIST standardisation (for
-    drawn digits), the stages and their colours. Every tensor is float32, little-endian, base64."""
+    """What the static explorer embeds: LeNet's weights, the digits (see `_digits`), their labels, the MNIST
+    standardisation (for drawn digits), the stages and their colours, and the kernel players' templates. Tensors are
+    base64: float32 little-endian, or bytes for MNIST's pixels."""
     from book.data import MNIST_MEAN, MNIST_STD   # here: book.data loads torchvision, which the widget never needs
 
     model = check_lenet(model)
@@ -136,7 +149,7 @@ def explorer_data(model: nn.Module, images: torch.Tensor, labels: Optional[Seque
         raise ValueError(f"{len(labels)} labels for {len(images)} images")
     weights = {name: {"w": _packed(model[i].weight), "b": _packed(model[i].bias)}
                for name, i in (("conv1", 0), ("conv2", 3), ("dense1", 7), ("dense2", 9), ("scores", 11))}
-    return {"weights": weights, "digits": _packed(images), "labels": labels, "mean": MNIST_MEAN, "std": MNIST_STD,
+    return {"weights": weights, **_digits(images), "labels": labels, "mean": MNIST_MEAN, "std": MNIST_STD,
             "stages": [list(stage) for stage in STAGES], "colours": COLOURS,
             "players": {stage: player_template(*shape) for stage, shape in _CONV_INPUTS.items()}}
 
@@ -182,7 +195,7 @@ def _shell(names: Sequence[str]) -> str:
     chooser = ('<div class="lx-ctl"><button type="button" data-act="prev">previous digit</button>'
                f'<label>digit <select class="lx-digit">{options}</select></label>'
                '<button type="button" data-act="next">next digit</button></div>')
-    drawing = ('<section class="lx-draw" aria-label="draw your own digit"><h4 class="lx-h">Draw your own digit</h4>'
+    drawing = ('<section class="lx-draw" aria-label="draw your own digit"><h3 class="lx-h">Draw your own digit</h3>'
                '<p class="lx-help">Draw with the mouse or a finger. From the keyboard: focus the drawing area, move the pen '
                'with the arrow keys, press Space to lift or lower it. The drawing is scaled to fit 20 × 20 pixels and '
                'centred by its mass in 28 × 28, as MNIST\'s digits were.</p>'
@@ -231,15 +244,15 @@ def _colour(values: np.ndarray, scale: str, limit: float) -> np.ndarray:
     return np.round(rgb).astype(np.uint8)
 
 
-def _map_image(values: torch.Tensor, scale: str, limit: float, size: int, label: str) -> str:
+def _map_image(values: torch.Tensor, scale: str, limit: float, width: int, height: int, label: str) -> str:
     from PIL import Image
 
     picture = Image.fromarray(_colour(values.numpy().astype(np.float64), scale, limit))
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG")
     source = base64.b64encode(buffer.getvalue()).decode()
-    return (f'<img src="data:image/png;base64,{source}" width="{size}" height="{size}" alt="{html.escape(label)}" '
-            'style="image-rendering:pixelated;border:1px solid #c9d2dc">')
+    return (f'<img src="data:image/png;base64,{source}" width="{width}" height="{height}" alt="{html.escape(label)}" '
+            'style="image-rendering:pixelated;border:1px solid #c9d2dc;margin:1px">')
 
 
 def _limit(values: torch.Tensor, scale: str) -> float:
@@ -247,16 +260,18 @@ def _limit(values: torch.Tensor, scale: str) -> float:
 
 
 def render_layers(outputs: Dict[str, torch.Tensor]) -> str:
-    """The live widget's view of one digit: every stage's maps as small images, the dense layers as strips of
-    units, and the scores with their probabilities."""
+    """The live widget's view of one digit: every stage's maps as small images (a dense layer as a strip of
+    units, 3 px each), and the scores with their probabilities."""
     parts = []
     for key, caption, scale in STAGES[:-1]:
         values = outputs[key]
         limit = _limit(values, scale)
-        maps = values if values.dim() == 3 else values.reshape(1, 1, -1)
-        size = {28: 56, 14: 42, 10: 40, 5: 30}.get(maps.shape[-1], 0)
-        images = "".join(_map_image(m, scale, limit, size or maps.shape[-1] * 3, f"{caption}, map {c}")
-                         for c, m in enumerate(maps))
+        if values.dim() == 3:
+            side = 84 if key == "input" else {28: 56, 14: 42, 10: 40, 5: 30}[values.shape[-1]]
+            images = "".join(_map_image(m, scale, limit, side, side, f"{caption}, map {c}")
+                             for c, m in enumerate(values))
+        else:
+            images = _map_image(values.reshape(1, -1), scale, limit, 3 * len(values), 18, caption)
         parts.append(f'<div><b>{html.escape(caption)}</b> (scale {limit:.2f})<br>{images}</div>')
     rows = "".join(f"<tr><td>{d}</td><td>{float(s):.4f}</td><td>{float(p):.2%}</td></tr>"
                    for d, (s, p) in enumerate(zip(outputs["scores"], outputs["probabilities"])))

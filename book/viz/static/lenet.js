@@ -7,10 +7,14 @@
    std. ES5, no dependencies, scoped to its root element; `root.lenet` exposes the pieces to tests. */
 window.bookLenetExplorer=function(root){
 var D=JSON.parse(root.querySelector('script.lx-data').textContent);
-function floats(b64){var s=atob(b64),bytes=new Uint8Array(s.length);
- for(var i=0;i<s.length;i++)bytes[i]=s.charCodeAt(i);return new Float32Array(bytes.buffer);}
+function floats(b64){return new Float32Array(bytes(b64).buffer);}
 var W={};for(var name in D.weights)W[name]={w:floats(D.weights[name].w),b:floats(D.weights[name].b)};
-var digits=floats(D.digits),N=D.labels.length,SHAPES={input:[1,28],conv1:[6,28],relu1:[6,28],pool1:[6,14],
+function bytes(b64){var s=atob(b64),out=new Uint8Array(s.length);for(var i=0;i<s.length;i++)out[i]=s.charCodeAt(i);
+ return out;}
+function standardised(pixels){   // book.data's float32 steps: / 255, - mean, / std, each rounded to float32
+ var out=new Float32Array(pixels.length),m=Math.fround(D.mean),s=Math.fround(D.std);
+ for(var i=0;i<pixels.length;i++)out[i]=Math.fround(Math.fround(pixels[i]/255)-m)/s;return out;}
+var digits=D.pixels?standardised(bytes(D.pixels)):floats(D.digits),N=D.labels.length,SHAPES={input:[1,28],conv1:[6,28],relu1:[6,28],pool1:[6,14],
  conv2:[16,10],relu2:[16,10],pool2:[16,5],dense1:[120],dense2:[84]};
 
 function conv(x,C,H,L,O,k,pad){
