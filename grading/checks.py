@@ -143,6 +143,43 @@ def _array(flat: list, kind: str, shape: list) -> dict:
     return {"__array__": {"dtype": kinds[kind], "shape": shape, "data": flat}}
 
 
+def bound_numpy_as_strided() -> None:
+    """Put a checked `as_strided` in numpy's place (the grading runner does, before any student code runs).
+
+    numpy's `as_strided` checks no bounds: with an object's address a view reaches any byte of the process, the
+    runner's secrets included. This one refuses a view that reaches outside the memory of the array that owns the
+    data, as torch's `as_strided` refuses one outside its storage; within it, it is numpy's, so an honest strided
+    im2col runs as written.
+    """
+    import numpy as np
+    from numpy.lib import stride_tricks
+    unchecked = stride_tricks.as_strided
+    if getattr(unchecked, "bounded", False):
+        return
+
+    def as_strided(x, shape=None, strides=None, subok=False, writeable=True):
+        array = np.array(x, copy=False, subok=subok)
+        owner = array
+        while isinstance(owner.base, np.ndarray):
+            owner = owner.base
+        low, high = np.byte_bounds(owner)
+        view_shape = array.shape if shape is None else tuple(int(n) for n in shape)
+        view_strides = array.strides if strides is None else tuple(int(s) for s in strides)
+        if len(view_shape) != len(view_strides):
+            raise ValueError("as_strided: shape and strides must have the same length")
+        if all(n > 0 for n in view_shape):
+            start = array.__array_interface__["data"][0]
+            first = start + sum(s * (n - 1) for s, n in zip(view_strides, view_shape) if s < 0)
+            last = start + sum(s * (n - 1) for s, n in zip(view_strides, view_shape) if s > 0) + array.itemsize
+            if first < low or last > high:
+                raise ValueError("as_strided: the view reaches outside the array's memory (check its shape and "
+                                 "strides: strides are in bytes)")
+        return unchecked(array, view_shape, view_strides, subok, writeable)
+
+    as_strided.bounded = True
+    stride_tricks.as_strided = as_strided
+
+
 def _loaded(name: str):
     import sys
     return sys.modules.get(name)

@@ -257,8 +257,7 @@ F = "import torch\nimport torch.nn.functional as F\n"   # what an answer's noteb
     ("try:\n    1 / 0\nexcept Exception as e:\n    e.__traceback__.tb_frame.f_back", "review", "__traceback__"),
     ("class T(torch.Tensor):\n    def __torch_dispatch__(cls, *a):\n        pass", "review", "__torch_dispatch__"),
     ("x = " + "+".join(["1"] * 1000), "review", "nested too deeply"),
-    ("import numpy as np\nv = np.lib.stride_tricks.as_strided(a, (2, 2), (8, 8))", "review", "memory unchecked"),
-    ("from numpy.lib.stride_tricks import as_strided", "review", "memory unchecked"),
+    ("import numpy as np\nnp.lib.stride_tricks.DummyArray", "forbidden", "numpy.lib.stride_tricks.DummyArray"),
     # Autograd, where a question forbids it.
     ("y.sum().backward()", "autograd", ".backward"),
     (F + "torch.autograd.grad(y, x)", "autograd", "torch.autograd.grad"),
@@ -668,3 +667,35 @@ def test_each_tmpfs_holds_a_limited_number_of_files(sandbox_works, tmp_path: Pat
     assert all(limits.files - 10 <= count < limits.files for count in seen["counts"].values()), seen
     assert seen["cwd"] == "/submission" and seen["read"] == "the folder is there" and not seen["writable"], seen
     assert seen["uid"] == NOBODY if not as_root else seen["uid"] != 0, seen
+
+
+@pytest.mark.parametrize("source", ["import numpy as np\nv = np.lib.stride_tricks.as_strided(a, (2, 2), (8, 8))",
+                                    "from numpy.lib.stride_tricks import as_strided"])
+def test_numpy_as_strided_is_allowed_as_the_runner_bounds_it(source: str) -> None:
+    assert scan_cell(source) == []
+
+
+def test_the_bounded_as_strided_refuses_a_view_outside_the_arrays_memory() -> None:
+    """What the runner puts in numpy's place: an honest strided im2col runs as numpy's would; a view that reaches a
+    byte past the array, before it or anywhere by an object's address, is a ValueError."""
+    from numpy.lib import stride_tricks
+    from grading.checks import bound_numpy_as_strided
+    unchecked = stride_tricks.as_strided
+    try:
+        bound_numpy_as_strided()
+        bound_numpy_as_strided()   # once is enough, twice changes nothing
+        checked = stride_tricks.as_strided
+        assert checked is not unchecked and checked.bounded
+        x = np.arange(2 * 4 * 5.0).reshape(2, 4, 5)
+        c, h, w = x.shape
+        strides = x.strides + x.strides[1:]
+        windows = checked(x, shape=(c, h - 1, w - 2, 2, 3), strides=strides, writeable=False)
+        assert np.array_equal(windows, unchecked(x, shape=(c, h - 1, w - 2, 2, 3), strides=strides))
+        row = x[1, 2]   # a view: its owner is the whole array, so a window may reach back into it
+        assert checked(row, shape=(2,), strides=(-8,))[1] == x[1, 1, 4]
+        for shape, stride in (((41,), (8,)), ((2,), (-8 * 41,)), ((2,), (id(x) - x.ctypes.data,))):
+            with pytest.raises(ValueError, match="outside the array's memory"):
+                checked(x, shape=shape, strides=stride)
+        assert checked(x, shape=(0, 3), strides=(10 ** 9, 8)).shape == (0, 3)
+    finally:
+        stride_tricks.as_strided = unchecked

@@ -309,7 +309,7 @@ for fd in range(3, 40):
     except Exception:
         pass"""
 # Writing the runner's own memory: through /proc/self/mem (read-only in the sandbox), or through numpy's as_strided,
-# which does not check bounds (review: with an object's address, any byte of the process is in reach).
+# which does not check bounds (the runner's bounded one refuses a view outside the array: the cell fails).
 PROC_MEM = """
 b = b"hello world"
 try:
@@ -570,7 +570,7 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
         # flooded run's notebook phase, so the flood costs the questions judged there, and each row says why.
         "event_flood": (notebook(after=(EVENT_FLOOD,)), {**FULL_BESIDE, "double": ("error", 0)}),
         "proc_mem_write": (notebook(double=PROC_MEM), {**full, "double": ("failed", 0)}),
-        "strided_memory": (notebook(double=STRIDED_MEMORY), FULL_BESIDE),
+        "strided_memory": (notebook(double=STRIDED_MEMORY), {**full, "double": ("error", 0)}),
         # A name bound thirty thousand times (within the size limit on code): the scan, in the grader's own untimed
         # process, stays linear.
         "scan_blowup": (notebook(corr2d="x = 0\n" + "x=x+0\n" * 30000 + HONEST["bat-corr2d"].replace(

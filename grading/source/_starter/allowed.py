@@ -4,7 +4,7 @@
 # and everything those use (your helpers and classes, the variables they read, the imports they need). There you
 # may use tensor and array creation, indexing and slicing, arithmetic, reductions (`sum`, `max`, `mean`, ...),
 # reshaping, `torch.stack`/`cat`, `matmul`/`@`/`einsum`, `torch.flip`, `torch.nn.functional.pad`, strides you
-# compute yourself (torch's `as_strided`; numpy's checks no bounds, so a person reads it), numpy's counterparts of
+# compute yourself (`as_strided`, torch's or numpy's: the grader refuses a view outside the array), numpy's counterparts of
 # these, plain Python with `math`, `itertools`, `functools` and `collections`, `print`, plots and progress bars, and
 # any function or class of your own, whatever its methods are called. Anything else there (torch's convolution, `unfold` or pooling, SciPy, pandas, the book's
 # helpers, `d2l`) costs the question, and so does code that runs text (`eval`, `exec`) until a person has read it.
