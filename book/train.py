@@ -8,6 +8,7 @@ and a test evaluation only where a result is expected. The run is seeded, so the
 """
 from __future__ import annotations
 
+import functools
 import os
 import time
 from contextlib import contextmanager
@@ -359,16 +360,7 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
     """
     from tqdm.auto import tqdm
 
-    if epochs <= 0:
-        raise ValueError(f"epochs must be positive, got {epochs}")
-    if not 1 <= evaluate_from <= epochs:
-        raise ValueError(f"evaluate_from must be an epoch between 1 and {epochs}, got {evaluate_from}")
-    if not 0.0 <= label_smoothing < 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
-    if not 0.0 <= average < 1.0:
-        raise ValueError(f"average must be a decay in [0, 1), 0 for none, got {average}")
-    if compare_latest and not average:
-        raise ValueError("compare_latest compares the latest weights with their average: give average a decay too")
+    _check_fit_arguments(model, data, epochs, evaluate_from, label_smoothing, average, compare_latest)
     device = torch.device(device) if device is not None else default_device()
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     with torch.random.fork_rng(devices=[]), num_threads(threads):
@@ -389,51 +381,102 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
         bar = tqdm(total=epochs * steps_per_epoch, desc=f"training on {device}", unit="batch", disable=not progress,
                    leave=True)
         redraw_every = max(1, steps_per_epoch // max(1, updates_per_epoch))
+
+        def after_step(epoch: int, step: int, loss_sum: torch.Tensor, correct: torch.Tensor, seen: int) -> None:
+            bar.update()
+            if animator is not None and (step % redraw_every == 0 and step < steps_per_epoch):
+                animator.add(epoch - 1 + step / steps_per_epoch, train_loss=float(loss_sum / seen),
+                             train_acc=float(correct / seen))
+
         start, cpu_start = time.perf_counter(), time.process_time()
         for epoch in range(1, epochs + 1):
-            model.train()
-            loss_sum = correct = seen = 0.0
-            for step, (X, y) in enumerate(batches(train_images, train_labels, batch_size, generator), start=1):
-                X = random_shift(X, max_shift, generator).contiguous(memory_format=memory_format)
-                logits = model(X)
-                loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                if scheduler is not None:
-                    scheduler.step()
-                if averaged is not None:
-                    averaged.update(model)
-                # .item() would wait for the device after every batch; accumulate tensors and read them per epoch
-                loss_sum += loss.detach() * len(y)
-                correct += (logits.argmax(dim=1) == y).sum()
-                seen += len(y)
-                bar.update()
-                if animator is not None and (step % redraw_every == 0 and step < steps_per_epoch):
-                    animator.add(epoch - 1 + step / steps_per_epoch, train_loss=float(loss_sum / seen),
-                                 train_acc=float(correct / seen))
-            history.train_loss.append(float(loss_sum / seen))
-            history.train_acc.append(float(correct / seen))
+            loss, accuracy = train_epoch(model, train_images, train_labels, optimizer, batch_size, generator,
+                                         scheduler=scheduler, averaged=averaged, label_smoothing=label_smoothing,
+                                         max_shift=max_shift, memory_format=memory_format,
+                                         after_step=functools.partial(after_step, epoch))
+            history.train_loss.append(loss)
+            history.train_acc.append(accuracy)
             tested = epoch >= evaluate_from or epoch == epochs
-            if not tested:
-                history.test_acc.append(None)
-            elif averaged is None:
-                history.test_acc.append(evaluate(model, test_images, test_labels))
-            else:
-                if compare_latest:
-                    history.latest_test_acc.append(evaluate(model, test_images, test_labels))
-                with averaged.swapped_into(model):
-                    history.test_acc.append(evaluate(model, test_images, test_labels))
+            _test_epoch(model, averaged, test_images, test_labels, history, tested, compare_latest)
             history.seconds.append(time.perf_counter() - start)
             history.cpu_seconds.append(time.process_time() - cpu_start)
-            if verbose:
-                test = "not measured" if not tested else f"{history.test_acc[-1]:.4f}"
-                bar.write(f"epoch {epoch}: train loss {history.train_loss[-1]:.4f}, train acc "
-                          f"{history.train_acc[-1]:.4f}, test acc {test} ({history.seconds[-1]:.1f} s)")
-            if animator is not None:
-                animator.add(epoch, train_loss=history.train_loss[-1], train_acc=history.train_acc[-1],
-                             **({"test_acc": history.test_acc[-1]} if tested else {}))
+            _report_epoch(history, epoch, tested, bar if verbose else None, animator)
         bar.close()
         if averaged is not None:
             averaged.copy_into(model)
     return history
+
+
+def train_epoch(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, optimizer: torch.optim.Optimizer,
+                batch_size: int, generator: torch.Generator, scheduler=None, averaged=None,
+                label_smoothing: float = 0.0, max_shift: int = 0, memory_format=torch.contiguous_format,
+                after_step=None) -> Tuple[float, float]:
+    """One pass over the training set in shuffled mini-batches, the loop `fit` runs every epoch: (mean loss, accuracy)
+    on the batches as they were trained. `after_step(step, loss_sum, correct, seen)` is called after each step."""
+    model.train()
+    loss_sum = correct = seen = 0.0
+    for step, (X, y) in enumerate(batches(images, labels, batch_size, generator), start=1):
+        X = random_shift(X, max_shift, generator).contiguous(memory_format=memory_format)
+        logits = model(X)
+        loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        if averaged is not None:
+            averaged.update(model)
+        # .item() would wait for the device after every batch; accumulate tensors and read them per epoch
+        loss_sum += loss.detach() * len(y)
+        correct += (logits.argmax(dim=1) == y).sum()
+        seen += len(y)
+        if after_step is not None:
+            after_step(step, loss_sum, correct, seen)
+    return float(loss_sum / seen), float(correct / seen)
+
+
+def _check_fit_arguments(model: nn.Module, data, epochs: int, evaluate_from: int, label_smoothing: float,
+                         average: float, compare_latest: bool) -> None:
+    """`fit`'s refusals, one line each, with the exception torch raises for the same kind of mistake."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"fit() expects an nn.Module to train, got {type(model).__name__}")
+    missing = [name for name in ("train_images", "train_labels", "test_images", "test_labels")
+               if not isinstance(getattr(data, name, None), torch.Tensor)]
+    if missing:
+        raise TypeError(f"fit() expects data with tensors {', '.join(missing)} (e.g. book.data.load_mnist()), "
+                        f"got {type(data).__name__}")
+    if epochs <= 0:
+        raise ValueError(f"epochs must be positive, got {epochs}")
+    if not 1 <= evaluate_from <= epochs:
+        raise ValueError(f"evaluate_from must be an epoch between 1 and {epochs}, got {evaluate_from}")
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+    if not 0.0 <= average < 1.0:
+        raise ValueError(f"average must be a decay in [0, 1), 0 for none, got {average}")
+    if compare_latest and not average:
+        raise ValueError("compare_latest compares the latest weights with their average: give average a decay too")
+
+
+def _test_epoch(model: nn.Module, averaged, images: torch.Tensor, labels: torch.Tensor, history: "History",
+                tested: bool, compare_latest: bool) -> None:
+    """Test accuracy after an epoch (None where not measured), of the weight average when there is one."""
+    if not tested:
+        history.test_acc.append(None)
+    elif averaged is None:
+        history.test_acc.append(evaluate(model, images, labels))
+    else:
+        if compare_latest:
+            history.latest_test_acc.append(evaluate(model, images, labels))
+        with averaged.swapped_into(model):
+            history.test_acc.append(evaluate(model, images, labels))
+
+
+def _report_epoch(history: "History", epoch: int, tested: bool, bar, animator) -> None:
+    """One line per epoch (through the progress bar, `bar`, when given) and the live curves' epoch point."""
+    if bar is not None:
+        test = "not measured" if not tested else f"{history.test_acc[-1]:.4f}"
+        bar.write(f"epoch {epoch}: train loss {history.train_loss[-1]:.4f}, train acc "
+                  f"{history.train_acc[-1]:.4f}, test acc {test} ({history.seconds[-1]:.1f} s)")
+    if animator is not None:
+        animator.add(epoch, train_loss=history.train_loss[-1], train_acc=history.train_acc[-1],
+                     **({"test_acc": history.test_acc[-1]} if tested else {}))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -255,3 +257,16 @@ def test_the_chapters_batch_of_seven_colour_images_through_one_block() -> None:
     result = trace(block, (7, 3, 60, 60))
     assert result.rows[0].output_shape == (7, 10, 60, 60) and result.rows[0].weight_shape == (10, 3, 3, 3)
     assert result.output_shape == (7, 10, 30, 30) and result.total_parameters == 280
+
+
+@pytest.mark.parametrize("model, data, message", [
+    ("lenet", "tensor", "fit() expects data with tensors train_images, train_labels, test_images, test_labels"),
+    ("tensor", "mnist", "fit() expects an nn.Module to train, got Tensor"),
+])
+def test_fit_refuses_what_it_cannot_train_on_in_one_line(model: str, data: str, message: str) -> None:
+    """`fit(model, tensor)` was a bare AttributeError from deep in the loop."""
+    arguments = {"lenet": train.lenet(), "tensor": torch.zeros(3, 1, 28, 28),
+                 "mnist": SimpleNamespace(**{name: torch.zeros(1) for name in
+                                             ("train_images", "train_labels", "test_images", "test_labels")})}
+    with pytest.raises(TypeError, match=re.escape(message)):
+        train.fit(arguments[model], arguments[data], epochs=1)
