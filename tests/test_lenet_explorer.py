@@ -46,7 +46,11 @@ def _same_id(page: str) -> str:
 
 def test_only_the_lenet_of_book_train_is_accepted(model):
     assert check_lenet(model) is model
-    for other in (train.lenet(classic=True), train.net2(), train.mlp(), torch.nn.Linear(2, 2)):
+    no_bias = train.lenet()
+    no_bias[3] = torch.nn.Conv2d(6, 16, 5, bias=False)
+    dilated = train.lenet()
+    dilated[2] = torch.nn.MaxPool2d(2, 2, dilation=2)
+    for other in (train.lenet(classic=True), train.net2(), train.mlp(), torch.nn.Linear(2, 2), no_bias, dilated):
         with pytest.raises(ValueError, match="book.train.lenet"):
             check_lenet(other)
 

@@ -5,10 +5,11 @@ in Jupyter a live widget (choose a digit, see each layer computed by torch; choo
 kernel-sliding player on the real input channels and the real learned kernel that produced it); on the static site,
 as `text/html`, a self-contained explorer with no kernel and no network.
 
-The static explorer embeds only the model's weights and the digits (float32, little-endian, base64): its script
-(`static/lenet.js`) runs LeNet's forward pass itself, so the digit a reader draws goes through the same code as the
-chosen test digits, and the browser test holds every layer it computes to torch's. The layers are the ones
-`book.train.lenet()` builds; `layer_outputs` is torch's side of that contract.
+The static explorer embeds the model's weights (float32), the digits (MNIST's as their pixel bytes) and, for each
+convolution, a template of the kernel-sliding player (`player_template`): its script (`static/lenet.js`) runs
+LeNet's forward pass itself, so the digit a reader draws goes through the same code as the chosen test digits, and
+the browser test holds every layer it computes to torch's. The layers are the ones `book.train.lenet()` builds;
+`layer_outputs` is torch's side of that contract.
 """
 from __future__ import annotations
 
@@ -53,10 +54,11 @@ STAGES: Tuple[Tuple[str, str, str], ...] = (
 )
 COLOURS = {"signed": ("#2166ac", "#f7f7f7", "#b2182b"), "ink": ("#ffffff", "#ffffff", "#102a43")}
 # The layer shapes `book.train.lenet()` builds, in order: what the page's forward pass implements.
-_LAYOUT = ((nn.Conv2d, dict(in_channels=1, out_channels=6, kernel_size=(5, 5), padding=(2, 2), stride=(1, 1))),
-           (nn.ReLU, {}), (nn.MaxPool2d, dict(kernel_size=2, stride=2)),
-           (nn.Conv2d, dict(in_channels=6, out_channels=16, kernel_size=(5, 5), padding=(0, 0), stride=(1, 1))),
-           (nn.ReLU, {}), (nn.MaxPool2d, dict(kernel_size=2, stride=2)), (nn.Flatten, {}),
+_CONV = dict(kernel_size=(5, 5), stride=(1, 1), dilation=(1, 1), groups=1)
+_POOL = dict(kernel_size=2, stride=2, padding=0, dilation=1)
+_LAYOUT = ((nn.Conv2d, dict(in_channels=1, out_channels=6, padding=(2, 2), **_CONV)), (nn.ReLU, {}), (nn.MaxPool2d, _POOL),
+           (nn.Conv2d, dict(in_channels=6, out_channels=16, padding=(0, 0), **_CONV)), (nn.ReLU, {}),
+           (nn.MaxPool2d, _POOL), (nn.Flatten, {}),
            (nn.Linear, dict(in_features=400, out_features=120)), (nn.ReLU, {}),
            (nn.Linear, dict(in_features=120, out_features=84)), (nn.ReLU, {}),
            (nn.Linear, dict(in_features=84, out_features=10)))
@@ -69,7 +71,7 @@ def check_lenet(model: nn.Module) -> nn.Sequential:
     layers = list(model) if isinstance(model, nn.Sequential) else []
     same = len(layers) == len(_LAYOUT) and all(
         type(layer) is kind and all(getattr(layer, name) == value for name, value in attributes.items())
-        for layer, (kind, attributes) in zip(layers, _LAYOUT))
+        and getattr(layer, "bias", True) is not None for layer, (kind, attributes) in zip(layers, _LAYOUT))
     if not same:
         raise ValueError("the explorer shows the LeNet of book.train.lenet() (ReLU, max pooling); "
                          f"got {type(model).__name__} with another layout")

@@ -7,15 +7,16 @@
    std. ES5, no dependencies, scoped to its root element; `root.lenet` exposes the pieces to tests. */
 window.bookLenetExplorer=function(root){
 var D=JSON.parse(root.querySelector('script.lx-data').textContent);
-function floats(b64){return new Float32Array(bytes(b64).buffer);}
-var W={};for(var name in D.weights)W[name]={w:floats(D.weights[name].w),b:floats(D.weights[name].b)};
 function bytes(b64){var s=atob(b64),out=new Uint8Array(s.length);for(var i=0;i<s.length;i++)out[i]=s.charCodeAt(i);
  return out;}
+function floats(b64){return new Float32Array(bytes(b64).buffer);}
 function standardised(pixels){   // book.data's float32 steps: / 255, - mean, / std, each rounded to float32
  var out=new Float32Array(pixels.length),m=Math.fround(D.mean),s=Math.fround(D.std);
  for(var i=0;i<pixels.length;i++)out[i]=Math.fround(Math.fround(pixels[i]/255)-m)/s;return out;}
-var digits=D.pixels?standardised(bytes(D.pixels)):floats(D.digits),N=D.labels.length,SHAPES={input:[1,28],conv1:[6,28],relu1:[6,28],pool1:[6,14],
- conv2:[16,10],relu2:[16,10],pool2:[16,5],dense1:[120],dense2:[84]};
+var W={};for(var name in D.weights)W[name]={w:floats(D.weights[name].w),b:floats(D.weights[name].b)};
+var digits=D.pixels?standardised(bytes(D.pixels)):floats(D.digits),N=D.labels.length,
+ SHAPES={input:[1,28],conv1:[6,28],relu1:[6,28],pool1:[6,14],conv2:[16,10],relu2:[16,10],pool2:[16,5],dense1:[120],
+ dense2:[84]};
 
 function conv(x,C,H,L,O,k,pad){
  var Ho=H+2*pad-k+1,out=new Float64Array(O*Ho*Ho),w=L.w;
@@ -43,7 +44,7 @@ function forward(input){
  return s;}
 function digit(i){return digits.subarray(i*784,(i+1)*784);}
 
-/* Drawing: the pad's ink (alpha, 0..1) -> a standardised 28 x 28 digit, or null when nothing is drawn. */
+/* Drawing: the pad's ink (alpha, 0..1) -> 28 x 28 pixel bytes, standardised as MNIST's are; null when blank. */
 function prepare(ink,size){
  var x0=size,y0=size,x1=-1,y1=-1,x,y;
  for(y=0;y<size;y++)for(x=0;x<size;x++)if(ink[y*size+x]>0){x0=Math.min(x0,x);x1=Math.max(x1,x);
@@ -56,11 +57,10 @@ function prepare(ink,size){
   for(var r=Math.floor(sy0);r<Math.min(Math.ceil(sy1),size);r++){var hy=Math.min(sy1,r+1)-Math.max(sy0,r);
    for(var c=Math.floor(sx0);c<Math.min(Math.ceil(sx1),size);c++)
     sum+=ink[r*size+c]*hy*(Math.min(sx1,c+1)-Math.max(sx0,c));}
-  var v=Math.round(Math.min(1,sum*scale*scale)*255)/255;box[y*tw+x]=v;mass+=v;my+=v*y;mx+=v*x;}
- var out=new Float64Array(784),oy=Math.round(13.5-my/mass),ox=Math.round(13.5-mx/mass);
+  var v=Math.round(Math.min(1,sum*scale*scale)*255);box[y*tw+x]=v;mass+=v;my+=v*y;mx+=v*x;}
+ var out=new Uint8Array(784),oy=Math.round(13.5-my/mass),ox=Math.round(13.5-mx/mass);
  for(y=0;y<th;y++)for(x=0;x<tw;x++){var r2=y+oy,c2=x+ox;if(r2>=0&&r2<28&&c2>=0&&c2<28)out[r2*28+c2]=box[y*tw+x];}
- for(var i=0;i<784;i++)out[i]=(out[i]-D.mean)/D.std;
- return out;}
+ return standardised(out);}
 
 /* Pictures */
 function rgb(hex){return [1,3,5].map(function(i){return parseInt(hex.substr(i,2),16);});}
@@ -69,7 +69,8 @@ function colour(v,scale,limit){var c=COLOURS[scale],t=limit>0?Math.max(-1,Math.m
  end=t<0?c[0]:c[2],f=Math.abs(t);
  return [0,1,2].map(function(i){return Math.round(c[1][i]+(end[i]-c[1][i])*f);});}
 function limitOf(v,scale){var m=0;for(var i=0;i<v.length;i++)m=Math.max(m,scale==='signed'?Math.abs(v[i]):v[i]);return m;}
-function fmt(v,d){var t=(Math.round(v*Math.pow(10,d))/Math.pow(10,d)+0).toFixed(d);return t.replace('-','\u2212');}
+function fmt(v,d){   // `d` decimals, always (table columns line up), never −0
+ var t=(Math.round(v*Math.pow(10,d))/Math.pow(10,d)+0).toFixed(d);return t.replace('-','\u2212');}
 function paint(canvas,values,offset,h,w,scale,limit){
  var g=canvas.getContext('2d'),img=g.createImageData(w,h);
  for(var i=0;i<h*w;i++){var c=colour(values[offset+i],scale,limit);
