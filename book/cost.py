@@ -18,7 +18,7 @@ import torch
 from book._args import IntPair, pair
 from book.shapes import conv_output_size
 
-__all__ = ["conv2d_macs", "conv2d_memory", "ConvMacs", "ConvMemory", "FLOPS_PER_MAC", "conv2d_flops", "ConvFlops"]
+__all__ = ["conv2d_macs", "conv2d_memory", "ConvMacs", "ConvMemory", "FLOPS_PER_MAC"]
 
 # A multiply-add is one multiplication and one addition: two floating-point operations.
 FLOPS_PER_MAC = 2
@@ -108,8 +108,3 @@ def conv2d_memory(in_channels: int, out_channels: int, kernel_size: IntPair, inp
     parameters = out_channels * (in_channels // groups) * k_h * k_w + (out_channels if bias else 0)
     return ConvMemory(parameters=parameters * size, input=batch_size * in_channels * h * w * size,
                       output=batch_size * out_channels * m_h * m_w * size)
-
-
-# The old names, which chapters 2 and 5 and appendix A still import: they count multiply-adds, as they always did.
-conv2d_flops = conv2d_macs
-ConvFlops = ConvMacs

@@ -10,7 +10,6 @@ import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st
 from torch import nn
 
-from book import cost
 from book.cost import conv2d_macs, conv2d_memory
 from contracts import as_pair, examples
 
@@ -49,11 +48,6 @@ def test_notes_example_a_billion_multiply_adds_two_billion_flops():
     assert conv2d_macs(200, 200, 5, 68).forward == 4 * macs.forward
     assert macs.backward == 2 * macs.forward and macs.total == 3 * macs.forward
     assert macs.forward_flops == 2_048_000_000 and macs.flops == 2 * macs.total
-
-
-def test_the_old_names_count_multiply_adds_too():
-    """Chapters 2 and 5 and appendix A still import conv2d_flops; it must stay the same function."""
-    assert cost.conv2d_flops is cost.conv2d_macs and cost.ConvFlops is cost.ConvMacs
 
 
 def test_memory_of_the_notes_layer():
