@@ -37,7 +37,8 @@ from book import train
 
 TARGET = 0.99
 QUICK_TRAIN, QUICK_TEST = 10_000, 2_000
-# Package data, read through importlib.resources so chapter 7 finds them in an installed wheel as in the checkout.
+# Package data, read through importlib.resources so the pages that read them (chapter 7, Appendix B) find them in an
+# installed wheel as in the checkout.
 RECORDS = resources.files("book.bench") / "records"
 RECORD = RECORDS / "lenet.json"
 # `--ablation`: the recipe without its two regularisers, which only whole runs over several seeds can measure.
@@ -46,8 +47,8 @@ ABLATION_RECORD = RECORDS / "lenet_ablation.json"
 
 
 def load_record(path: Union[str, os.PathLike, resources.abc.Traversable, None] = None) -> dict:
-    """The saved result of a full run (`--save`), which chapter 7 reads instead of training four seeds itself
-    (`RECORD`, and `ABLATION_RECORD` for the run with `--ablation`)."""
+    """The saved result of a full run (`--save`), which the book reads instead of training four seeds itself:
+    `RECORD` in chapter 7 and Appendix B, `ABLATION_RECORD` (the run with `--ablation`) in Appendix B."""
     path = RECORD if path is None else Path(path) if isinstance(path, (str, os.PathLike)) else path
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: run `python -m book.bench lenet --seeds 0 1 2 3 --save {path}`")
@@ -289,8 +290,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                              "right choice on an idle machine; on one shared with other work, side by side gives "
                              "each recipe the same share of the CPU, and the CPU-time figures stay comparable)")
     parser.add_argument("--save", metavar="PATH",
-                        help="also write the summary, every curve and the machine to PATH as JSON (the record "
-                             "chapter 7 reads: book/bench/records/lenet.json)")
+                        help="also write the summary, every curve and the machine to PATH as JSON (the records "
+                             "the book reads: book/bench/records/lenet.json, in chapter 7 and Appendix B; "
+                             "with --ablation, lenet_ablation.json, in Appendix B)")
     parser.add_argument("--quick", action="store_true",
                         help=f"a smoke test on {QUICK_TRAIN:,} training and {QUICK_TEST:,} test images: 2 epochs "
                              "of ours, 1 of each reference")
