@@ -274,3 +274,19 @@ def test_fits_the_screen_and_axe_finds_no_serious_violation(browser, url, width,
         assert not blocking, "\n".join(json.dumps(v) for v in blocking)
     finally:
         context.close()
+
+
+def test_a_finger_draws_on_a_phone(browser, url, lenet):
+    context = browser.new_context(viewport={"width": PHONE, "height": 800}, has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{url}/light.html")
+        pad = page.locator("canvas.lx-pad")
+        pad.scroll_into_view_if_needed()
+        box = pad.bounding_box()
+        assert box["width"] <= PHONE and box["x"] >= 0
+        for y in (0.3, 0.5, 0.7):                       # three taps down the middle: a dotted 1
+            page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + y * box["height"])
+        _check_drawn(page, lenet)
+    finally:
+        context.close()
