@@ -109,3 +109,13 @@ def test_every_chapter_is_in_the_table_of_contents() -> None:
     toc = (ROOT / "_toc.yml").read_text()
     missing = [p.stem for p in CHAPTERS if f"chapters/{p.stem}" not in toc]
     assert not missing, f"chapters missing from _toc.yml: {missing}"
+
+
+def test_the_instructor_build_lists_every_page_of_the_public_one() -> None:
+    """`make instructor` builds from _toc_instructor.yml: a page missing there breaks that build (the appendices
+    are lettered by name) and leaves the instructor's site short of it."""
+    import re
+    entries = re.compile(r"^\s*- (?:file|glob): (\S+)", flags=re.M)
+    public = entries.findall((ROOT / "_toc.yml").read_text())
+    instructor = set(entries.findall((ROOT / "_toc_instructor.yml").read_text()))
+    assert [page for page in public if page not in instructor] == []
