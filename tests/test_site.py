@@ -33,7 +33,9 @@ from conftest import ROOT, SITE
 pytestmark = pytest.mark.built
 
 INSTRUCTOR_SITE = ROOT / "_build" / "instructor" / "_build" / "html"
-NON_PAGE_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static"}
+# example/: the grader's own feedback pages and class report (tools/example_class.py), which the instructors' page
+# frames; they are not the book's pages (tests/test_feedback.py holds them to axe-core at both widths and schemes).
+NON_PAGE_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static", "example"}
 SLIDER_PAGE = "chapters/03_padding_stride_dilation.html"
 PAGE_TIMEOUT_MS = 60_000
 
