@@ -44,11 +44,11 @@ $(AXE):
 
 # The example class on the instructors' page, graded by the real grader (tools/example_class.py); again whenever the
 # grader, exercise 1 or the catalogue of mistakes it draws on changes.
-EXAMPLE := _build/example/example/report.html
+EXAMPLE := _build/example/example-class/report.html
 $(EXAMPLE): tools/example_class.py $(wildcard grading/*.py) grading/autograder/01_convolution_math.json \
 		solutions/01_convolution_math.ipynb exercises/01_convolution_math.ipynb tests/wrong_answers/01_convolution_math.py
 	rm -rf _build/example
-	$(PY) tools/example_class.py _build/example/example
+	$(PY) tools/example_class.py _build/example/example-class
 
 # The execution cache keys each notebook on its own code only, but the chapters' outputs also come from `book/`
 # (players, figures, the LeNet records): when the package's files change, the cache and Sphinx's record of what it

@@ -64,6 +64,7 @@ class LoopbackCluster:
                                       "--dashboard-address", "127.0.0.1:0",   # its HTTP server, even without one
                                       "--scheduler-file", str(self.file)], "scheduler")
         self.workers: List[subprocess.Popen] = []
+        self.logs: Dict[int, Path] = {}   # a worker's log by its pid: one file per worker ever started
         deadline = time.monotonic() + 60
         while not self.file.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -77,15 +78,17 @@ class LoopbackCluster:
 
     def add_worker(self) -> subprocess.Popen:
         """A worker with no nanny, so that SIGKILL to its group is a worker dying, not one being restarted."""
+        log = f"worker{len(self.logs)}"
         worker = self._start([DASK, "worker", "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1",
                               "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--scheduler-file",
-                              str(self.file)], f"worker{len(self.workers)}")
+                              str(self.file)], log)
         self.workers.append(worker)
+        self.logs[worker.pid] = self.folder / f"{log}.log"
         return worker
 
     def address_of(self, worker: subprocess.Popen) -> str:
         """The worker's address, as its log states it once it has started."""
-        log = self.folder / f"worker{self.workers.index(worker)}.log"
+        log = self.logs[worker.pid]
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             for line in log.read_text().splitlines():

@@ -33,9 +33,9 @@ from conftest import ROOT, SITE
 pytestmark = pytest.mark.built
 
 INSTRUCTOR_SITE = ROOT / "_build" / "instructor" / "_build" / "html"
-# example/: the grader's own feedback pages and class report (tools/example_class.py), which the instructors' page
+# example-class/: the grader's own feedback pages and class report (tools/example_class.py), which the instructors' page
 # frames; they are not the book's pages (tests/test_feedback.py holds them to axe-core at both widths and schemes).
-NON_PAGE_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static", "example"}
+NON_PAGE_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static", "example-class"}
 SLIDER_PAGE = "chapters/03_padding_stride_dilation.html"
 PAGE_TIMEOUT_MS = 60_000
 
@@ -447,6 +447,8 @@ SIDEWAYS_JS = """() => {
         const box = el.getBoundingClientRect();
         if (box.width === 0 || box.height === 0) continue;
         const style = getComputedStyle(el);
+        // Text for screen readers only (clipped to nothing on purpose, as Bootstrap's .visually-hidden is).
+        if (style.position === 'absolute' && style.clip === 'rect(0px, 0px, 0px, 0px)') continue;
         const width = contentWidth(el);
         const scrolls = ['auto', 'scroll', 'hidden', 'clip'].includes(style.overflowX)
                         && width > el.clientWidth + 1;
