@@ -93,7 +93,8 @@ MODULES = {
         atleast_1d atleast_2d atleast_3d nansum nanmax nanmin cumsum diff einsum_path iinfo finfo issubdtype
         integer floating number bool float_ int_ copy append insert delete full_like frombuffer fromiter
         lib""".split()),
-    # numpy's as_strided checks no bounds; the grading runner puts checks.bounded_as_strided in its place.
+    # numpy's as_strided checks no bounds; the grading runner puts a bounded one in its place
+    # (grading.checks.bound_numpy_as_strided).
     "numpy.lib": frozenset({"stride_tricks"}),
     "numpy.lib.stride_tricks": frozenset({"as_strided"}),
     "numpy.random": ALL,
