@@ -527,10 +527,12 @@ def test_built_pages_keep_their_players_within_the_budget(root):
     assert not over, f"pages over their player budget: {over}"
 
 
-def test_a_page_of_players_keeps_one_copy_of_their_style_and_script():
-    """The site (book.viz.sphinx_ext) drops the repeats; each player still calls the shared script on its root."""
+def test_a_page_of_players_keeps_one_copy_of_their_style_and_script(root, monkeypatch):
+    """The site (_ext/static_players.py) drops the repeats; each player still calls the shared script on its root."""
+    monkeypatch.syspath_prepend(str(root / "_ext"))
+    from static_players import without_repeats
+
     from book.viz.draw import PLAYER_JS, STYLE
-    from book.viz.sphinx_ext import without_repeats
     players = [kernel_slider(padding=1).static_html(), kernel_slider(stride=2).static_html()]
     page = without_repeats("<p>text</p>".join(players))
     assert page.count(f"<style>{STYLE}</style>") == 1 and page.count(PLAYER_JS) == 1

@@ -222,7 +222,7 @@ def render_explorer(model: nn.Module, images: torch.Tensor, labels: Optional[Seq
     text = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     # Deterministic (re-executing a notebook changes nothing) yet unique when a page shows several explorers.
     element_id = f"lx-{hashlib.sha1(text.encode()).hexdigest()[:10]}-{next(_explorer_ids)}"
-    # The kernel-sliding player's own style and script (book.viz.sphinx_ext keeps one copy of each on a page).
+    # The kernel-sliding player's own style and script (_ext/static_players.py keeps one copy of each on a page).
     return (f'<style>{draw.STYLE}</style><style>{STYLE}</style><div class="lx" id="{element_id}">'
             f'<script type="application/json" class="lx-data">{text}</script>'
             f'{_shell(digit_names(model, as_digits(images), data["labels"]))}<script>{draw.PLAYER_JS}</script>'

@@ -4,7 +4,7 @@
    given strings. Strings and per-step lists are stored once (D.x, D.v) and referred to by index; an output grid's
    numbers come as two such lists, their opening tags and the numbers, joined pairwise.
    ES5, no dependencies, scoped to its root element. Each player's output defines the function and calls it on its
-   root; a page of several players needs the definition once (book.viz.sphinx_ext drops the repeats). */
+   root; a page of several players needs the definition once (_ext/static_players.py drops the repeats). */
 window.bookKsPlayer=function(root){
 var D=JSON.parse(root.querySelector('script.ks-data').textContent),S=null,t=0,timer=null;
 root.insertAdjacentHTML('afterbegin',D.html);
