@@ -539,3 +539,94 @@ def test_a_page_of_players_keeps_one_copy_of_their_style_and_script(root, monkey
     assert page.index(PLAYER_JS) < page.index("window.bookKsPlayer(document.getElementById(")
     assert page.count("window.bookKsPlayer(document.getElementById(") == 2
     assert len(page) < sum(map(len, players)) - len(STYLE) - len(PLAYER_JS) + len("<p>text</p>")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# book.viz.gradients: the gradient of a convolution drawn as it flows back (chapter 4)
+# ---------------------------------------------------------------------------------------------------------------
+
+def _autograd_gradients(X: torch.Tensor, K: torch.Tensor, delta: torch.Tensor):
+    """dL/dX and dL/dK by torch.autograd through F.conv2d, for the loss L = sum(delta * H) whose dL/dH is delta."""
+    X = X.detach().double().requires_grad_()
+    K = K.detach().double().requires_grad_()
+    (delta.double() * F.conv2d(X[None, None], K[None, None])[0, 0]).sum().backward()
+    return X.grad, K.grad
+
+
+def _cell_numbers(ax) -> np.ndarray:
+    """The numbers show_matrix wrote into a panel's cells, as floats in row-major order."""
+    return np.array([float(t.get_text().replace("−", "-")) for t in ax.texts])
+
+
+@pytest.mark.parametrize("seed, n, k, input_cell, weight", [
+    (0, 4, 3, (1, 1), (0, 1)), (1, 5, 3, (2, 2), (2, 0)), (2, 5, 2, (0, 4), (1, 1)), (3, 6, 3, (5, 0), (1, 2))])
+def test_conv_gradient_figure_writes_autograds_gradients_into_its_cells(seed, n, k, input_cell, weight):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import ConnectionPatch
+
+    from book.viz.gradients import conv_gradient_flow, draw_conv_gradient_flow
+
+    generator = torch.Generator().manual_seed(seed)
+    X = torch.randint(-3, 4, (n, n), generator=generator).double()
+    K = torch.randint(-2, 3, (k, k), generator=generator).double()
+    delta = torch.randn(n - k + 1, n - k + 1, generator=generator, dtype=torch.float64)
+    grad_X, grad_K = _autograd_gradients(X, K, delta)
+
+    fig = draw_conv_gradient_flow(X, K, delta, input_cell, weight)
+    try:
+        panels = fig.axes
+        assert len(panels) == 6
+        np.testing.assert_allclose(_cell_numbers(panels[1]), grad_X.flatten().numpy(), atol=0.005)
+        np.testing.assert_allclose(_cell_numbers(panels[4]), grad_K.flatten().numpy(), atol=0.005)
+        np.testing.assert_allclose(_cell_numbers(panels[0]), delta.flatten().numpy(), atol=0.005)
+        flow = conv_gradient_flow(X, K, delta, input_cell, weight)
+        terms = flow.input_cell_terms()
+        arrows = [a for a in fig.artists if isinstance(a, ConnectionPatch)]
+        assert len(arrows) == 2 * len(terms) + 2  # one from δ and one from K per product; two into dL/dK
+        s, t = input_cell
+        assert format_number(float(grad_X[s, t])) in panels[1].get_xlabel()
+        a, b = weight
+        assert panels[4].get_xlabel().endswith(f"= {format_number(float(grad_K[a, b]))}")
+    finally:
+        plt.close(fig)
+
+
+def test_conv_gradient_flow_names_the_outputs_an_input_cell_fed_as_autograd_finds_them():
+    """The framed cells of δ are the outputs whose gradient reaches the input cell, each through weight
+    K[s - i, t - j]: one-hot δ per output, autograd's dL/dX[s, t] is that weight or zero."""
+    from book.viz.gradients import conv_gradient_flow
+
+    X, K = torch.rand(5, 6, dtype=torch.float64), torch.rand(3, 2, dtype=torch.float64) + 1
+    for s, t in [(0, 0), (2, 3), (4, 5), (1, 4)]:
+        flow = conv_gradient_flow(X, K, torch.ones(3, 5, dtype=torch.float64), (s, t), (0, 0))
+        expected = []
+        for i in range(3):
+            for j in range(5):
+                one_hot = torch.zeros(3, 5, dtype=torch.float64)
+                one_hot[i, j] = 1
+                grad_X, _ = _autograd_gradients(X, K, one_hot)
+                if grad_X[s, t] != 0:
+                    expected.append(((i, j), (s - i, t - j)))
+                    assert grad_X[s, t] == K[s - i, t - j]
+        assert flow.input_cell_terms() == expected
+        total = sum(flow.output_gradient[i, j] * flow.kernel[a, b] for (i, j), (a, b) in expected)
+        torch.testing.assert_close(flow.input_gradient[s, t], total)
+    assert conv_gradient_flow(X, K, torch.ones(3, 5), (0, 0), (2, 1)).weight_block() == ((2, 1), (3, 5))
+
+
+@pytest.mark.parametrize("args, error, words", [
+    ((torch.ones(1, 4, 4), torch.ones(3, 3), torch.ones(2, 2)), ValueError, "2-D"),
+    ((torch.ones(4, 4), torch.ones(5, 3), torch.ones(2, 2)), ValueError, "larger than the input"),
+    ((torch.ones(4, 4), torch.ones(3, 3), torch.ones(3, 3)), ValueError, "grad_out has shape"),
+    ((torch.ones(4, 4), torch.ones(3, 3), torch.ones(2, 2), (4, 0)), IndexError, "input_cell (4, 0) is outside X"),
+    ((torch.ones(4, 4), torch.ones(3, 3), torch.ones(2, 2), (0, 0), (0, 3)), IndexError, "weight (0, 3)"),
+    (([[1.0]], torch.ones(1, 1), torch.ones(1, 1)), TypeError, "expects a tensor for X"),
+])
+def test_conv_gradient_flow_refuses_bad_input_in_one_line(args, error, words):
+    from book.viz.gradients import conv_gradient_flow
+
+    with pytest.raises(error) as raised:
+        conv_gradient_flow(*args)
+    assert words in str(raised.value) and "\n" not in str(raised.value)
