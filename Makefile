@@ -53,10 +53,12 @@ $(EXAMPLE): tools/example_class.py $(wildcard grading/*.py) grading/autograder/0
 # The execution cache keys each notebook on its own code only, but the chapters' outputs also come from `book/`
 # (players, figures, the LeNet records): when the package's files change, the cache and Sphinx's record of what it
 # has read (both builds' .doctrees) are cleared, so every page is read and every chapter executed again, rather than
-# the site showing what older helpers computed.
+# the site showing what older helpers computed. The key (tools/cache_key.py) hashes every file under `book/` except
+# the benchmark scripts no chapter imports (`python -m book.bench conv`, `widget`): they change no page, so editing
+# one should not cost a re-execution of every chapter. The records in book/bench/records/, which chapters read, count.
 CACHE := _build/.jupyter_cache
 cache-key:
-	@key=$$(find book -type f ! -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); \
+	@key=$$($(PYTHON) tools/cache_key.py) || exit 1; \
 	if [ -d $(CACHE) ] && [ "$$(cat $(CACHE)/book.key 2>/dev/null)" != "$$key" ]; then \
 	  echo "book/ changed since the chapters were executed: clearing $(CACHE) and the builds' .doctrees"; \
 	  rm -rf $(CACHE) _build/.doctrees _build/instructor/_build/.doctrees; fi; \
