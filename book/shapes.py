@@ -17,16 +17,17 @@ from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 import torch
 from torch import nn
 
-from book._args import IntPair, conv_padding, non_negative_pair, pool_stride, positive_pair, same_type
+from book._args import (ArgumentError, IntPair, conv_padding, flag, is_int, non_negative_pair, pair, pool_stride,
+                         positive_pair, same_type)
 
-__all__ = ["conv_output_size", "conv_transpose_output_size", "pool_output_size", "trace", "ShapeTrace",
-           "receptive_field", "ReceptiveField"]
+__all__ = ["conv_output_size", "conv_output_remainder", "conv_transpose_output_size", "pool_output_size", "trace",
+           "ShapeTrace", "receptive_field", "ReceptiveField"]
 
 
 def _check_positive(out: Tuple[int, int], name: str, n: Tuple[int, int], fix: str) -> None:
     """Refuse an empty output the way torch does ('Output size is too small'), saying how to fix it."""
     if min(out) <= 0:
-        raise ValueError(f"{name} output size would be {out} for input size {n}: {fix}")
+        raise ArgumentError(f"{name} output size would be {out} for input size {n}: {fix}")
 
 
 _KERNEL_TOO_LARGE = ("the kernel (with dilation) is larger than the padded input; "
@@ -46,6 +47,23 @@ def conv_output_size(input_size: IntPair, kernel_size: IntPair, stride: IntPair 
     return same_type(out, input_size, kernel_size, stride, padding, dilation)
 
 
+def conv_output_remainder(input_size: IntPair, kernel_size: IntPair, stride: IntPair = 1,
+                          padding: Union[str, IntPair] = 0, dilation: IntPair = 1) -> IntPair:
+    """What the floor in `conv_output_size` discards: r = (n + 2p - d(k - 1) - 1) mod s, per axis.
+
+    0 means the windows fit the padded input exactly, so (n + 2p - d(k - 1) - 1) / s + 1 is a whole number (CS231n's
+    condition for hyperparameters that "work"); otherwise the last r rows (columns) of the padded input lie past the
+    last window, and r is the `output_padding` with which a transposed convolution gives back the input's size:
+    `conv_output_remainder(224, 11, 4) == 1`.
+    """
+    conv_output_size(input_size, kernel_size, stride, padding, dilation)  # refuses what torch refuses
+    n, k = pair(input_size, "input_size"), pair(kernel_size, "kernel_size")
+    s, d = pair(stride, "stride"), pair(dilation, "dilation")
+    pads = conv_padding(padding, k, d, s)
+    rest = tuple((n_ + sum(p) - d_ * (k_ - 1) - 1) % s_ for n_, p, d_, k_, s_ in zip(n, pads, d, k, s))
+    return same_type(rest, input_size, kernel_size, stride, padding, dilation)
+
+
 def conv_transpose_output_size(input_size: IntPair, kernel_size: IntPair, stride: IntPair = 1,
                                padding: IntPair = 0, output_padding: IntPair = 0,
                                dilation: IntPair = 1) -> IntPair:
@@ -57,7 +75,8 @@ def conv_transpose_output_size(input_size: IntPair, kernel_size: IntPair, stride
     p = non_negative_pair(padding, "padding")
     op = non_negative_pair(output_padding, "output_padding")
     if any(o >= max(s_, d_) for o, s_, d_ in zip(op, s, d)):
-        raise ValueError(f"output_padding {output_padding!r} must be smaller than either stride or dilation")
+        raise ArgumentError(f"output_padding {output_padding!r} must be smaller than either stride or dilation; "
+                            "use less output_padding")
     out = tuple((n_ - 1) * s_ - 2 * p_ + d_ * (k_ - 1) + o + 1 for n_, s_, p_, d_, k_, o in zip(n, s, p, d, k, op))
     _check_positive(out, "transposed convolution", n, "padding removes the whole output; use less padding")
     return same_type(out, input_size, kernel_size, stride, padding, output_padding, dilation)
@@ -66,13 +85,14 @@ def conv_transpose_output_size(input_size: IntPair, kernel_size: IntPair, stride
 def pool_output_size(input_size: IntPair, kernel_size: IntPair, stride: IntPair | None = None,
                      padding: IntPair = 0, dilation: IntPair = 1, ceil_mode: bool = False) -> IntPair:
     """Spatial output size of `nn.MaxPool2d`/`nn.AvgPool2d`; `stride` defaults to `kernel_size` as in torch."""
+    flag(ceil_mode, "ceil_mode")
     n = positive_pair(input_size, "input_size")
     k = positive_pair(kernel_size, "kernel_size")
     s = positive_pair(pool_stride(stride, kernel_size), "stride")
     p = non_negative_pair(padding, "padding")
     d = positive_pair(dilation, "dilation")
     if any(p_ > k_ // 2 for p_, k_ in zip(p, k)):  # torch's rule ignores dilation
-        raise ValueError(f"padding {padding!r} must be at most half of kernel_size {kernel_size!r} (rounded down)")
+        raise ArgumentError(f"padding {padding!r} must be at most half of kernel_size {kernel_size!r} (rounded down)")
     out = []
     for n_, k_, s_, p_, d_ in zip(n, k, s, p, d):
         span = n_ + 2 * p_ - d_ * (k_ - 1) - 1
@@ -145,6 +165,12 @@ def trace(model: nn.Module, input_shape: Sequence[int], dtype: torch.dtype = tor
     >>> trace(nn.Conv2d(3, 10, 3, padding=1, stride=2), (7, 3, 60, 60)).output_shape
     (7, 10, 30, 30)
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"trace() expects an nn.Module for model, got {type(model).__name__}; pass the model itself")
+    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, Sequence) or \
+            not all(is_int(v) for v in input_shape):
+        raise TypeError(f"trace() expects input_shape as a sequence of ints, such as (1, 3, 32, 32), "
+                        f"got {input_shape!r}")
     shape = tuple(int(v) for v in input_shape)
     rows: List[ShapeRow] = []
     names = {module: name for name, module in model.named_modules()}

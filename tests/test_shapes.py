@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from hypothesis import event, given, settings, strategies as st
 from torch import nn
 
-from book.shapes import conv_output_size, conv_transpose_output_size, pool_output_size, trace
+from book.shapes import conv_output_remainder, conv_output_size, conv_transpose_output_size, pool_output_size, trace
 from contracts import as_pair, assert_refused_in_one_line, examples, one_mistake, outcome, spatial
 
 
@@ -157,3 +157,38 @@ def test_pool_output_size_is_the_shape_torch_produces(args):
     assert_same_size(pool_output_size, lambda: F.max_pool2d(zeros(args["input_size"]), args["kernel_size"],
                                                             args["stride"], args["padding"], args["dilation"],
                                                             args["ceil_mode"]), args)
+
+
+@settings(max_examples=examples(800))
+@given(args=conv_sizes())
+def test_conv_output_remainder_is_the_output_padding_that_gives_torch_the_input_size_back(args):
+    """torch refuses the convolution <=> we refuse in one line; otherwise the remainder is smaller than the stride,
+    and a transposed convolution of the output with it as `output_padding` has the input's size."""
+    convolved = outcome(lambda: F.conv2d(zeros(args["input_size"]), zeros(args["kernel_size"]), None,
+                                         args["stride"], args["padding"], args["dilation"]))
+    if isinstance(convolved, Exception):
+        assert_refused_in_one_line(conv_output_remainder, **args)
+        return
+    remainder = conv_output_remainder(**args)
+    pairs = any(isinstance(value, tuple) for value in args.values())
+    assert isinstance(remainder, tuple) == pairs
+    assert all(r < s for r, s in zip(as_pair(remainder), as_pair(args["stride"])))
+    if args["padding"] == "same":  # stride 1 only, and torch's transposed convolution takes no 'same'
+        assert as_pair(remainder) == (0, 0)
+        return
+    event("transposed convolution checked")
+    padding = 0 if args["padding"] == "valid" else args["padding"]
+    restored = F.conv_transpose2d(convolved, zeros(args["kernel_size"]), None, args["stride"], padding,
+                                  remainder, 1, args["dilation"])
+    assert tuple(restored.shape[-2:]) == as_pair(args["input_size"])
+
+
+def test_alexnet_first_layer_fits_227_not_224():
+    """CS231n: (227 - 11)/4 + 1 = 55 works; the paper's 224 leaves its last column unread, so it gets no gradient."""
+    assert conv_output_remainder(227, 11, stride=4) == 0 and conv_output_size(227, 11, stride=4) == 55
+    assert conv_output_remainder(224, 11, stride=4) == 1 and conv_output_size(224, 11, stride=4) == 54
+    assert conv_output_remainder((224, 227), 11, stride=4) == (1, 0)
+    x = torch.ones(1, 1, 224, 224, dtype=torch.float64, requires_grad=True)
+    F.conv2d(x, torch.ones(1, 1, 11, 11, dtype=torch.float64), stride=4).sum().backward()
+    unread = (x.grad[0, 0].sum(dim=0) == 0).nonzero().flatten().tolist()
+    assert unread == [223]
