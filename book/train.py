@@ -9,7 +9,6 @@ and a test evaluation only where a result is expected. The run is seeded, so the
 from __future__ import annotations
 
 import functools
-import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from book._ipython import in_kernel
+from book.threads import free_cpu_threads, num_threads
 
 __all__ = ["default_device", "lenet", "net2", "mlp", "History", "Animator", "batches", "random_shift", "evaluate",
            "predict", "free_cpu_threads", "num_threads", "seconds_per_epoch", "RECIPE", "fit"]
@@ -239,68 +239,17 @@ def _reset_parameters(model: nn.Module) -> None:
             module.reset_parameters()
 
 
-def free_cpu_threads(interval: float = 0.25) -> int:
-    """CPU threads for torch on this machine now: its cores minus the ones other processes keep busy, at least 1.
-
-    PyTorch's CPU kernels split each operation across `torch.get_num_threads()` threads, one per core by default,
-    and a thread whose core is busy makes all the others wait for it. On a machine shared with other jobs, fewer
-    threads than cores is then faster, often much faster. The busy cores are measured over the next `interval`
-    seconds from the kernel's counters (/proc/stat), while this process sleeps, so that its own recent work does
-    not count; the 1-minute load average, which would count it, is the fallback where /proc/stat is missing.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    busy = _busy_cores(interval)
-    if busy is None:
-        busy = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    return max(1, min(cores, round(cores - busy)))
-
-
-def _cpu_times() -> Optional[Tuple[int, int]]:
-    """(busy, total) jiffies of all CPUs since boot, from /proc/stat; None where there is no such file."""
-    try:
-        with open("/proc/stat") as stat:
-            fields = [int(v) for v in stat.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)   # idle and iowait
-    total = sum(fields[:8])   # guest time is already counted in user time
-    return total - idle, total
-
-
-def _busy_cores(interval: float) -> Optional[float]:
-    """How many of all the machine's CPUs were busy, on average, over the next `interval` seconds."""
-    before = _cpu_times()
-    if before is None:
-        return None
-    time.sleep(interval)
-    after = _cpu_times()
-    if after is None or after[1] <= before[1]:
-        return None
-    return (os.cpu_count() or 1) * (after[0] - before[0]) / (after[1] - before[1])
-
-
-@contextmanager
-def num_threads(threads: Optional[int]) -> Iterator[None]:
-    """Run the block with `torch.set_num_threads(threads)` (None: leave it), then restore the previous count."""
-    before = torch.get_num_threads()
-    if threads is not None:
-        if threads <= 0:
-            raise ValueError(f"threads must be positive, got {threads}")
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def seconds_per_epoch(model: nn.Module, data, batch_size: int, steps: int = 20, channels_last: bool = False,
                       threads: Optional[int] = None, device: Optional[Device] = None) -> float:
     """Wall time one training epoch over `data.train_images` would take, timed over `steps` SGD steps of a copy.
 
     A cheap way to compare settings that change speed but not arithmetic (batch size per image, memory layout,
-    threads) without training to the end; two warm-up steps go untimed. `model` itself is left untouched.
+    threads) without training to the end. `torch.utils.benchmark.Timer` times the steps (it waits for a GPU
+    before reading the clock) after two untimed warm-up steps. `model` itself is left untouched.
     """
     import copy
+
+    from torch.utils import benchmark
 
     if steps <= 0:
         raise ValueError(f"steps must be positive, got {steps}")
@@ -311,21 +260,19 @@ def seconds_per_epoch(model: nn.Module, data, batch_size: int, steps: int = 20, 
         optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         n = len(data.train_labels)
         images, labels = data.train_images.to(device), data.train_labels.to(device)
-        start = 0.0
-        for step in range(steps + 2):
-            if step == 2:
-                if device.type == "cuda":
-                    torch.cuda.synchronize()
-                start = time.perf_counter()
-            first = (step * batch_size) % max(1, n - batch_size)
+        starts = iter(range(0, 10**9, batch_size))
+
+        def step() -> None:
+            first = next(starts) % max(1, n - batch_size)
             X = images[first:first + batch_size].contiguous(memory_format=memory_format)
             loss = F.cross_entropy(model(X), labels[first:first + batch_size])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        return (time.perf_counter() - start) / (steps * batch_size) * n
+
+        step(), step()
+        timer = benchmark.Timer(stmt="step()", globals={"step": step}, num_threads=torch.get_num_threads())
+        return timer.timeit(steps).mean / batch_size * n
 
 
 # The book's recipe for LeNet on MNIST, as `fit` arguments; chapter 7 explains each entry and measures its effect.

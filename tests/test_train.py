@@ -126,6 +126,9 @@ def test_num_threads_restores_the_count_even_after_an_error() -> None:
     with pytest.raises(ValueError, match="threads must be positive"):
         with train.num_threads(0):
             pass
+    with pytest.raises(TypeError, match="threads must be an int"):
+        with train.num_threads(1.5):
+            pass
 
 
 def test_free_cpu_threads_is_between_one_and_the_number_of_cores() -> None:
@@ -133,16 +136,15 @@ def test_free_cpu_threads_is_between_one_and_the_number_of_cores() -> None:
 
 
 def test_free_cpu_threads_counts_the_cores_other_processes_keep_busy(monkeypatch) -> None:
+    import psutil
+
     cores = len(os.sched_getaffinity(0))
-    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(psutil, "cpu_count", lambda: cores)
     for busy_cores, expected in [(0.0, cores), (cores, 1), (0.9, max(1, cores - 1))]:
-        # two snapshots of (busy, total) jiffies, 100 jiffies per core apart
-        snapshots = iter([(0, 0), (round(100 * busy_cores), 100 * cores)])
-        monkeypatch.setattr(train, "_cpu_times", lambda snapshots=snapshots: next(snapshots))
-        assert train.free_cpu_threads(interval=0.0) == expected
-    monkeypatch.setattr(train, "_cpu_times", lambda: None)   # no /proc/stat: the load average decides
-    monkeypatch.setattr(os, "getloadavg", lambda: (cores + 3.0, 0.0, 0.0))
-    assert train.free_cpu_threads(interval=0.0) == 1
+        monkeypatch.setattr(psutil, "cpu_percent", lambda interval, busy=busy_cores: 100.0 * busy / cores)
+        assert train.free_cpu_threads(interval=0.01) == expected
+    with pytest.raises(ValueError, match="interval must be positive"):
+        train.free_cpu_threads(interval=0)
 
 
 def test_evaluation_starts_at_the_requested_epoch_and_the_last_is_always_measured() -> None:

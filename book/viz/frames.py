@@ -11,15 +11,15 @@ neighbouring inputs) and padded by dilation * (kernel - 1) - padding, as in Dumo
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple
+from typing import ContextManager, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 
 from book import conv, pool, shapes
 from book._args import IntPair, Pair, non_negative_pair, positive_pair
+from book.threads import num_threads
 
 __all__ = ["MODES", "POOLING_MODES", "PAD", "ZERO", "Frames", "slide_frames", "format_number", "format_numbers", "as_chw",
            "one_thread"]
@@ -50,20 +50,13 @@ def format_numbers(values: torch.Tensor) -> List[str]:
     return [format_number(v) for v in flat]
 
 
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one thread inside the block, and restore the caller's thread count on every path.
+def one_thread() -> ContextManager[None]:
+    """Run torch on one thread inside the block (`book.threads.num_threads(1)`), the caller's count restored after.
 
     The tensors here are tiny: waking torch's worker threads costs more than the work (hundreds of ms for one
-    setting on a busy machine). `torch.set_num_threads` is process-wide, so other threads that call torch while
-    a block runs also get one thread; the block is short, and the previous count always comes back.
+    setting on a busy machine).
     """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+    return num_threads(1)
 
 
 def as_chw(tensor: torch.Tensor, name: str) -> torch.Tensor:
