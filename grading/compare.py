@@ -6,7 +6,7 @@ patched numpy, `torch.allclose` or `__eq__` here. Messages about hidden tests ne
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Callable, Dict, Iterable, NamedTuple, Tuple
 
 import numpy as np
 
@@ -62,56 +62,99 @@ def _is_number(value: Any) -> bool:
                                            and value.dtype.kind in "if")
 
 
+class _How(NamedTuple):
+    """How to compare, and where in the answer: `where` names the item (`[0]['weights']`), empty at the top."""
+    atol: float
+    rtol: float
+    reveal: bool
+    where: str
+
+    @property
+    def at(self) -> str:
+        return f" at {self.where}" if self.where else ""
+
+    def wrong(self, expected: Any, shown: Any) -> str:
+        return f"expected {expected!r}{self.at}, got {shown}" if self.reveal else f"wrong value{self.at}"
+
+
 def compare(expected: Any, got: Any, atol: float = 1e-4, rtol: float = 1e-4, reveal: bool = False,
             where: str = "") -> Verdict:
-    """Does `got` match `expected`? Arrays match in shape and kind (bool/int exactly, float within tolerance)."""
-    at = f" at {where}" if where else ""
+    """Does `got` match `expected`? Arrays match in shape and kind (bool/int exactly, float within tolerance).
+
+    The comparison follows the exact type of `expected` (`_BY_EXPECTED_TYPE`), as `decode` produces it; a 0-d array
+    compares as the number it holds."""
+    how = _How(atol, rtol, reveal, where)
     if isinstance(expected, np.ndarray) and expected.shape != ():
-        if type(got) is list:
-            try:
-                got = np.array(got)
-            except ValueError:
-                return False, f"expected an array{at}, got a ragged list"
-        if not isinstance(got, np.ndarray) or got.dtype.kind not in "bif":
-            return False, f"expected an array of shape {tuple(expected.shape)}{at}, got {_describe(got)}"
-        return _compare_arrays(expected, got, atol, rtol, reveal, at)
-    if isinstance(expected, np.ndarray):   # a 0-d tensor: compare as a number
+        return _compare_with_array(expected, got, how)
+    if isinstance(expected, np.ndarray):
         expected = expected.item()
-    if type(expected) is bool or expected is None or type(expected) is str:
-        ok = type(got) is type(expected) and got == expected
-        return ok, "" if ok else f"expected {expected!r}{at}, got {_short(got)}" if reveal else f"wrong value{at}"
-    if type(expected) in (int, float):
-        if not _is_number(got) or type(got) is bool:
-            return False, f"expected a number{at}, got {_describe(got)}"
-        shown = got.item() if isinstance(got, np.ndarray) else got   # an int stays an int in the message
-        got = float(shown)
-        ok = math.isfinite(got) and abs(got - expected) <= atol + rtol * abs(expected)
-        if type(expected) is int:
-            ok = ok and got == expected
-        return ok, "" if ok else (f"expected {expected!r}{at}, got {shown!r}" if reveal else f"wrong value{at}")
-    if type(expected) is list:
-        if isinstance(got, np.ndarray):
-            got = got.tolist()
-        if type(got) is not list:   # a literal list in a public test often stands for a tensor's values
-            return False, f"expected {len(expected)} values (a tensor, array or list){at}, got {_describe(got)}"
-        if len(got) != len(expected):
-            return False, f"expected {len(expected)} items{at}, got {len(got)}"
-        for i, (e, g) in enumerate(zip(expected, got)):
-            ok, message = compare(e, g, atol, rtol, reveal, f"{where}[{i}]")
-            if not ok:
-                return ok, message
-        return True, ""
-    if type(expected) is dict:
-        if type(got) is not dict:
-            return False, f"expected a dict{at}, got {_describe(got)}"
-        if set(got) != set(expected):
-            return False, f"expected the keys {sorted(expected)}{at}, got {sorted(got)}"
-        for key in expected:
-            ok, message = compare(expected[key], got[key], atol, rtol, reveal, f"{where}[{key!r}]")
-            if not ok:
-                return ok, message
-        return True, ""
-    raise MalformedValue(f"cannot compare with an expected {type(expected).__name__}")
+    comparison = _BY_EXPECTED_TYPE.get(type(expected))
+    if comparison is None:
+        raise MalformedValue(f"cannot compare with an expected {type(expected).__name__}")
+    return comparison(expected, got, how)
+
+
+def _compare_with_array(expected: np.ndarray, got: Any, how: _How) -> Verdict:
+    if type(got) is list:
+        try:
+            got = np.array(got)
+        except ValueError:
+            return False, f"expected an array{how.at}, got a ragged list"
+    if not isinstance(got, np.ndarray) or got.dtype.kind not in "bif":
+        return False, f"expected an array of shape {tuple(expected.shape)}{how.at}, got {_describe(got)}"
+    return _compare_arrays(expected, got, how.atol, how.rtol, how.reveal, how.at)
+
+
+def _compare_exactly(expected: Any, got: Any, how: _How) -> Verdict:
+    """A bool, a string or None: the same type and value."""
+    ok = type(got) is type(expected) and got == expected
+    return ok, "" if ok else how.wrong(expected, _short(got))
+
+
+def _compare_numbers(expected: Any, got: Any, how: _How) -> Verdict:
+    """An int or float: any number within tolerance (an int exactly), a 0-d array included, a bool not."""
+    if not _is_number(got) or type(got) is bool:
+        return False, f"expected a number{how.at}, got {_describe(got)}"
+    shown = got.item() if isinstance(got, np.ndarray) else got   # an int stays an int in the message
+    got = float(shown)
+    ok = math.isfinite(got) and abs(got - expected) <= how.atol + how.rtol * abs(expected)
+    if type(expected) is int:
+        ok = ok and got == expected
+    return ok, "" if ok else how.wrong(expected, repr(shown))
+
+
+def _compare_lists(expected: list, got: Any, how: _How) -> Verdict:
+    if isinstance(got, np.ndarray):
+        got = got.tolist()
+    if type(got) is not list:   # a literal list in a public test often stands for a tensor's values
+        return False, f"expected {len(expected)} values (a tensor, array or list){how.at}, got {_describe(got)}"
+    if len(got) != len(expected):
+        return False, f"expected {len(expected)} items{how.at}, got {len(got)}"
+    return _first_difference(zip(range(len(expected)), expected, got), how)
+
+
+def _compare_dicts(expected: dict, got: Any, how: _How) -> Verdict:
+    if type(got) is not dict:
+        return False, f"expected a dict{how.at}, got {_describe(got)}"
+    if set(got) != set(expected):
+        return False, f"expected the keys {sorted(expected)}{how.at}, got {sorted(got)}"
+    return _first_difference(((key, expected[key], got[key]) for key in expected), how)
+
+
+def _first_difference(items: Iterable[Tuple[Any, Any, Any]], how: _How) -> Verdict:
+    """The first of the (key, expected, got) items that does not match, or a match when every one does."""
+    for key, expected, got in items:
+        ok, message = compare(expected, got, how.atol, how.rtol, how.reveal, f"{how.where}[{key!r}]")
+        if not ok:
+            return ok, message
+    return True, ""
+
+
+_BY_EXPECTED_TYPE: Dict[type, Callable[[Any, Any, _How], Verdict]] = {
+    bool: _compare_exactly, str: _compare_exactly, type(None): _compare_exactly,
+    int: _compare_numbers, float: _compare_numbers,
+    list: _compare_lists, dict: _compare_dicts,
+}
 
 
 def _short(value: Any) -> str:
