@@ -17,7 +17,8 @@ from typing import Optional, Tuple, Union
 import torch
 import torch.nn.functional as F
 
-from book._args import IntPair, Pair, conv_padding, non_negative_pair, positive_pair
+from book._args import (ArgumentError, IntPair, Pair, conv_padding, integer, non_negative_pair, positive_pair,
+                         tensor)
 from book.shapes import conv_transpose_output_size
 
 __all__ = [
@@ -30,21 +31,15 @@ __all__ = [
 # The textbook versions (d2l-compatible)
 # ---------------------------------------------------------------------------------------------------------------
 
-def _tensors(name: str, **given: object) -> None:
-    """A value that is not a tensor is the caller's type error, as torch's functions say it is."""
-    for label, value in given.items():
-        if not isinstance(value, torch.Tensor):
-            raise TypeError(f"{name}() expects a tensor for {label}, got {type(value).__name__}")
-
-
 def _dims(name: str, X: torch.Tensor, K: torch.Tensor, x_dims: int, k_dims: int, what: str) -> None:
     """The shapes the textbook helpers take: refused with one line, as `book.conv.conv2d` refuses, never an empty
     or half-summed result."""
-    _tensors(name, X=X, K=K)
+    tensor(X, "X", name), tensor(K, "K", name)
     if X.dim() != x_dims or K.dim() != k_dims:
-        raise ValueError(f"{name} expects {what}, got X of shape {tuple(X.shape)} and K of shape {tuple(K.shape)}")
+        raise ArgumentError(f"{name} expects {what}, got X of shape {tuple(X.shape)} and K of shape {tuple(K.shape)}")
     if K.shape[-1] > X.shape[-1] or K.shape[-2] > X.shape[-2]:
-        raise ValueError(f"{name}: the kernel {tuple(K.shape[-2:])} is larger than the input {tuple(X.shape[-2:])}")
+        raise ArgumentError(f"{name}: the kernel {tuple(K.shape[-2:])} is larger than the input "
+                            f"{tuple(X.shape[-2:])}; use a smaller kernel or a larger input")
 
 
 def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
@@ -62,7 +57,8 @@ def corr2d_multi_in(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Several input channels (C, H, W) with a (C, kh, kw) kernel: correlate channel by channel, then add."""
     _dims("corr2d_multi_in", X, K, 3, 3, "X of shape (C, H, W) and K of shape (C, kh, kw)")
     if X.shape[0] != K.shape[0]:   # zip would pair the first channels and drop the rest
-        raise ValueError(f"corr2d_multi_in: X has {X.shape[0]} channels but K has {K.shape[0]}")
+        raise ArgumentError(f"corr2d_multi_in: X has {X.shape[0]} channels but K has {K.shape[0]}; give K one "
+                            "kernel per input channel")
     return sum(corr2d(x, k) for x, k in zip(X, K))
 
 
@@ -76,7 +72,7 @@ def corr2d_multi_in_out_1x1(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """A 1x1 convolution is a fully connected layer applied at every pixel: one matrix product over channels."""
     _dims("corr2d_multi_in_out_1x1", X, K, 3, 4, "X of shape (C, H, W) and K of shape (c_o, C, 1, 1)")
     if K.shape[1:] != (X.shape[0], 1, 1):
-        raise ValueError(f"corr2d_multi_in_out_1x1 expects K of shape (c_o, {X.shape[0]}, 1, 1), got {tuple(K.shape)}")
+        raise ArgumentError(f"corr2d_multi_in_out_1x1 expects K of shape (c_o, {X.shape[0]}, 1, 1), got {tuple(K.shape)}")
     c_i, h, w = X.shape
     c_o = K.shape[0]
     Y = torch.matmul(K.reshape((c_o, c_i)), X.reshape((c_i, h * w)))
@@ -92,46 +88,56 @@ def windows(X: torch.Tensor, kernel_size: Pair, stride: Pair = (1, 1), dilation:
 
     No data is copied: element [n, c, i, j, y, x] is X[n, c, y*stride + i*dilation, x*stride + j*dilation].
     """
+    if tensor(X, "X", "windows").dim() != 4:
+        raise ArgumentError(f"windows expects a 4D (N, C, H, W) input, got shape {tuple(X.shape)}; "
+                            "add the missing axes with X[None]")
+    (kh, kw), (sh, sw) = positive_pair(kernel_size, "kernel_size"), positive_pair(stride, "stride")
+    dh, dw = positive_pair(dilation, "dilation")
     n, c, h, w = X.shape
-    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
     out_h, out_w = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+    if out_h <= 0 or out_w <= 0:
+        raise ArgumentError(f"kernel_size {(kh, kw)} with dilation {(dh, dw)} is larger than the input {(h, w)}; "
+                            "use a smaller kernel or pad the input")
     s_n, s_c, s_h, s_w = X.stride()
     return X.as_strided((n, c, kh, kw, out_h, out_w), (s_n, s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w))
 
 
 def batched(input: torch.Tensor, name: str) -> Tuple[torch.Tensor, bool]:
     """Accept NCHW or unbatched CHW, as torch does; return NCHW and whether a batch axis was added."""
-    if input.dim() == 3:
+    if tensor(input, "input", name).dim() == 3:
         return input.unsqueeze(0), True
     if input.dim() == 4:
         return input, False
-    raise ValueError(f"{name} expects a 3D (C, H, W) or 4D (N, C, H, W) input, got shape {tuple(input.shape)}")
+    raise ArgumentError(f"{name} expects a 3D (C, H, W) or 4D (N, C, H, W) input, got shape {tuple(input.shape)}")
 
 
 def _check_weight(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor], groups: int,
                   in_axis: int, out_channels: int, name: str) -> None:
     """Refuse what torch refuses: wrong dims, dtypes or channel counts; `in_axis` is the weight's input-channel axis."""
     if weight.dim() != 4:
-        raise ValueError(f"{name} expects a 4D weight, got shape {tuple(weight.shape)}")
-    if not isinstance(groups, int) or groups <= 0:
-        raise ValueError(f"groups must be a positive int, got {groups!r}")
+        raise ArgumentError(f"{name} expects a 4D weight (out_channels, in_channels/groups, kh, kw), got shape "
+                            f"{tuple(weight.shape)}")
+    if groups <= 0:
+        raise ArgumentError(f"groups must be positive, got {groups!r}")
+    if bias is not None:
+        tensor(bias, "bias", name)
     if input.dtype != weight.dtype:
-        raise ValueError(f"input dtype {input.dtype} and weight dtype {weight.dtype} differ; convert one of them")
+        raise ArgumentError(f"input dtype {input.dtype} and weight dtype {weight.dtype} differ; convert one of them")
     in_channels = input.shape[1]
     if in_channels % groups:
-        raise ValueError(f"in_channels {in_channels} is not divisible by groups={groups}")
+        raise ArgumentError(f"in_channels {in_channels} is not divisible by groups={groups}")
     if in_axis == 1 and weight.shape[1] * groups != in_channels:
-        raise ValueError(f"weight of shape {tuple(weight.shape)} with groups={groups} expects "
+        raise ArgumentError(f"weight of shape {tuple(weight.shape)} with groups={groups} expects "
                          f"{weight.shape[1] * groups} input channels, but the input has {in_channels}")
     if in_axis == 0 and weight.shape[0] != in_channels:
-        raise ValueError(f"weight of shape {tuple(weight.shape)} expects {weight.shape[0]} input channels, "
+        raise ArgumentError(f"weight of shape {tuple(weight.shape)} expects {weight.shape[0]} input channels, "
                          f"but the input has {in_channels}")
     if out_channels % groups:
-        raise ValueError(f"out_channels {out_channels} is not divisible by groups={groups}")
+        raise ArgumentError(f"out_channels {out_channels} is not divisible by groups={groups}")
     if bias is not None and tuple(bias.shape) != (out_channels,):
-        raise ValueError(f"bias must have shape ({out_channels},), got {tuple(bias.shape)}")
+        raise ArgumentError(f"bias must have shape ({out_channels},), got {tuple(bias.shape)}")
     if bias is not None and bias.dtype != input.dtype:
-        raise ValueError(f"bias dtype {bias.dtype} differs from the input's {input.dtype}; convert one of them")
+        raise ArgumentError(f"bias dtype {bias.dtype} differs from the input's {input.dtype}; convert one of them")
 
 
 def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor] = None, stride: IntPair = 1,
@@ -142,6 +148,8 @@ def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tenso
     flattened kernels gives all outputs at once, already in NCHW order.
     """
     X, unbatched = batched(input, "conv2d")
+    tensor(weight, "weight", "conv2d")
+    groups = integer(groups, "groups")
     c_out, c_in_per_group, kh, kw = weight.shape if weight.dim() == 4 else (0, 0, 0, 0)
     _check_weight(X, weight, bias, groups, 1, c_out, "conv2d")
     s = positive_pair(stride, "stride")
@@ -149,7 +157,7 @@ def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tenso
     (top, bottom), (left, right) = conv_padding(padding, (kh, kw), d, s)
     n, _, h, w = X.shape
     if h + top + bottom < d[0] * (kh - 1) + 1 or w + left + right < d[1] * (kw - 1) + 1:
-        raise ValueError(f"kernel size {(kh, kw)} with dilation {d} is larger than the padded input "
+        raise ArgumentError(f"kernel size {(kh, kw)} with dilation {d} is larger than the padded input "
                          f"{(h + top + bottom, w + left + right)}; use a smaller kernel or more padding")
 
     X = F.pad(X, (left, right, top, bottom))
@@ -165,7 +173,10 @@ def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tenso
 
 def spread(X: torch.Tensor, stride: Pair) -> torch.Tensor:
     """Insert stride-1 zeros between neighbouring elements of the last two axes (the 'dilated input')."""
-    sh, sw = stride
+    if tensor(X, "X", "spread").dim() != 4:
+        raise ArgumentError(f"spread expects a 4D (N, C, H, W) input, got shape {tuple(X.shape)}; "
+                            "add the missing axes with X[None]")
+    sh, sw = positive_pair(stride, "stride")
     if (sh, sw) == (1, 1):
         return X
     n, c, h, w = X.shape
@@ -199,6 +210,8 @@ def conv_transpose2d(input: torch.Tensor, weight: torch.Tensor, bias: Optional[t
     `weight` has torch's transposed layout (C_in, C_out/groups, kh, kw).
     """
     X, unbatched = batched(input, "conv_transpose2d")
+    tensor(weight, "weight", "conv_transpose2d")
+    groups = integer(groups, "groups")
     c_out = weight.shape[1] * groups if weight.dim() == 4 else 0
     _check_weight(X, weight, bias, groups, 0, c_out, "conv_transpose2d")
     # Refuses what torch refuses: bad stride/dilation/padding, output_padding >= max(stride, dilation), no output.
@@ -221,16 +234,21 @@ def conv2d_backward(X: torch.Tensor, W: torch.Tensor, grad_out: torch.Tensor, st
       cropped by the padding; rows the forward pass never read (stride leftovers) get zero gradient.
     """
     X4, unbatched = batched(X, "conv2d_backward")
+    tensor(W, "W", "conv2d_backward"), tensor(grad_out, "grad_out", "conv2d_backward")
+    if W.dim() != 4:
+        raise ArgumentError(f"conv2d_backward expects a 4D weight W (out_channels, in_channels, kh, kw), got shape "
+                            f"{tuple(W.shape)}")
     G = grad_out.unsqueeze(0) if unbatched else grad_out
     s = positive_pair(stride, "stride")
     d = positive_pair(dilation, "dilation")
     (top, bottom), (left, right) = conv_padding(padding, tuple(W.shape[-2:]), d, s)
     if top != bottom or left != right:
-        raise ValueError("conv2d_backward needs symmetric padding; pass an int or a pair instead of 'same'")
+        raise ArgumentError("conv2d_backward needs symmetric padding; pass an int or a pair instead of 'same'")
     kh, kw = W.shape[-2:]
     expected = tuple(conv2d(X4, W, stride=s, padding=(top, left), dilation=d).shape)
     if tuple(G.shape) != expected:
-        raise ValueError(f"grad_out has shape {tuple(G.shape)}, but the convolution's output has shape {expected}")
+        raise ArgumentError(f"grad_out has shape {tuple(G.shape)}, but the convolution's output has shape {expected}; "
+                            "pass the gradient of that output")
 
     padded = F.pad(X4, (left, right, top, bottom))
     # Channels become the batch: each (input channel, output channel) pair is one 2D correlation over N.
@@ -259,6 +277,7 @@ def _check_mode(mode: str) -> None:
 def convolve1d(x: torch.Tensor, w: torch.Tensor, mode: str = "full") -> torch.Tensor:
     """`numpy.convolve(x, w, mode)`: (x * w)[n] = sum_m x[m] w[n - m]."""
     _check_mode(mode)
+    tensor(x, "x", "convolve1d"), tensor(w, "w", "convolve1d")
     if x.dim() != 1 or w.dim() != 1 or len(x) == 0 or len(w) == 0:
         raise ValueError("convolve1d expects two non-empty 1D tensors")
     if len(w) > len(x):
@@ -276,6 +295,7 @@ def convolve1d(x: torch.Tensor, w: torch.Tensor, mode: str = "full") -> torch.Te
 def convolve2d(X: torch.Tensor, K: torch.Tensor, mode: str = "full") -> torch.Tensor:
     """`scipy.signal.convolve2d(X, K, mode)` with zero fill: correlate with the kernel rotated by 180 degrees."""
     _check_mode(mode)
+    tensor(X, "X", "convolve2d"), tensor(K, "K", "convolve2d")
     if X.dim() != 2 or K.dim() != 2 or X.numel() == 0 or K.numel() == 0:
         raise ValueError("convolve2d expects two non-empty 2D tensors")
     if mode == "valid":

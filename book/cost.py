@@ -15,7 +15,7 @@ from typing import Union
 
 import torch
 
-from book._args import IntPair, pair
+from book._args import ArgumentError, IntPair, integer, pair
 from book.shapes import conv_output_size
 
 __all__ = ["conv2d_macs", "conv2d_memory", "ConvMacs", "ConvMemory", "FLOPS_PER_MAC"]
@@ -69,13 +69,17 @@ class ConvMemory:
         return 2 * self.forward
 
 
-def _check_channels(in_channels: int, out_channels: int, groups: int) -> None:
-    """Refuse what `nn.Conv2d` refuses: non-positive groups, channel counts not divisible by groups."""
-    if not isinstance(groups, int) or groups <= 0:
-        raise ValueError(f"groups must be a positive int, got {groups!r}")
+def _check_channels(in_channels: int, out_channels: int, groups: int, batch_size: int) -> None:
+    """Refuse what `nn.Conv2d` and a call of it refuse: counts that are not ints, negative counts (an empty
+    layer or batch is allowed, as in torch), non-positive groups, channel counts not divisible by groups."""
+    for name, count in (("in_channels", in_channels), ("out_channels", out_channels), ("batch_size", batch_size)):
+        if integer(count, name) < 0:
+            raise ArgumentError(f"{name} must be non-negative, got {count}")
+    if integer(groups, "groups") <= 0:
+        raise ArgumentError(f"groups must be a positive int, got {groups!r}")
     if in_channels % groups or out_channels % groups:
-        raise ValueError(f"in_channels {in_channels} and out_channels {out_channels} must be divisible by "
-                         f"groups={groups}")
+        raise ArgumentError(f"in_channels {in_channels} and out_channels {out_channels} must be divisible by "
+                            f"groups={groups}")
 
 
 def _output_hw(input_size: IntPair, kernel_size: IntPair, stride: IntPair, padding: Union[str, IntPair],
@@ -89,7 +93,7 @@ def conv2d_macs(in_channels: int, out_channels: int, kernel_size: IntPair, input
                 batch_size: int = 1) -> ConvMacs:
     """Multiply-adds of `nn.Conv2d(in_channels, out_channels, kernel_size, ...)` on `batch_size` inputs (not FLOPs:
     each multiply-add is two; see `ConvMacs.forward_flops`)."""
-    _check_channels(in_channels, out_channels, groups)
+    _check_channels(in_channels, out_channels, groups, batch_size)
     k_h, k_w = pair(kernel_size, "kernel_size")
     m_h, m_w = _output_hw(input_size, kernel_size, stride, padding, dilation)
     forward = batch_size * out_channels * (in_channels // groups) * k_h * k_w * m_h * m_w
@@ -100,7 +104,9 @@ def conv2d_memory(in_channels: int, out_channels: int, kernel_size: IntPair, inp
                   stride: IntPair = 1, padding: Union[str, IntPair] = 0, dilation: IntPair = 1, groups: int = 1,
                   batch_size: int = 1, bias: bool = True, dtype: torch.dtype = torch.float32) -> ConvMemory:
     """Bytes of the parameters, input and output of `nn.Conv2d(...)` on `batch_size` inputs of `dtype`."""
-    _check_channels(in_channels, out_channels, groups)
+    _check_channels(in_channels, out_channels, groups, batch_size)
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"dtype must be a torch.dtype such as torch.float32, got {dtype!r}")
     size = torch.empty((), dtype=dtype).element_size()
     k_h, k_w = pair(kernel_size, "kernel_size")
     h, w = pair(input_size, "input_size")

