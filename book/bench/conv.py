@@ -1,7 +1,8 @@
 """`python -m book.bench conv`: time `book.conv.conv2d` (im2col + matmul) against `torch.nn.functional.conv2d`.
 
-Every layer shape is timed in one run, the two implementations interleaved call by call so that a noisy machine slows
-both alike; each figure is the median of `--repeat` calls after a warm-up. The textbook `corr2d` loop is timed too
+Every layer shape is timed in one run by `torch.utils.benchmark.Timer` (which waits for the GPU where there is one),
+the two implementations interleaved sample by sample so that a noisy machine slows both alike; each figure is the
+median of `--repeat` samples after a warm-up. The textbook `corr2d` loop is timed too
 where it finishes in reasonable time (small, stride-1 layers). The table is followed by one line of JSON whose
 `median_ratio_vs_torch` / `max_ratio_vs_torch` are (our time) / (torch's time): 1.0 means as fast as torch.
 """
@@ -10,12 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
 import torch
 import torch.nn.functional as F
+from torch.utils.benchmark import Timer
 
 from book.conv import conv2d, corr2d_multi_in_out
 
@@ -55,22 +56,12 @@ LAYERS = [
 ]
 QUICK_LAYERS = [Layer("lenet-c3-1img", 1, 6, 14, 16, 5), Layer("c16-16px-s2", 2, 16, 16, 32, 3, stride=2, padding=1)]
 MIN_SAMPLE_SECONDS = 0.005  # tiny layers are timed over several calls per sample, so the clock's jitter stays small
-LOOP_MAX_WINDOWS = 20_000  # the Python double loop visits about 10^5 windows a second: keep it under ~0.5 s
+LOOP_MAX_WINDOWS = 20_000  # the Python double loop visits about 10^5 windows a second: ~0.2 s a call, 3 calls with the warm-up
 
 
-def _timer(device: torch.device) -> Callable[[Callable[[], object], int], float]:
-    """Seconds per call of `fn`, averaged over `calls` back-to-back calls (waiting for the GPU where there is one)."""
-    def seconds(fn: Callable[[], object], calls: int = 1) -> float:
-        """Wall-clock seconds per call."""
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        return (time.perf_counter() - start) / calls
-    return seconds
+def _timer(fn: Callable[[], object]) -> Timer:
+    """A timer of `fn()` on this run's torch threads (Timer's own default is one thread)."""
+    return Timer("fn()", globals={"fn": fn}, num_threads=torch.get_num_threads())
 
 
 def _loop(X: torch.Tensor, W: torch.Tensor, padding: int) -> torch.Tensor:
@@ -90,16 +81,16 @@ def time_layer(layer: Layer, device: torch.device, repeat: int) -> Dict[str, obj
     with torch.no_grad():
         terms = layer.kernel ** 2 * layer.in_channels  # a sanity check only; the tests check equality properly
         torch.testing.assert_close(calls["ours"](), calls["torch"](), rtol=1e-3, atol=1e-3 * terms)
-        seconds = _timer(device)
+        timers = {name: _timer(fn) for name, fn in calls.items()}
         times: Dict[str, List[float]] = {name: [] for name in calls}
-        warm_up = min(seconds(fn, 2) for fn in calls.values())  # first calls allocate and pick kernels
+        warm_up = min(timer.timeit(2).mean for timer in timers.values())  # first calls allocate and pick kernels
         calls_per_sample = max(1, round(MIN_SAMPLE_SECONDS / max(warm_up, 1e-9)))
         for _ in range(repeat):
-            for name, fn in calls.items():
-                times[name].append(seconds(fn, calls_per_sample))
+            for name, timer in timers.items():
+                times[name].append(timer.timeit(calls_per_sample).mean)
         loop: Optional[float] = None
         if layer.stride == 1 and layer.loop_windows <= LOOP_MAX_WINDOWS:
-            loop = seconds(lambda: _loop(X, W, layer.padding))
+            loop = _timer(lambda: _loop(X, W, layer.padding)).timeit(1).mean
     ours, theirs = statistics.median(times["ours"]), statistics.median(times["torch"])
     return {"layer": layer.name, "input": [layer.batch, layer.in_channels, layer.size, layer.size],
             "out_channels": layer.out_channels, "kernel": layer.kernel, "stride": layer.stride,

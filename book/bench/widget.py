@@ -1,10 +1,11 @@
 """`python -m book.bench widget`: how fast kernel_slider redraws after a control change, and how big the static
 players and chapter 7's LeNet explorer are.
 
-For inputs up to 16x16 with a 5x5 kernel (one and three channels, every mode) it times a control change in Python,
-from setting the control's value to the new picture being in the HTML view (frames recomputed with book.conv/pool,
-SVG redrawn). Then it measures the static players' bytes: the playground (every setting of its grid), and, when the
-site is built, the players of every page (what `make book` put in _build/html). The LeNet explorer's bytes are those
+For inputs up to 16x16 with a 5x5 kernel (one and three channels, every mode) it times a control change in Python
+with `torch.utils.benchmark.Timer`, from setting the control's value to the new picture being in the HTML view
+(frames recomputed with book.conv/pool, SVG redrawn). Then it measures the static players' bytes: the playground
+(every setting of its grid), and, when the site is built, the players of every page (what `make book` put in
+_build/html). The LeNet explorer's bytes are those
 of chapter 7's call (`lenet_explorer` on the digits `pick_digits` chooses: 24 mistakes, 2 right per class); the size
 of its embedded weights and MNIST digits does not depend on their values, so an untrained LeNet on blank digits
 measures it. It prints tables, then one JSON line.
@@ -13,6 +14,7 @@ Targets: redraw <= 50 ms; player data <= 1 MB on a chapter page, <= 3 MB on the 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import statistics
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Dict, List
 
 import torch
+from torch.utils.benchmark import Timer
 
 from book.train import lenet
 from book.viz import kernel_slider, playground
@@ -42,16 +45,23 @@ CASES = [  # (mode, input size, channels, padding, stride, dilation)
 
 
 def _redraw_ms(slider, control, values, repeats: int) -> float:
-    """Median time of a control change until the new rendering is in the view (observers run synchronously).
+    """Median time of a control change until the new rendering is in the view (observers run synchronously), over
+    `repeats` changes each timed alone.
 
-    The values cycle, ending on the first, so the slider is left as it was."""
-    times = []
-    for i in range(repeats):
-        before = slider.view.value
-        start = time.perf_counter()
-        control.value = values[i % len(values)]
-        times.append((time.perf_counter() - start) * 1000)
-        assert slider.view.value != before or slider.frames is None
+    The values cycle (no two in a row are equal, so every assignment is a change, Timer's warm-up ones included);
+    the control is set back to its value before, so the slider is left as it was."""
+    before, cycle, not_redrawn = control.value, itertools.cycle(values), []
+
+    def change() -> None:
+        shown = slider.view.value
+        control.value = next(cycle)
+        if slider.view.value == shown and slider.frames is not None:   # a string comparison: microseconds
+            not_redrawn.append(control.value)
+
+    timer = Timer("change()", globals={"change": change}, num_threads=torch.get_num_threads())  # Timer's default: 1
+    times = [timer.timeit(1).median * 1000 for _ in range(repeats)]
+    control.value = before
+    assert not not_redrawn, f"setting {control.description} to {not_redrawn[0]} did not redraw the view"
     return statistics.median(times)
 
 
@@ -70,7 +80,7 @@ def measure(repeats: int) -> List[Dict]:
             "dilation": dilation, "output": "x".join(map(str, slider.frames.output_size)),
             # a settings change recomputes the frames; a step change only redraws
             "setting_ms": _redraw_ms(slider, slider.stride, [stride + 1 if stride < slider.stride.max else stride - 1,
-                                                             stride], 2 * (repeats // 2) + 2),
+                                                             stride], repeats),
             "step_ms": _redraw_ms(slider, slider.step, [steps // 2, steps, 1], repeats),
             "static_bytes": len(slider.static_html().encode()),
         })
