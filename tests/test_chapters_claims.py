@@ -22,7 +22,7 @@ import yaml
 from conftest import ROOT, SITE
 from book.conv import conv_transpose2d, convolve1d, convolve2d, windows
 from book.cost import conv2d_macs
-from book.shapes import conv_output_size, conv_transpose_output_size
+from book.shapes import conv_output_remainder, conv_output_size, conv_transpose_output_size
 
 CHAPTERS = sorted((ROOT / "chapters").glob("0[1-7]_*.ipynb"))
 APPENDICES = sorted((ROOT / "chapters").glob("appendix_*.ipynb"))
@@ -102,14 +102,15 @@ def _rows_without_gradient(n: int, k: int, stride: int, padding: int) -> int:
 @pytest.mark.parametrize("k, stride, padding", [(3, 2, 1), (3, 3, 0), (3, 3, 1), (2, 3, 0), (5, 4, 2), (1, 2, 0)])
 def test_output_padding_restores_the_floor_remainder_and_only_rows_beyond_the_padding_get_zero_gradient(
         n: int, k: int, stride: int, padding: int) -> None:
-    """The rule chapter 6 states (it replaced 3:c43's 'they get zero gradient')."""
+    """The rule chapter 4's backpropagation section states (it replaced 3:c43's 'they get zero gradient')."""
     remainder = (n + 2 * padding - k) % stride
+    assert conv_output_remainder(n, k, stride=stride, padding=padding) == remainder
     m = conv_output_size(n, k, stride=stride, padding=padding)
     assert conv_transpose_output_size(m, k, stride=stride, padding=padding, output_padding=remainder) == n
     assert _rows_without_gradient(n, k, stride, padding) == max(0, remainder - padding)
 
 
-def test_chapter_6_example_row_supplied_by_output_padding_gets_a_gradient() -> None:
+def test_chapter_4_example_row_supplied_by_output_padding_gets_a_gradient() -> None:
     x = torch.rand(2, 3, 10, 10, dtype=torch.float64, requires_grad=True)
     w = torch.rand(4, 3, 3, 3, dtype=torch.float64)
     y = F.conv2d(x, w, stride=2, padding=1)
@@ -117,6 +118,16 @@ def test_chapter_6_example_row_supplied_by_output_padding_gets_a_gradient() -> N
     y.backward(grad_y)
     torch.testing.assert_close(x.grad, conv_transpose2d(grad_y, w, stride=2, padding=1, output_padding=1))
     assert x.grad[..., -1, :].abs().max() > 0
+
+
+def test_backpropagation_through_a_convolution_is_taught_in_chapter_4_and_chapter_6_links_back() -> None:
+    """The issue: the convolution's gradients sat in the pooling chapter, four chapters after the layer."""
+    channels = "\n".join(_markdown(ROOT / "chapters" / "04_channels.ipynb"))
+    pooling = "\n".join(_markdown(ROOT / "chapters" / "06_pooling.ipynb"))
+    assert "(sec-ch4-backprop)=\n## Backpropagation through a convolution" in channels
+    for label in ("eq-grad-kernel", "eq-grad-input"):
+        assert f"$$ ({label})" in channels and f"$$ ({label})" not in pooling
+    assert "### Through a convolution" not in pooling and "{ref}`sec-ch4-backprop`" in pooling
 
 
 @pytest.mark.parametrize("k", [1, 3, 5, 7])
@@ -215,8 +226,12 @@ def test_chapter_opens_with_objectives_and_ends_with_questions_and_its_exercises
 
 @pytest.mark.parametrize("path", CHAPTERS + APPENDICES, ids=_id)
 def test_no_heading_is_buried_inside_a_cell(path: Path) -> None:
+    """A heading opens its cell; only a MyST target such as `(sec-ch4-backprop)=`, which names it, may precede it."""
+    def lines(cell: str) -> List[str]:
+        return cell.splitlines()[1:] if re.fullmatch(r"\([\w-]+\)=", cell.split("\n", 1)[0]) else cell.splitlines()
+
     buried = [cell.splitlines()[0] for cell in _markdown(path)
-              if any(re.match(r"#{1,6} ", line) for line in cell.splitlines()[1:])]
+              if any(re.match(r"#{1,6} ", line) for line in lines(cell)[1:])]
     assert not buried, f"{path.name}: cells with a heading after their first line: {buried}"
 
 

@@ -143,7 +143,7 @@ def _input_row(fig: Figure, row: Sequence[Axes], flow: ConvGradientFlow) -> None
         products.append(f"{_number(flow.output_gradient[i, j])}·{_number(flow.kernel[a, b])}")
     lines = [" + ".join(products[n:n + 3]) for n in range(0, len(products), 3)]
     ax_grad.set_xlabel(f"$\\partial L/\\partial X_{{{s},{t}}} = \\sum\\, \\delta_{{i,j}} K_{{{s}-i,{t}-j}}$\n"
-                       + " +\n".join(lines) + f" = {format_number(float(flow.input_gradient[s, t]))}", fontsize=8)
+                       + " +\n".join(lines) + f" = {format_number(float(flow.input_gradient[s, t]))}", fontsize=9)
 
 
 def _weight_row(fig: Figure, row: Sequence[Axes], flow: ConvGradientFlow) -> None:
@@ -162,7 +162,7 @@ def _weight_row(fig: Figure, row: Sequence[Axes], flow: ConvGradientFlow) -> Non
     _arrow(fig, (ax_delta, centre), (ax_grad, (a, b)), TOTAL_COLOUR, "--")
     ax_grad.set_xlabel(f"$\\partial L/\\partial K_{{{a},{b}}} = \\sum\\, X_{{{a}+i,{b}+j}}\\, \\delta_{{i,j}}"
                        f" = (X \\star \\delta)_{{{a},{b}}}$ = {format_number(float(flow.kernel_gradient[a, b]))}",
-                       fontsize=8)
+                       fontsize=9)
 
 
 def draw_conv_gradient_flow(X: torch.Tensor, K: torch.Tensor, delta: torch.Tensor,
@@ -176,7 +176,7 @@ def draw_conv_gradient_flow(X: torch.Tensor, K: torch.Tensor, delta: torch.Tenso
     correlation. Panels are row-major in `fig.axes`: δ, dL/dX, K, X, dL/dK, δ.
     """
     flow = conv_gradient_flow(X, K, delta, input_cell, weight)
-    fig, axes = plt.subplots(2, 3, figsize=figsize or (10, 7.4), gridspec_kw=dict(wspace=0.45, hspace=0.55))
+    fig, axes = plt.subplots(2, 3, figsize=figsize or (10, 7), gridspec_kw=dict(wspace=0.45, hspace=0.55))
     _input_row(fig, axes[0], flow)
     _weight_row(fig, axes[1], flow)
     return fig
