@@ -269,7 +269,7 @@ def _reached(curve: Curve) -> str:
     return f"reached 99 % after {curve.seconds_to_99:.1f} s"
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m book.bench lenet", description=__doc__.splitlines()[0])
     parser.add_argument("--device", help="cpu, cuda, mps (default: book.train.default_device())")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="seeds of the book's recipe (default 0)")
@@ -296,6 +296,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help=f"a smoke test on {QUICK_TRAIN:,} training and {QUICK_TEST:,} test images: 2 epochs "
                              "of ours, 1 of each reference")
+    return parser
+
+
+def _arguments(argv: Optional[List[str]]) -> argparse.Namespace:
+    """The command line, checked: a bad value is the parser's one-line error (exit status 2)."""
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.baseline_epochs <= 0 or args.pytorch_epochs <= 0:
         parser.error("--baseline-epochs and --pytorch-epochs must be positive")
@@ -307,12 +313,38 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("--reference-cap must be positive")
     if args.quick:
         args.baseline_epochs = args.pytorch_epochs = 1
-    device = torch.device(args.device) if args.device else train.default_device()
-    threads = args.threads or train.free_cpu_threads()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
-    book_data.fetch(quiet=True)
+    return args
 
-    print(f"book recipe: LeNet, {train.RECIPE}, seeds {args.seeds}", flush=True)
+
+@dataclass
+class Results:
+    """The curves of one benchmark run: the book's recipe by seed, the ablation by seed, the references by name."""
+    ours: dict
+    plain: dict
+    references: dict
+
+    @property
+    def median_to_99(self) -> Optional[float]:
+        to_99 = [curve.seconds_to_99 for curve in self.ours.values()]
+        return statistics.median(to_99) if None not in to_99 else None
+
+    @property
+    def median_cpu_to_99(self) -> Optional[float]:
+        if self.median_to_99 is None:
+            return None
+        return statistics.median(curve.charged_cpu_seconds for curve in self.ours.values())
+
+    def speedup(self, reference: str, cpu: bool = False) -> Optional[float]:
+        """How many times longer the reference took to 99 % than the median seed of the book's recipe."""
+        if reference not in self.references or self.median_to_99 is None:
+            return None
+        if cpu:
+            return self.references[reference].charged_cpu_seconds / self.median_cpu_to_99
+        return self.references[reference].charged_seconds / self.median_to_99
+
+
+def _run_all(args: argparse.Namespace, device: torch.device, threads: int) -> Results:
+    """Every recipe the arguments ask for, one after another or in `--jobs` processes."""
     runs = [("book", seed, book_recipe, dict(seed=seed, device=device, quick=args.quick, threads=threads))
             for seed in args.seeds]
     if args.ablation:
@@ -332,43 +364,51 @@ def main(argv: Optional[List[str]] = None) -> int:
         with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
             pending = [pool.apply_async(run, kwds=kwargs) for _, _, run, kwargs in runs]
             curves = [job.get() for job in pending]
-    ours = {seed: curve for (kind, seed, _, _), curve in zip(runs, curves) if kind == "book"}
-    plain = {seed: curve for (kind, seed, _, _), curve in zip(runs, curves) if kind == "plain"}
-    references = {kind: curve for (kind, _, _, _), curve in zip(runs, curves) if kind not in ("book", "plain")}
+    kinds = [(kind, seed) for kind, seed, _, _ in runs]
+    return Results(ours={seed: c for (kind, seed), c in zip(kinds, curves) if kind == "book"},
+                   plain={seed: c for (kind, seed), c in zip(kinds, curves) if kind == "plain"},
+                   references={kind: c for (kind, _), c in zip(kinds, curves) if kind not in ("book", "plain")})
 
-    finals = [curve.test_acc[-1] for curve in ours.values()]
-    to_99 = [curve.seconds_to_99 for curve in ours.values()]
-    median_to_99 = statistics.median(to_99) if None not in to_99 else None
-    median_cpu_to_99 = (statistics.median(curve.charged_cpu_seconds for curve in ours.values())
-                        if median_to_99 is not None else None)
-    first = ours[args.seeds[0]]
 
-    def speedup(reference: str, cpu: bool = False) -> Optional[float]:
-        if reference not in references or median_to_99 is None:
-            return None
-        if cpu:
-            return references[reference].charged_cpu_seconds / median_cpu_to_99
-        return references[reference].charged_seconds / median_to_99
-
+def _print_results(results: Results, device: torch.device, threads: int, load: Optional[float]) -> None:
     print(f"LeNet on MNIST on {device} with {threads} threads (1-minute load average {load}); clocks include data "
           "loading and every evaluation that decides whether 99 % was reached")
+    ours, references = results.ours, results.references
     for seed, curve in ours.items():
         print(f"  book recipe, seed {seed}: test acc {curve.test_acc[-1]:.4f} in {curve.seconds[-1]:.1f} s, "
               f"{_reached(curve)}; measured {_curve(curve)}")
-    for seed, curve in plain.items():
+    for seed, curve in results.plain.items():
         print(f"  without label smoothing and shifts, seed {seed}: test acc {curve.test_acc[-1]:.4f}, train acc "
               f"{curve.train_acc:.4f} (with them: {ours[seed].test_acc[-1]:.4f}, {ours[seed].train_acc:.4f})")
     for curve in references.values():
         print(f"  {curve.name}: test acc {curve.test_acc[-1]:.4f} in {curve.seconds[-1]:.1f} s ({curve.stopped}), "
               f"{_reached(curve)}; per epoch {_curve(curve)}")
-    if median_to_99 is not None:
-        print(f"  median over seeds of the book recipe's time to 99 %: {median_to_99:.1f} s"
-              + "".join(f"; {speedup(key):.1f}x faster than the {references[key].name}" for key in references))
-        print(f"  in processor seconds (time.process_time): {median_cpu_to_99:.1f} s"
-              + "".join(f"; {speedup(key, cpu=True):.1f}x faster than the {references[key].name}"
+    if results.median_to_99 is not None:
+        print(f"  median over seeds of the book recipe's time to 99 %: {results.median_to_99:.1f} s"
+              + "".join(f"; {results.speedup(key):.1f}x faster than the {references[key].name}"
                         for key in references))
-    notes, example = references.get("notes"), references.get("pytorch_example")
-    summary = {
+        print(f"  in processor seconds (time.process_time): {results.median_cpu_to_99:.1f} s"
+              + "".join(f"; {results.speedup(key, cpu=True):.1f}x faster than the {references[key].name}"
+                        for key in references))
+
+
+def _reference_summary(prefix: str, curve: Optional[Curve]) -> dict:
+    """A reference recipe's figures under the record's keys (`baseline_...` for the notes' recipe)."""
+    return {f"{prefix}_test_acc": curve.test_acc[-1] if curve else None,
+            f"{prefix}_seconds": curve.seconds[-1] if curve else None,
+            f"{prefix}_seconds_to_99": curve.seconds_to_99 if curve else None,
+            f"{prefix}_reached_99": None if curve is None else curve.seconds_to_99 is not None,
+            f"{prefix}_stopped": curve.stopped if curve else None,
+            f"{prefix}_cpu_seconds_charged": curve.charged_cpu_seconds if curve else None,
+            f"{prefix}_test_acc_per_epoch": curve.test_acc if curve else None}
+
+
+def _summary(results: Results, args: argparse.Namespace, device: torch.device, threads: int,
+             load: Optional[float]) -> dict:
+    """The run's figures as one JSON object: the line the command ends with and the record's `summary`."""
+    ours, plain = results.ours, results.plain
+    first, finals = ours[args.seeds[0]], [curve.test_acc[-1] for curve in ours.values()]
+    return {
         "device": str(device), "threads": threads, "load_average_1min": load, "quick": args.quick,
         "timing": "wall clock from before loading the data, every evaluation that decides 99 % included, "
                   "all recipes; a reference that never reached 99 % is charged its whole run (a lower bound)",
@@ -379,30 +419,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         "seconds_by_seed": {str(seed): curve.seconds[-1] for seed, curve in ours.items()},
         "seconds_to_99_by_seed": {str(seed): curve.seconds_to_99 for seed, curve in ours.items()},
         "test_acc_mean": statistics.fmean(finals), "test_acc_min": min(finals),
-        "seconds_to_99": median_to_99,
-        "baseline_epochs": args.baseline_epochs,
-        "baseline_test_acc": notes.test_acc[-1] if notes else None,
-        "baseline_seconds": notes.seconds[-1] if notes else None,
-        "baseline_seconds_to_99": notes.seconds_to_99 if notes else None,
-        "baseline_reached_99": None if notes is None else notes.seconds_to_99 is not None,
-        "baseline_stopped": notes.stopped if notes else None, "reference_cap_seconds": args.reference_cap,
-        "speedup_to_99": speedup("notes"),
-        "pytorch_example_epochs": args.pytorch_epochs,
-        "pytorch_example_test_acc": example.test_acc[-1] if example else None,
-        "pytorch_example_seconds": example.seconds[-1] if example else None,
-        "pytorch_example_seconds_to_99": example.seconds_to_99 if example else None,
-        "pytorch_example_reached_99": None if example is None else example.seconds_to_99 is not None,
-        "pytorch_example_stopped": example.stopped if example else None,
-        "speedup_vs_pytorch_example": speedup("pytorch_example"),
-        "jobs": args.jobs,
-        "cpu_seconds_to_99": median_cpu_to_99,
-        "baseline_cpu_seconds_charged": notes.charged_cpu_seconds if notes else None,
-        "pytorch_example_cpu_seconds_charged": example.charged_cpu_seconds if example else None,
-        "speedup_to_99_cpu": speedup("notes", cpu=True),
-        "speedup_vs_pytorch_example_cpu": speedup("pytorch_example", cpu=True),
+        "seconds_to_99": results.median_to_99, "cpu_seconds_to_99": results.median_cpu_to_99,
         "test_acc_per_epoch": first.test_acc,
-        "baseline_test_acc_per_epoch": notes.test_acc if notes else None,
-        "pytorch_example_test_acc_per_epoch": example.test_acc if example else None,
+        "baseline_epochs": args.baseline_epochs, "pytorch_example_epochs": args.pytorch_epochs,
+        "reference_cap_seconds": args.reference_cap, "jobs": args.jobs,
+        **_reference_summary("baseline", results.references.get("notes")),
+        **_reference_summary("pytorch_example", results.references.get("pytorch_example")),
+        "speedup_to_99": results.speedup("notes"),
+        "speedup_vs_pytorch_example": results.speedup("pytorch_example"),
+        "speedup_to_99_cpu": results.speedup("notes", cpu=True),
+        "speedup_vs_pytorch_example_cpu": results.speedup("pytorch_example", cpu=True),
         "ablation": None if not plain else {
             "changes": ABLATION,
             "test_acc_by_seed": {str(seed): curve.test_acc[-1] for seed, curve in plain.items()},
@@ -410,15 +436,31 @@ def main(argv: Optional[List[str]] = None) -> int:
             "test_acc_mean": statistics.fmean(curve.test_acc[-1] for curve in plain.values()),
             "train_acc_mean": statistics.fmean(curve.train_acc for curve in plain.values())},
     }
+
+
+def _save(path: str, summary: dict, results: Results, argv: Optional[List[str]]) -> None:
+    curves = ([(f"book_seed_{seed}", c) for seed, c in results.ours.items()]
+              + [(f"plain_seed_{seed}", c) for seed, c in results.plain.items()] + list(results.references.items()))
+    record = {"summary": summary, "machine": machine(),
+              "command": "python -m book.bench lenet " + " ".join(argv if argv is not None else sys.argv[2:]),
+              "curves": {name: asdict(curve) for name, curve in curves}}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(record, indent=1) + "\n")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = _arguments(argv)
+    device = torch.device(args.device) if args.device else train.default_device()
+    threads = args.threads or train.free_cpu_threads()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    book_data.fetch(quiet=True)
+    print(f"book recipe: LeNet, {train.RECIPE}, seeds {args.seeds}", flush=True)
+    results = _run_all(args, device, threads)
+    _print_results(results, device, threads, load)
+    summary = _summary(results, args, device, threads, load)
     print(json.dumps(summary))
     if args.save:
-        record = {"summary": summary, "machine": machine(), "command": "python -m book.bench lenet "
-                  + " ".join(argv if argv is not None else sys.argv[2:]),
-                  "curves": {name: asdict(curve) for name, curve in
-                             [(f"book_seed_{seed}", c) for seed, c in ours.items()]
-                             + [(f"plain_seed_{seed}", c) for seed, c in plain.items()] + list(references.items())}}
-        Path(args.save).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.save).write_text(json.dumps(record, indent=1) + "\n")
+        _save(args.save, summary, results, argv)
     return 0
 
 
