@@ -81,6 +81,8 @@ def checkout_root() -> Optional[Path]:
 def data_root(root: Optional[PathLike] = None) -> Path:
     """`root`, else `$BOOK_DATA`, else the checkout's `data/` (any working directory), else `user_data_dir()`."""
     if root is not None:
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"root must be a folder's path (a str or a pathlib.Path), got {type(root).__name__}")
         return Path(root)
     if os.environ.get("BOOK_DATA"):
         return Path(os.environ["BOOK_DATA"])

@@ -17,11 +17,12 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def assert_same_size(ours: Callable, run_torch: Callable[[], torch.Tensor], args: Dict[str, object]) -> None:
-    """torch refuses <=> we raise a one-line ValueError; otherwise our size is torch's output size, as an int when
-    every argument was an int and as an (h, w) pair when any was a pair."""
+    """torch refuses <=> we refuse with torch's class in one line; otherwise our size is torch's output size, as an
+    int when every argument was an int and as an (h, w) pair when any was a pair."""
     result = outcome(run_torch)
     if isinstance(result, Exception):
-        assert_refused_in_one_line(ours, **args)
+        event("torch refuses")
+        assert_refused_in_one_line(ours, result, **args)
         return
     event("torch accepts")
     expected = tuple(result.shape[-2:])
@@ -167,7 +168,8 @@ def test_conv_output_remainder_is_the_output_padding_that_gives_torch_the_input_
     convolved = outcome(lambda: F.conv2d(zeros(args["input_size"]), zeros(args["kernel_size"]), None,
                                          args["stride"], args["padding"], args["dilation"]))
     if isinstance(convolved, Exception):
-        assert_refused_in_one_line(conv_output_remainder, **args)
+        event("torch refuses")
+        assert_refused_in_one_line(conv_output_remainder, convolved, **args)
         return
     remainder = conv_output_remainder(**args)
     pairs = any(isinstance(value, tuple) for value in args.values())
