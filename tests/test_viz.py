@@ -630,3 +630,16 @@ def test_conv_gradient_flow_refuses_bad_input_in_one_line(args, error, words):
     with pytest.raises(error) as raised:
         conv_gradient_flow(*args)
     assert words in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_grid_s_numbers_shrink_to_fit_their_cells_and_hide_when_illegible():
+    """40 % of the cell while the widest number fits (DejaVu Sans's advances: "−0.42" is 3.08 em); an illegibly
+    small font hides the grid's numbers (class ks-dense), whose values the arithmetic still lists."""
+    assert draw.number_font(44, ["1", "−3"]) == 18
+    assert draw.number_font(28, ["−0.42", "2.8"]) == int(24 / 3.08) == 7
+    assert draw.number_font(28, []) == 12
+    wide = slide_frames(torch.full((28, 28), -123456.78, dtype=torch.float64), torch.ones(5, 5), padding=2)
+    panels = re.findall(r'<svg class="([^"]*)"[^>]*style="font-size:(\d+)px"', Picture(wide).svg(0))
+    assert [classes for classes, _ in panels] == ["ks-svg ks-dense", "ks-svg", "ks-svg ks-dense"]
+    assert int(panels[1][1]) == draw.number_font(28, ["1"]) == 12                 # the kernel's ones stay large
+    assert "−123456.78" in "\n".join(wide.equation(0))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import watched_page
 
 from book.viz import GUIDE_CASES, draw, kernel_slider
 from book.viz.draw import Picture, size_text
@@ -318,3 +319,63 @@ def _check_site_page(page, url: str, artifacts: Path, tag: str) -> None:
     # Live controls need a kernel: none may be left on the page as dead widgets.
     assert page.locator(".jupyter-widgets:visible, .widget-slider:visible").count() == 0
     assert not page.problems, str(page.problems)
+
+
+# Per panel of a player: how many numbers it shows, and the first pairs of them whose text boxes intersect.
+CLASHES_JS = """root => Array.from(root.querySelectorAll('.ks-pic svg')).map(svg => {
+  const boxes = Array.from(svg.querySelectorAll('text:not(.wt)'))
+    .filter(t => getComputedStyle(t).display !== 'none')
+    .map(t => { const r = t.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, t.textContent]; });
+  const clashes = [];
+  for (let i = 0; i < boxes.length && clashes.length < 3; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, b] = [boxes[i], boxes[j]];
+      if (a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]) clashes.push([a[4], b[4]]);
+    }
+  return [svg.getAttribute('aria-label'), boxes.length, clashes];
+})"""
+
+
+def _mnist_like(count: int, seed: int) -> torch.Tensor:
+    """Standardised digits as MNIST's are (values −0.42 to 2.82, two decimals shown), from random pixels."""
+    from book.data import _normalise
+    pixels = torch.randint(0, 256, (count, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(seed))
+    return _normalise(pixels)
+
+
+def _assert_no_number_overlaps(root, what: str) -> None:
+    panels = root.evaluate(CLASHES_JS)
+    assert panels and all(shown > 0 for _, shown, _ in panels), f"{what}: a grid shows no numbers: {panels}"
+    clashes = {label: pairs for label, _, pairs in panels if pairs}
+    assert not clashes, f"{what}: numbers of neighbouring cells overlap: {clashes}"
+
+
+@pytest.mark.parametrize("width", (390, 1280))
+def test_numbers_of_a_28_by_28_grid_do_not_overlap(browser, tmp_path, serve, width):
+    """A 28 x 28 digit under a learned-looking 5 x 5 kernel (the LeNet explorer's case), in Python's static player
+    and in the explorer's, which writes a digit's values into the player's data: every number fits its cell."""
+    from book.train import lenet
+    from book.viz.lenet_explorer import render_explorer
+
+    torch.manual_seed(0)
+    digits = _mnist_like(2, seed=3)
+    kernel = torch.randn(5, 5, generator=torch.Generator().manual_seed(4)) * 0.3
+    player = kernel_slider(digits[0], kernel, padding=2, choices={}).static_html()
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>28 x 28</title></head>'
+        f'<body style="max-width:780px;margin:20px auto"><section>{player}</section>'
+        f'<section>{render_explorer(lenet(), digits, [0, 1])}</section></body></html>', encoding="utf-8")
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = watched_page(context)
+        page.goto(f"{serve}/index.html")
+        standalone = page.locator("section").first.locator(".ks-player")
+        standalone.locator("[data-act=last]").click()          # every output number shown
+        _assert_no_number_overlaps(standalone, f"the static player at {width} px")
+        page.locator('[data-stage="conv1"] button.lx-open').first.click()
+        explorer = page.locator('[data-stage="conv1"] .ks-player')
+        explorer.locator("[data-act=last]").click()
+        _assert_no_number_overlaps(explorer, f"the LeNet explorer's player at {width} px")
+        assert not page.problems, str(page.problems)
+    finally:
+        context.close()

@@ -30,6 +30,13 @@ PLAYER_JS = resources.files("book.viz").joinpath("static/player.js").read_text(e
 MAX_PANEL = 340        # px: one grid fits a phone's column (390 px less the page's margins) without shrinking
 MAX_CELL, MIN_CELL = 44, 28   # a 28 px cell still holds a 12 px "−12"
 WEIGHTS_FROM = 40      # px: below this cell size the weights in the window's corners would crowd the numbers
+# A cell's number is at most 40 % of the cell tall (12 px at least), and narrower than the cell by NUMBER_MARGIN on
+# each side: the font shrinks to fit a grid's widest number, estimated from these advance widths in em (DejaVu Sans's,
+# the widest of the usual UI fonts; unlisted characters are digits). Below MIN_FONT no number is legible, so the grid
+# shows none and the arithmetic lists the window's values. static/player.js applies the same rule to numbers a page
+# writes into a player (the LeNet explorer's).
+CHAR_EM, DIGIT_EM = {".": 0.32, "−": 0.84, "∞": 0.84}, 0.64
+NUMBER_MARGIN, MIN_FONT = 2, 6
 NO_OUTPUT = "These settings give no output:"
 
 _KEYS = (("i", "input", "#e6f0fb", "#8fb0d6"), ("p", "padding", "#fff", "#9aa5b1"),
@@ -40,6 +47,14 @@ _KEYS = (("i", "input", "#e6f0fb", "#8fb0d6"), ("p", "padding", "#fff", "#9aa5b1
 def cell_size(columns: int) -> int:
     """The cell size in px for a grid `columns` wide (the widest grid of a player sets it for all its settings)."""
     return max(MIN_CELL, min(MAX_CELL, MAX_PANEL // max(1, columns)))
+
+
+def number_font(u: int, texts: Iterable[str]) -> int:
+    """The font size in px for the numbers `texts` in cells `u` px wide: as large as the cell allows, and small
+    enough that the widest number fits inside its cell (so neighbours never touch); under MIN_FONT, illegible."""
+    widest = max((sum(CHAR_EM.get(char, DIGIT_EM) for char in text) for text in texts), default=0.0)
+    largest = max(12, round(u * 0.4))
+    return largest if widest == 0 else min(largest, int((u - 2 * NUMBER_MARGIN) / widest))
 
 
 def widest_grid(frames: Frames) -> int:
@@ -120,11 +135,13 @@ def _numbers(width: int, u: int, texts: Sequence[str], shown: Optional[Sequence[
                    for i, text in enumerate(texts) if shown is None or shown[i])
 
 
-def _panel_open(caption: str, columns: int, rows: int, u: int) -> str:
-    w, h = columns * u, rows * u
+def _panel_open(caption: str, columns: int, rows: int, u: int, texts: Iterable[str]) -> str:
+    """A panel's opening tags; its numbers' font follows `number_font` (class ks-dense hides them when illegible)."""
+    w, h, font = columns * u, rows * u, number_font(u, texts)
+    dense = " ks-dense" if font < MIN_FONT else ""
     return (f'<figure class="ks-panel"><figcaption>{html.escape(caption)}</figcaption>'
-            f'<svg class="ks-svg" viewBox="-2 -2 {w + 4} {h + 4}" width="{w + 4}" height="{h + 4}" '
-            f'style="font-size:{max(12, round(u * 0.4))}px" role="img" aria-label="{html.escape(caption)}">')
+            f'<svg class="ks-svg{dense}" viewBox="-2 -2 {w + 4} {h + 4}" width="{w + 4}" height="{h + 4}" '
+            f'data-u="{u}" style="font-size:{max(font, 1)}px" role="img" aria-label="{html.escape(caption)}">')
 
 
 _PANEL_CLOSE = "</svg></figure>"
@@ -163,21 +180,21 @@ class Picture:
         for c in range(frames.channels):
             caption = _canvas_label(frames) + (f", channel {c}" if multi else "")
             over = _window_over(first, wc, u, weights[c] if weights else None)
-            canvas = (_panel_open(caption, wc, hc, u),
+            values = format_numbers(frames.canvas[c])
+            canvas = (_panel_open(caption, wc, hc, u, itertools.compress(values, written)),
                       "".join(_squares(wc, u, [i for i, k in enumerate(kinds) if k == kind], kind) for kind in "ipz"),
                       _squares(wc, u, [i for i, k in enumerate(kinds) if k == "u"], "u"),
-                      under, '<g class="ks-vals">' + _numbers(wc, u, format_numbers(frames.canvas[c]), written) + "</g>",
-                      over, _PANEL_CLOSE)
+                      under, '<g class="ks-vals">' + _numbers(wc, u, values, written) + "</g>", over, _PANEL_CLOSE)
             row = [canvas]
             if weights:
-                row.append((_panel_open(kernel_label + (f", channel {c}" if multi else ""), kw, kh, u)
+                row.append((_panel_open(kernel_label + (f", channel {c}" if multi else ""), kw, kh, u, weights[c])
                             + _squares(kw, u, range(kh * kw), "k")
                             + '<g class="ks-kernel">' + _numbers(kw, u, weights[c]) + "</g>" + _PANEL_CLOSE,))
             if c < frames.output.shape[0]:
                 caption = "output" + (" (sum of channels)" if not frames.is_pooling and multi else
                                       f", channel {c}" if multi else "")
-                row.append((_panel_open(caption, ow, oh, u), _OutputCells(ow, u, format_numbers(frames.output[c])),
-                            _PANEL_CLOSE))
+                outputs = format_numbers(frames.output[c])
+                row.append((_panel_open(caption, ow, oh, u, outputs), _OutputCells(ow, u, outputs), _PANEL_CLOSE))
             self._rows.append(row)
 
     @functools.cached_property
