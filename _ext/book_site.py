@@ -2,7 +2,7 @@
 
 * Buttons follow the repository URL: the repository, issue, Binder and Colab buttons appear only when
   `repository.url` in _config.yml is set, so a copy of the book with no repository yet shows no dead links.
-* No fontawesome.js: every page loaded this 1.5 MB script only to redraw the theme's icons as inline SVG, but the
+* No fontawesome.js: the theme loads this 1.5 MB script on every page only to redraw its icons as inline SVG, but the
   theme's style sheet already draws the same icons from Font Awesome's web font, so the script goes. (This and
   the search field's name are small, checked patches to copies of the theme's templates.)
 * Images link to their full-size file, so a multi-panel figure shrunk to a phone's width opens at full size

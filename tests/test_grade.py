@@ -268,8 +268,9 @@ def test_the_scan_finds_every_route(source: str, kind: str, what: str) -> None:
 
 
 def test_a_cell_of_thousands_of_escapes_is_left_unread_without_ipython(monkeypatch) -> None:
-    """IPython's rewrite costs escapes x length (65,536 `!ls` lines: 377 s in the grader's own process): past a
-    notebook-wide budget a cell is read as defining nothing, so it is in no answer's closure."""
+    """IPython's rewrite costs escapes x length, so a cell of tens of thousands of `!ls` lines would hold the
+    grader's own process for minutes: past a notebook-wide budget a cell is read as defining nothing, so it is in no
+    answer's closure."""
     from IPython.core.inputtransformer2 import TransformerManager
     calls: List[int] = []
     original = TransformerManager.do_token_transforms   # the costly step: escapes x length
@@ -423,7 +424,7 @@ for question in load_exercises()[sys.argv[2]].questions:
             verdicts.setdefault(question.name, ["failed", repr(error)])
 print(json.dumps(verdicts))
 """
-LOCAL_VARIANTS = {   # corr2d's answer, as the issue's students wrote it: each passed locally and scored 0 once
+LOCAL_VARIANTS = {   # corr2d by routes the exercise forbids: the student's own check must say so, as the grader does
     "imported_conv2d": "from torch.nn.functional import conv2d\ndef corr2d(X, K):\n"
                        "    return conv2d(X[None, None], K[None, None])[0, 0]",
     "unfold": "def corr2d(X, K):\n    h, w = K.shape\n    windows = X.unfold(0, h, 1).unfold(1, w, 1)\n"

@@ -551,8 +551,8 @@ def battery(repository_targets: List[str]) -> Dict[str, Tuple[nbformat.NotebookN
                                         HONEST["bat-corr2d"].replace("(X[i:i + h, j:j + w] * K).sum()",
                                         "float(box['c'](X[i:i + h, j:j + w].reshape(-1).numpy(), "
                                         "K.reshape(-1).numpy())[0])")), ONLY_CORR2D_FORBIDDEN),
-        # A form feed ends a line for str.splitlines, not for Python: the scan once split the string and skipped
-        # the cell as a syntax error, while IPython ran it.
+        # A form feed ends a line for str.splitlines, not for Python: a scan that split the string there would skip
+        # the cell as a syntax error, while IPython runs it.
         "form_feed_in_a_string": (notebook(corr2d='import scipy.signal as S\ns = "\x0c"; c = S.correlate2d' +
                                                   SCIPY_CALL), ONLY_CORR2D_FORBIDDEN),
         "global_from_a_function": (notebook(corr2d="import scipy.signal as S\ndef setup():\n    global c\n"

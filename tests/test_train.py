@@ -98,7 +98,7 @@ def _linear() -> nn.Module:
 @pytest.mark.parametrize("progress", [False, True])
 def test_the_progress_bar_follows_the_argument_and_nothing_else(monkeypatch, capsys, static_site: str,
                                                                 progress: bool) -> None:
-    monkeypatch.setenv("BOOK_STATIC_SITE", static_site)  # the site build's variable no longer matters
+    monkeypatch.setenv("BOOK_STATIC_SITE", static_site)  # the site build's variable must play no part
     train.fit(_linear(), _tiny(), epochs=1, batch_size=16, device="cpu", plot=False, verbose=False,
               progress=progress)
     assert ("training on cpu" in capsys.readouterr().err) == progress
@@ -266,7 +266,8 @@ def test_the_chapters_batch_of_seven_colour_images_through_one_block() -> None:
     ("tensor", "mnist", "fit() expects an nn.Module to train, got Tensor"),
 ])
 def test_fit_refuses_what_it_cannot_train_on_in_one_line(model: str, data: str, message: str) -> None:
-    """`fit(model, tensor)` was a bare AttributeError from deep in the loop."""
+    """A tensor passed as the data, or as the model, is named in one line, not an AttributeError from deep in the
+    loop."""
     arguments = {"lenet": train.lenet(), "tensor": torch.zeros(3, 1, 28, 28),
                  "mnist": SimpleNamespace(**{name: torch.zeros(1) for name in
                                              ("train_images", "train_labels", "test_images", "test_labels")})}
