@@ -23,7 +23,7 @@ from conftest import ROOT
 from grading.grade import grade
 from grading.material import load_exercises
 from grading.sandbox import Limits
-from test_wrong_answers import _defined, local_disagreements
+from test_wrong_answers import _defined, local_disagreements, public_check_failures
 
 pytestmark = pytest.mark.grading
 CATALOGUE = Path(__file__).with_name("honest_answers")
@@ -105,3 +105,17 @@ def test_honest_answers_earn_full_marks(sandbox_works, name: str, tmp_path: Path
     lost += [f"{label!r}: {why}" for path, label in variants.items()
              for why in local_disagreements(notebooks[path], exercise, {r.question: r for r in by_variant[path]})]
     assert not lost, "\n".join(lost)
+
+
+@pytest.mark.slow
+def test_a_students_check_of_an_honest_cnn_passes_as_the_grader_does(mnist_dir: Path,
+                                                                     one_torch_thread: None) -> None:
+    name = "07_lenet_mnist"
+    solution, exercise = _solution(name), load_exercises()[name]
+    cnn_cell = next(i for i, c in enumerate(solution.cells) if c.cell_type == "code" and "cnn" in _defined(c.source))
+    variants = {label: variant for label, variant in _catalogue(name).items()
+                if any(_answer_cell(solution, source) == cnn_cell for source in variant.get("answers", []))}
+    assert len(variants) >= 2
+    failed = {label: failures for label, variant in variants.items()
+              if (failures := public_check_failures(build(solution, variant), exercise, "beat_the_mlp"))}
+    assert not failed, failed

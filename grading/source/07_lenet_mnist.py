@@ -249,11 +249,16 @@ def test_convolution_then_pooling(conv_pool_shape):
 # %% [markdown]
 # ## 4. A small CNN that beats the MLP
 #
-# Build a convolutional network `cnn` (it must contain at least one `nn.Conv2d`) and train it with `train` on
-# `small.train_images`, so that its accuracy on `small.test_images` beats `mlp_accuracy`. Keep it small: the
-# training must take a few seconds on a laptop CPU (the grader stops a notebook after a minute). The grader
-# compares your network's predictions on the test subset with the true labels, against the baseline measured
-# when the exercise was built.
+# Build a convolutional network `cnn` (an `nn.Module` with at least one `nn.Conv2d`) and train it with `train` on
+# `small.train_images`, so that it classifies digits better than the MLP `mlp`. Keep it small: the training must
+# take a few seconds on a laptop CPU (the grader stops a notebook after a minute).
+#
+# What earns the points: the tests take `cnn` as your notebook leaves it, switch it to `eval()` mode and, under
+# `torch.no_grad()`, have it classify MNIST test images that the notebook never loads (none of `small`'s): your
+# check uses 1000 of them, the grader 2000 others. Each of the two tests gives half the points when `cnn` gets
+# more of those images right than `mlp` does, and its convolutions earn the difference: with their weights set to
+# zero, it no longer beats `mlp`. Accuracy on `small.test_images` (printed below) earns nothing by itself, so a
+# network that was never trained, or one that remembers the answers for the images the notebook loaded, scores 0.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -274,19 +279,74 @@ print(f"CNN test accuracy: {accuracy(cnn, small.test_images, small.test_labels):
 # # BEGIN TESTS
 
 # %%
-def test_is_convolutional(cnn):
+def test_beats_the_mlp_on_test_images_the_notebook_never_loads(cnn, mlp):
     import torch
+    from book.data import load_mnist
     from grading.checks import check
-    check(isinstance(cnn, torch.nn.Module) and any(isinstance(m, torch.nn.Conv2d) for m in cnn.modules()), True)
+    convolutions = [m for m in cnn.modules() if isinstance(m, torch.nn.Conv2d)] if isinstance(cnn, torch.nn.Module) \
+        else []
+    check(len(convolutions) > 0, True, case="cnn must be an nn.Module with an nn.Conv2d in it")
+    mnist = load_mnist()
+    # The test images outside the notebook's subset, told apart by a random projection of their pixels.
+    projection = torch.randn(28 * 28, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    loaded = mnist.subset(train=2000, test=1000, seed=0).test_images.flatten(1).double() @ projection
+    unseen = torch.nonzero(~torch.isin(mnist.test_images.flatten(1).double() @ projection, loaded)).flatten()
+    chosen = unseen[torch.randperm(len(unseen), generator=torch.Generator().manual_seed(1))][:1000]
+    images, labels = mnist.test_images[chosen], mnist.test_labels[chosen]
+    training, weights = cnn.training, [m.weight.detach().clone() for m in convolutions]
+    cnn.eval()
+    try:
+        with torch.no_grad():
+            predictions = cnn(images).argmax(dim=1)
+            mlp_right = int((mlp(images).argmax(dim=1) == labels).sum())
+            for convolution in convolutions:
+                convolution.weight.zero_()
+            right_without_convolutions = int((cnn(images).argmax(dim=1) == labels).sum())
+    finally:   # the notebook's network as it was: the student may go on training it
+        with torch.no_grad():
+            for convolution, weight in zip(convolutions, weights):
+                convolution.weight.copy_(weight)
+        cnn.train(training)
+    # To beat the MLP is to get at least one image more right than it does.
+    check(predictions, rule="beats_baseline", context={"labels": labels, "baseline": (mlp_right + 0.5) / len(labels)})
+    check(right_without_convolutions <= mlp_right, True,
+          case="with its convolutions' weights set to zero, cnn must no longer beat the MLP")
 
 
 # %%
-def test_beats_the_mlp(cnn, small, mlp_accuracy):
+# HIDDEN
+def test_beats_the_mlp_on_other_test_images_the_notebook_never_loads(cnn, mlp):
     import torch
+    from book.data import load_mnist
     from grading.checks import check
-    with torch.no_grad():
-        predictions = cnn(small.test_images).argmax(dim=1)
-    check(predictions, rule="beats_baseline", context={"labels": small.test_labels, "baseline": mlp_accuracy})
+    convolutions = [m for m in cnn.modules() if isinstance(m, torch.nn.Conv2d)] if isinstance(cnn, torch.nn.Module) \
+        else []
+    check(len(convolutions) > 0, True, case="cnn must be an nn.Module with an nn.Conv2d in it")
+    mnist = load_mnist()
+    # The test images outside the notebook's subset, told apart by a random projection of their pixels.
+    projection = torch.randn(28 * 28, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    loaded = mnist.subset(train=2000, test=1000, seed=0).test_images.flatten(1).double() @ projection
+    unseen = torch.nonzero(~torch.isin(mnist.test_images.flatten(1).double() @ projection, loaded)).flatten()
+    chosen = unseen[torch.randperm(len(unseen), generator=torch.Generator().manual_seed(1))][1000:3000]
+    images, labels = mnist.test_images[chosen], mnist.test_labels[chosen]
+    training, weights = cnn.training, [m.weight.detach().clone() for m in convolutions]
+    cnn.eval()
+    try:
+        with torch.no_grad():
+            predictions = cnn(images).argmax(dim=1)
+            mlp_right = int((mlp(images).argmax(dim=1) == labels).sum())
+            for convolution in convolutions:
+                convolution.weight.zero_()
+            right_without_convolutions = int((cnn(images).argmax(dim=1) == labels).sum())
+    finally:   # the notebook's network as it was: the student may go on training it
+        with torch.no_grad():
+            for convolution, weight in zip(convolutions, weights):
+                convolution.weight.copy_(weight)
+        cnn.train(training)
+    # To beat the MLP is to get at least one image more right than it does.
+    check(predictions, rule="beats_baseline", context={"labels": labels, "baseline": (mlp_right + 0.5) / len(labels)})
+    check(right_without_convolutions <= mlp_right, True,
+          case="with its convolutions' weights set to zero, cnn must no longer beat the MLP")
 
 
 # %% [raw]

@@ -191,4 +191,21 @@ plt.show()
 print(accuracy(cnn, small.test_images, small.test_labels), mlp_accuracy)
 '''],
     },
+    "one convolution, one pooling and a linear layer": {
+        "answers": ['''
+torch.manual_seed(0)
+cnn = nn.Sequential(nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                    nn.Linear(16 * 14 * 14, 10))
+train(cnn, small.train_images, small.train_labels)
+'''],
+    },
+    "a LeNet-like CNN with batch norm and dropout, left in training mode (the tests switch it to eval mode)": {
+        "answers": ['''
+torch.manual_seed(0)
+cnn = nn.Sequential(nn.Conv2d(1, 16, 5, padding=2), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+                    nn.Conv2d(16, 32, 3), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                    nn.Dropout(0.3), nn.Linear(32 * 6 * 6, 10))
+train(cnn, small.train_images, small.train_labels)
+'''],
+    },
 }
