@@ -1,14 +1,17 @@
-"""The claims chapters 1-6 make in prose, recomputed, and the textbook structure every chapter shares.
+"""The claims chapters 1-6 make in prose, checked against what the executed chapters compute, and the textbook
+structure every chapter shares.
 
 A chapter's prose states rules ("the full result has n + k - 1 entries", "output_padding rows get zero gradient
-only when ...") that its cells illustrate on one example. These tests check each rule on many cases, so an edit
-that breaks the rule, or prose that drifts from it, is caught without executing the notebooks. The structural
-tests read the committed notebooks: learning objectives, check-your-understanding answers, an exercise link,
-every figure referenced by number, no heading buried inside a cell.
+only when ...") that its cells illustrate. The claim tests execute each chapter once per session, read the values
+its cells computed from the kernel's namespace (`PROBES`), and check the prose's rule on them, so a cell whose
+result changes fails the claim it illustrates; they are `slow`, as every test that executes notebooks. The
+structural tests read the committed notebooks: learning objectives, check-your-understanding answers, an exercise
+link, every figure referenced by number, no heading buried inside a cell.
 """
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 from typing import Any, Dict, List
@@ -18,9 +21,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 import yaml
+from nbclient import NotebookClient
 
 from conftest import ROOT, SITE
-from book.conv import conv_transpose2d, convolve1d, convolve2d, windows
 from book.cost import conv2d_macs
 from book.shapes import conv_output_remainder, conv_output_size, conv_transpose_output_size
 
@@ -62,62 +65,291 @@ def _glued(stem: str) -> Dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Computed claims
+# Computed claims, read from the executed chapters
 # ---------------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("n, k", [(1, 1), (7, 3), (3, 7), (10, 4)])
-def test_full_convolution_has_n_plus_k_minus_1_entries(n: int, k: int) -> None:
-    assert len(convolve1d(torch.rand(n) + 0.1, torch.rand(k) + 0.1)) == n + k - 1
+# What each chapter computed, read from its kernel right after the first cell whose source contains the anchor:
+# {stem: {anchor: {name: expression evaluated in the chapter's namespace}}}. A cell that changes its result changes
+# these values, so the claim its prose makes is checked against what the page shows.
+PROBES: Dict[str, Dict[str, Dict[str, str]]] = {
+    "01_convolution_math": {
+        "full = convolve1d(eaten, undigested": {
+            "full": "len(full)", "f": "len(eaten)", "g": "len(undigested)"},
+        "y = convolve1d(x, w)": {"y": "y.tolist()", "x": "len(x)", "w": "len(w)"},
+        "smooth = convolve1d(close, average": {"smooth": "len(smooth)", "close": "len(close)", "window": "window"},
+        "combined = convolve1d(average, first)": {"combined": "len(combined)", "average": "len(average)",
+                                                  "first": "len(first)"},
+        "print(\"wide convolution commutes": {
+            "X": "list(X.shape)", "K": "list(K.shape)",
+            "commutes": "bool(torch.allclose(convolve2d(X, K, mode='full'), convolve2d(K, X, mode='full')))",
+            "rot180_swaps": "bool(torch.allclose(wide_corr(rot180(K), X), wide_corr(rot180(X), K)))",
+            "rot180_of_swap": "bool(torch.allclose(wide_corr(X, K), rot180(wide_corr(K, X))))",
+            "same_XK": "list(convolve2d(X, K, mode='same').shape)",
+            "same_KX": "list(convolve2d(K, X, mode='same').shape)"},
+    },
+    "02_fc_to_conv": {
+        "dense = nn.Linear(pixels * colours, hidden": {
+            "weights": "weights", "inputs": "pixels * colours", "hidden": "hidden"},
+        "conv = nn.Conv2d(colours, hidden, kernel_size=3)": {
+            "conv_params": "conv_params", "dense_params": "dense_params", "colours": "colours", "hidden": "hidden"},
+        "shifted_then_filtered = corr2d": {
+            "equivariant": "bool(torch.allclose(shifted_then_filtered, filtered_then_shifted))"},
+        "blind = corr2d(X.t(), K)": {"Y": "Y.tolist()", "blind": "float(blind)"},
+        "learned = conv2d.weight.data": {"distance": "float(torch.dist(learned, K))"},
+        "stacks = {": {"fields": "{name: measured_receptive_field(layers)[0] for name, layers in stacks.items()}"},
+        "channels, size = 64, 56": {"stacked": "weight_count(stacked)", "single": "weight_count(single)"},
+        "def is_additive": {"linear": "is_additive(linear_stack)", "relu": "is_additive(relu_stack)"},
+    },
+    "03_padding_stride_dilation": {
+        "size, sizes = 240, [240]": {"sizes": "sizes"},
+        "d2l_p = k - 1": {"k": "k", "d2l_p": "d2l_p", "d2l_rows": "d2l_rows", "ours": "ours"},
+        "Y = trans_conv(X, K)": {"Y": "Y.tolist()"},
+        "for output_padding in (0, 1):": {"n": "n", "m": "m", "r": "r", "size": "size",
+                                          "output_padding": "output_padding"},
+        "CtC = C.T @ C": {"rank": "rank", "inputs": "n * n", "outputs": "C.shape[0]",
+                          "identity": "bool(torch.allclose(CtC, torch.eye(n * n, dtype=torch.float64)))"},
+    },
+    "05_1x1_convolution": {
+        "differing = int((Y1 != Y2).sum())": {"differing": "differing", "largest": "gaps.max().item()"},
+        "columns = views.reshape": {"columns": "list(columns.shape)", "inputs": "X.numel()", "c_i": "c_i",
+                                    "k_h": "k_h", "k_w": "k_w", "Y": "list(Y.shape)"},
+        "one_by_one = conv2d_macs": {"one_by_one": "one_by_one", "three_by_three": "three_by_three"},
+        "bottleneck = nn.Sequential": {
+            "bottleneck": "parameters(bottleneck)", "basic": "parameters(basic)",
+            "bottleneck_macs": "bottleneck_macs", "basic_macs": "basic_macs"},
+        "per_pixel = linear(": {"per_pixel": "bool(torch.allclose(conv(batch), per_pixel.permute(0, 3, 1, 2)))"},
+        "unshuffled3[..., shuffle]": {"change_1x1": "(unshuffled.reshape(2, 4, 5, 7) - conv(batch)).abs().max().item()",
+                                      "change_3x3": "change"},
+    },
+    "04_channels": {
+        "for groups in (1, 2, 8, 32):": {"groups": "groups", "c_in": "c_in", "c_out": "c_out",
+                                         "shape": "list(layer.weight.shape)", "weights": "layer.weight.numel()"},
+        "NOTES_CPU, NOTES_GPU = ": {"forward": "forward_epoch", "flops": "epoch_flops", "cpu": "NOTES_CPU",
+                                    "gpu": "NOTES_GPU"},
+        "y = F.conv2d(x, K, stride=stride, padding=padding)": {
+            "n": "x.shape[-1]", "reached": "reached", "remainder": "remainder", "padding": "padding",
+            "last_row": "x.grad[..., -1, :].abs().max().item()",
+            "equals_grad": "bool(torch.allclose(x.grad, conv_transpose2d(grad_y, K, **settings)))"},
+        "def unread_rows": {"unread": "[[n, k, s, p, unread_rows(n, k, s, p)] for n in range(5, 13) for k, s, p in "
+                                      "((3, 2, 1), (3, 3, 0), (3, 3, 1), (2, 3, 0), (5, 4, 2), (1, 2, 0))]"},
+    },
+    "06_pooling": {
+        "maps = {name: edge_maps(": {
+            "columns": "columns", "width": "width",
+            "pooled_right": "maps['one pixel right']['max pool 2x2, stride 2'][0].tolist()",
+            "kept": "{stage: [kept(before, maps['one pixel right'][stage]).strip(), "
+                    "kept(before, maps['one pixel left'][stage]).strip()] for stage, before in maps['original'].items()}"},
+    },
+}
 
 
-def test_chapter_1_echo_example_has_zero_entries_among_its_n_plus_k_minus_1() -> None:
-    """1:c9 once said the convolution 'is non-zero for n+k-1 values of t'; its own example has zeros."""
-    y = convolve1d(torch.tensor([1.0, 0, 0, 2, 0, 0, 0]), torch.tensor([1.0, 0.5, 0.25]))
-    assert len(y) == 9 and int((y == 0).sum()) > 0
+def _ask(client: NotebookClient, notebook: nbformat.NotebookNode, expressions: Dict[str, str]) -> Dict[str, Any]:
+    """The values of `expressions` in the kernel's namespace, through a cell run after the chapter's (never saved)."""
+    pairs = ", ".join(f"{name!r}: {expression}" for name, expression in expressions.items())
+    probe = nbformat.v4.new_code_cell(f"print(__import__('json').dumps({{{pairs}}}))")
+    notebook.cells.append(probe)
+    try:
+        client.execute_cell(probe, len(notebook.cells) - 1, store_history=False)
+    finally:
+        notebook.cells.pop()
+    return json.loads("".join(o.text for o in probe.outputs if o.output_type == "stream" and o.name == "stdout"))
 
 
-def test_rot180_identity_of_wide_cross_correlation_follows_from_commuting_wide_convolution() -> None:
-    torch.manual_seed(0)
-    X, K = torch.rand(6, 7, dtype=torch.float64), torch.rand(3, 2, dtype=torch.float64)
-
-    def rot(A: torch.Tensor) -> torch.Tensor:
-        return torch.rot90(A, 2)
-
-    def wide_corr(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
-        return convolve2d(A, rot(B), mode="full")
-
-    torch.testing.assert_close(convolve2d(rot(K), rot(X)), convolve2d(rot(X), rot(K)))
-    torch.testing.assert_close(wide_corr(rot(K), X), wide_corr(rot(X), K))
-    torch.testing.assert_close(wide_corr(X, K), rot(wide_corr(K, X)))
-
-
-def _rows_without_gradient(n: int, k: int, stride: int, padding: int) -> int:
-    x = torch.ones(1, 1, n, n, dtype=torch.float64, requires_grad=True)
-    F.conv2d(x, torch.ones(1, 1, k, k, dtype=torch.float64), stride=stride, padding=padding).sum().backward()
-    read = x.grad[0, 0].sum(dim=1) > 0
-    return n - 1 - int(torch.nonzero(read).max())
+def _execute(stem: str) -> Dict[str, Dict[str, Any]]:
+    """Run chapters/<stem>.ipynb top to bottom in a fresh kernel and read `PROBES[stem]` as its cells run."""
+    notebook = nbformat.read(ROOT / "chapters" / f"{stem}.ipynb", as_version=4)
+    client = NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=False,
+                            resources={"metadata": {"path": str(ROOT / "chapters")}})
+    probes, values = PROBES[stem], {}
+    with client.setup_kernel():
+        for index, cell in enumerate(list(notebook.cells)):
+            if cell.cell_type != "code":
+                continue
+            client.execute_cell(cell, index)
+            for anchor in [a for a in probes if a in cell.source and a not in values]:
+                values[anchor] = _ask(client, notebook, probes[anchor])
+    missing = sorted(set(probes) - set(values))
+    assert not missing, f"{stem}: no code cell contains {missing}; the chapter changed, update PROBES"
+    return values
 
 
-@pytest.mark.parametrize("n", range(5, 13))
-@pytest.mark.parametrize("k, stride, padding", [(3, 2, 1), (3, 3, 0), (3, 3, 1), (2, 3, 0), (5, 4, 2), (1, 2, 0)])
+@pytest.fixture(scope="session")
+def chapter():
+    """`chapter(stem)[anchor][name]`: a value chapters/<stem>.ipynb computed, each chapter executed once per session."""
+    runs: Dict[str, Dict[str, Dict[str, Any]]] = {}
+
+    def values(stem: str) -> Dict[str, Dict[str, Any]]:
+        if stem not in runs:
+            runs[stem] = _execute(stem)
+        return runs[stem]
+    return values
+
+
+@pytest.mark.slow
+def test_chapter_1_full_convolutions_have_n_plus_k_minus_1_entries_and_the_echo_has_zeros(chapter) -> None:
+    """1:c9 once said the convolution 'is non-zero for n+k-1 values of t'; its own echo example has zeros."""
+    ch1 = chapter("01_convolution_math")
+    meals = ch1["full = convolve1d(eaten, undigested"]
+    assert meals["full"] == meals["f"] + meals["g"] - 1
+    echo = ch1["y = convolve1d(x, w)"]
+    assert len(echo["y"]) == echo["x"] + echo["w"] - 1 and 0 in echo["y"]
+
+
+@pytest.mark.slow
+def test_chapter_1_valid_mode_has_n_minus_k_plus_1_entries_and_kernels_combine_to_k1_plus_k2_minus_1(chapter) -> None:
+    ch1 = chapter("01_convolution_math")
+    average = ch1["smooth = convolve1d(close, average"]
+    assert average["smooth"] == average["close"] - average["window"] + 1
+    combined = ch1["combined = convolve1d(average, first)"]
+    assert combined["combined"] == combined["average"] + combined["first"] - 1
+
+
+@pytest.mark.slow
+def test_chapter_1_wide_convolution_commutes_so_rot180_swaps_the_arguments_and_same_keeps_the_first_shape(
+        chapter) -> None:
+    wide = chapter("01_convolution_math")["print(\"wide convolution commutes"]
+    assert wide["commutes"] and wide["rot180_swaps"] and wide["rot180_of_swap"]
+    assert wide["same_XK"] == wide["X"] and wide["same_KX"] == wide["K"] and wide["X"] != wide["K"]
+
+
+@pytest.mark.slow
+def test_chapter_2_dense_layer_needs_billions_of_weights_and_the_convolution_a_few_thousand(chapter) -> None:
+    ch2 = chapter("02_fc_to_conv")
+    dense = ch2["dense = nn.Linear(pixels * colours, hidden"]
+    assert dense["weights"] == dense["inputs"] * dense["hidden"] >= 1e9   # the summary: "billions of weights"
+    conv = ch2["conv = nn.Conv2d(colours, hidden, kernel_size=3)"]
+    assert conv["conv_params"] == conv["hidden"] * (conv["colours"] * 3 * 3 + 1)
+    assert conv["dense_params"] == dense["weights"] + dense["hidden"] > 1e5 * conv["conv_params"]
+
+
+@pytest.mark.slow
+def test_chapter_2_shifting_commutes_with_the_layer_and_the_edge_detector_sees_only_vertical_edges(chapter) -> None:
+    ch2 = chapter("02_fc_to_conv")
+    assert ch2["shifted_then_filtered = corr2d"]["equivariant"]
+    edges = ch2["blind = corr2d(X.t(), K)"]
+    assert edges["blind"] == 0   # the transposed image's edges are horizontal: [1, -1] finds none
+    assert all(row == [0.0, 1.0, 0.0, 0.0, 0.0, -1.0, 0.0] for row in edges["Y"])
+    assert ch2["learned = conv2d.weight.data"]["distance"] < 0.5   # gradient descent heads for [1, -1]
+
+
+@pytest.mark.slow
+def test_chapter_2_receptive_fields_and_the_cost_of_one_5x5_against_two_3x3(chapter) -> None:
+    ch2 = chapter("02_fc_to_conv")
+    fields = ch2["stacks = {"]["fields"]
+    assert fields["two 3x3"] == fields["one 5x5"] == 5 and fields["three 3x3"] == 7   # k - 1 per layer
+    assert fields["3x3 stride 2, then 3x3"] == 7 and fields["three 3x3, stride 2 each"] == 15
+    weights = ch2["channels, size = 64, 56"]
+    assert weights["stacked"] / weights["single"] == pytest.approx(2 * 9 / 25)   # fewer parameters
+    additive = ch2["def is_additive"]
+    assert additive["linear"] and not additive["relu"]
+
+
+@pytest.mark.slow
+def test_chapter_3_unpadded_layers_trim_k_minus_1_and_d2l_padding_is_the_per_side_half(chapter) -> None:
+    ch3 = chapter("03_padding_stride_dilation")
+    sizes = ch3["size, sizes = 240, [240]"]["sizes"]
+    assert sizes[0] == 240 and all(a - b == 5 - 1 for a, b in zip(sizes, sizes[1:])) and len(sizes) == 11
+    d2l = ch3["d2l_p = k - 1"]
+    out = F.conv2d(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, d2l["k"], d2l["k"]), padding=d2l["d2l_p"] // 2)
+    assert d2l["d2l_p"] == d2l["k"] - 1 and d2l["ours"] == d2l["d2l_rows"] == out.shape[-1] == 8
+
+
+@pytest.mark.slow
+def test_chapter_3_transposed_convolution_example_and_output_padding_restore_the_size(chapter) -> None:
+    ch3 = chapter("03_padding_stride_dilation")
+    assert ch3["Y = trans_conv(X, K)"]["Y"] == [[0.0, 0.0, 1.0], [0.0, 4.0, 6.0], [4.0, 12.0, 9.0]]   # d2l's
+    restore = ch3["for output_padding in (0, 1):"]
+    assert restore["r"] == restore["output_padding"] == 1 and restore["size"] == restore["n"] == 8
+    assert conv_transpose_output_size(restore["m"], 3, stride=2, padding=1) == restore["n"] - restore["r"]
+
+
+@pytest.mark.slow
+def test_chapter_3_a_strided_convolution_loses_directions_so_its_transpose_is_no_inverse(chapter) -> None:
+    """Chapter 3's note: C^T C is singular for the page's 5x5 input, 3x3 kernel, stride 2, padding 1."""
+    matrix = chapter("03_padding_stride_dilation")["CtC = C.T @ C"]
+    assert matrix["outputs"] < matrix["inputs"] and matrix["rank"] <= matrix["outputs"] < matrix["inputs"]
+    assert not matrix["identity"]
+
+
+@pytest.mark.slow
+def test_chapter_5_two_correct_sums_differ_in_the_last_bits_only(chapter) -> None:
+    sums = chapter("05_1x1_convolution")["differing = int((Y1 != Y2).sum())"]
+    assert sums["largest"] < 1e-6   # the page's tolerance
+    assert (sums["differing"] == 0) == (sums["largest"] == 0)
+
+
+@pytest.mark.slow
+def test_chapter_5_im2col_shapes_cost_and_the_bottleneck(chapter) -> None:
+    ch5 = chapter("05_1x1_convolution")
+    im2col = ch5["columns = views.reshape"]
+    c_o, m_h, m_w = im2col["Y"]
+    assert im2col["columns"] == [im2col["c_i"] * im2col["k_h"] * im2col["k_w"], m_h * m_w]
+    assert im2col["columns"][0] * im2col["columns"][1] > im2col["inputs"]   # "the price is memory"
+    costs = ch5["one_by_one = conv2d_macs"]
+    assert costs["three_by_three"] == 9 * costs["one_by_one"]   # "nine times as much"
+    blocks = ch5["bottleneck = nn.Sequential"]
+    assert blocks["bottleneck"] < blocks["basic"] and blocks["bottleneck_macs"] < blocks["basic_macs"]
+
+
+@pytest.mark.slow
+def test_chapter_5_a_1x1_convolution_is_a_linear_layer_per_pixel_that_commutes_with_shuffling(chapter) -> None:
+    ch5 = chapter("05_1x1_convolution")
+    assert ch5["per_pixel = linear("]["per_pixel"]
+    shuffled = ch5["unshuffled3[..., shuffle]"]
+    assert shuffled["change_1x1"] < 1e-6 < shuffled["change_3x3"]
+
+
+@pytest.mark.slow
+def test_chapter_4_depthwise_answer_states_the_weights_the_page_builds(chapter) -> None:
+    """The check-your-understanding answer (32 channels, multiplier 2) against the layer the page's loop builds."""
+    layer = chapter("04_channels")["for groups in (1, 2, 8, 32):"]
+    assert layer["groups"] == layer["c_in"] == 32 and layer["c_out"] == 2 * layer["c_in"]
+    assert layer["shape"] == [layer["c_out"], 1, 3, 3] and layer["weights"] == 576
+    answer = next(cell for cell in _markdown(ROOT / "chapters" / "04_channels.ipynb") if "channel multiplier of 2" in cell)
+    assert f"weight shape $({', '.join(map(str, layer['shape']))})$: ${layer['weights']}$ weights" in answer
+
+
+@pytest.mark.slow
+def test_chapter_4_counts_the_notes_epoch_in_flops_so_their_estimate_doubles(chapter) -> None:
+    """Seed 002 counts 10 P multiply-adds as '10P FLOPs' and divides by FLOP/s rates: 18 h and 14 min. In FLOPs
+    (two per multiply-add) the same epoch takes twice that at the same rates."""
+    epoch = chapter("04_channels")["NOTES_CPU, NOTES_GPU = "]
+    assert round(epoch["forward"] / 1e15) == 10 and epoch["flops"] == 2 * epoch["forward"]
+    assert 18 <= epoch["forward"] / epoch["cpu"] / 3600 < 19.5 and 13.5 <= epoch["forward"] / epoch["gpu"] / 60 < 14.5
+    assert 36 <= epoch["flops"] / epoch["cpu"] / 3600 < 39 and 27 <= epoch["flops"] / epoch["gpu"] / 60 < 29
+
+
+@pytest.mark.slow
+def test_chapter_4_example_row_supplied_by_output_padding_gets_a_gradient(chapter) -> None:
+    example = chapter("04_channels")["y = F.conv2d(x, K, stride=stride, padding=padding)"]
+    assert example["equals_grad"] and example["reached"] + example["remainder"] == example["n"]
+    assert example["remainder"] - example["padding"] <= 0 < example["last_row"]   # max(0, r - p) = 0 rows unread
+
+
+@pytest.mark.slow
+def test_chapter_6_floor_mode_pooling_drops_the_right_shifted_edge_instead_of_moving_it(chapter) -> None:
+    """6:c27: shifting the band image right puts an edge in a column no stride-2 window reads."""
+    shifted = chapter("06_pooling")["maps = {name: edge_maps("]
+    read = 2 * (shifted["width"] // 2)
+    assert shifted["width"] % 2 == 1 and shifted["columns"][-1] >= read
+    assert sum(v > 0 for v in shifted["pooled_right"]) == len([c for c in shifted["columns"] if c < read])
+    kept = shifted["kept"]
+    assert kept["edges"] == ["0%", "0%"]   # "the raw edge map keeps none of its responses"
+    assert kept["max pool 2x2, stride 2"][1] == "100%"   # "the shift to the left ... changes nothing"
+
+
+@pytest.mark.slow
 def test_output_padding_restores_the_floor_remainder_and_only_rows_beyond_the_padding_get_zero_gradient(
-        n: int, k: int, stride: int, padding: int) -> None:
-    """The rule chapter 4's backpropagation section states (it replaced 3:c43's 'they get zero gradient')."""
-    remainder = (n + 2 * padding - k) % stride
-    assert conv_output_remainder(n, k, stride=stride, padding=padding) == remainder
-    m = conv_output_size(n, k, stride=stride, padding=padding)
-    assert conv_transpose_output_size(m, k, stride=stride, padding=padding, output_padding=remainder) == n
-    assert _rows_without_gradient(n, k, stride, padding) == max(0, remainder - padding)
-
-
-def test_chapter_4_example_row_supplied_by_output_padding_gets_a_gradient() -> None:
-    x = torch.rand(2, 3, 10, 10, dtype=torch.float64, requires_grad=True)
-    w = torch.rand(4, 3, 3, 3, dtype=torch.float64)
-    y = F.conv2d(x, w, stride=2, padding=1)
-    grad_y = torch.rand_like(y)
-    y.backward(grad_y)
-    torch.testing.assert_close(x.grad, conv_transpose2d(grad_y, w, stride=2, padding=1, output_padding=1))
-    assert x.grad[..., -1, :].abs().max() > 0
+        chapter) -> None:
+    """The rule chapter 4's backpropagation section states (it replaced 3:c43's 'they get zero gradient'), with the
+    page's own `unread_rows` measuring the rows autograd gives no gradient, on more layers than the page prints."""
+    cases = chapter("04_channels")["def unread_rows"]["unread"]
+    for n, k, stride, padding, unread in cases:
+        remainder = (n + 2 * padding - k) % stride
+        assert conv_output_remainder(n, k, stride=stride, padding=padding) == remainder
+        m = conv_output_size(n, k, stride=stride, padding=padding)
+        assert conv_transpose_output_size(m, k, stride=stride, padding=padding, output_padding=remainder) == n
+        assert unread == max(0, remainder - padding), (n, k, stride, padding)
 
 
 def test_backpropagation_through_a_convolution_is_taught_in_chapter_4_and_chapter_6_links_back() -> None:
@@ -128,53 +360,6 @@ def test_backpropagation_through_a_convolution_is_taught_in_chapter_4_and_chapte
     for label in ("eq-grad-kernel", "eq-grad-input"):
         assert f"$$ ({label})" in channels and f"$$ ({label})" not in pooling
     assert "### Through a convolution" not in pooling and "{ref}`sec-ch4-backprop`" in pooling
-
-
-@pytest.mark.parametrize("k", [1, 3, 5, 7])
-@pytest.mark.parametrize("n", [5, 8, 13])
-def test_d2l_padding_of_both_sides_k_minus_1_is_the_book_per_side_half(n: int, k: int) -> None:
-    """Chapter 3's note: d2l's p_h = k_h - 1 (both sides), passed as padding=p_h/2, is the book's per-side p."""
-    d2l_p = k - 1
-    out = F.conv2d(torch.zeros(1, 1, n, n), torch.zeros(1, 1, k, k), padding=d2l_p // 2).shape[-1]
-    assert out == n - k + d2l_p + 1 == conv_output_size(n, k, padding=d2l_p // 2) == n
-
-
-def test_a_strided_convolution_has_no_inverse_so_its_transpose_is_no_deconvolution() -> None:
-    """Chapter 3's note: C^T C is singular for the page's 5x5 input, 3x3 kernel, stride 2, padding 1."""
-    n = 5
-    basis = torch.eye(n * n, dtype=torch.float64).reshape(n * n, 1, n, n)
-    C = F.conv2d(basis, torch.rand(1, 1, 3, 3, dtype=torch.float64), stride=2, padding=1).reshape(n * n, -1).T
-    assert C.shape[0] < C.shape[1] and int(torch.linalg.matrix_rank(C.T @ C)) < n * n
-
-
-def test_transposed_convolution_restores_the_shape_not_the_values() -> None:
-    torch.manual_seed(0)
-    x, w = torch.rand(1, 1, 8, 8, dtype=torch.float64), torch.rand(1, 1, 3, 3, dtype=torch.float64)
-    back = conv_transpose2d(F.conv2d(x, w, padding=1), w, padding=1)
-    assert back.shape == x.shape and not torch.allclose(back, x)
-
-
-def test_floor_mode_pooling_drops_the_right_shifted_edge_instead_of_moving_it() -> None:
-    """6:c27: shifting the band image right puts an edge in a column no stride-2 window reads."""
-    image = torch.ones(6, 8)
-    image[:, 2:6] = 0
-    edges = (torch.roll(image, 1, dims=1)[:, :-1] - torch.roll(image, 1, dims=1)[:, 1:]).abs()  # corr2d with [1, -1]
-    columns = torch.nonzero(edges[0]).flatten().tolist()
-    width = edges.shape[1]
-    read = 2 * (width // 2)
-    assert width % 2 == 1 and columns[-1] >= read
-    pooled = F.max_pool2d(edges[None], 2, stride=2)[0]
-    assert int((pooled[0] > 0).sum()) == len([c for c in columns if c < read])
-
-
-def test_notes_rates_are_flop_per_second_so_their_cost_estimate_doubles() -> None:
-    """Seed 002 counts 10 P multiply-adds as '10P FLOPs' and divides by FLOP/s rates: 18 h and 14 min. In FLOPs
-    (two per multiply-add) the same epoch takes twice that at the same rates."""
-    macs = conv2d_macs(100, 100, 5, 64, padding=2)
-    forward, flops = 10 * 1_000_000 * macs.forward, 10 * 1_000_000 * macs.forward_flops
-    assert round(forward / 1e15) == 10 and flops == 2 * forward
-    assert 18 <= forward / 0.15e12 / 3600 < 19.5 and 13.5 <= forward / 12e12 / 60 < 14.5  # the notes' figures
-    assert 36 <= flops / 0.15e12 / 3600 < 39 and 27 <= flops / 12e12 / 60 < 29
 
 
 def test_chapter_4_glues_the_cost_estimate_instead_of_typing_it() -> None:
@@ -194,21 +379,6 @@ def test_chapter_4_divides_flops_not_multiply_adds_by_the_notes_flop_rates() -> 
     assert glued["ch4_forward_petaflop"] * 1e15 == pytest.approx(2 * macs)
     assert glued["ch4_notes_cpu_hours"] == pytest.approx(2 * macs / glued["ch4_notes_cpu_tera"] / 1e12 / 3600)
     assert glued["ch4_notes_gpu_minutes"] == pytest.approx(2 * macs / glued["ch4_notes_gpu_tera"] / 1e12 / 60)
-
-
-def test_im2col_from_window_views_equals_unfold_and_gives_the_convolution() -> None:
-    torch.manual_seed(0)
-    X, K = torch.rand(2, 3, 5, 6, dtype=torch.float64), torch.rand(4, 3, 2, 3, dtype=torch.float64)
-    views = windows(X, (2, 3))
-    columns = views.reshape(2, 3 * 2 * 3, -1)
-    torch.testing.assert_close(columns, F.unfold(X, (2, 3)))
-    Y = (K.reshape(4, -1) @ columns).reshape(2, 4, *views.shape[-2:])
-    torch.testing.assert_close(Y, F.conv2d(X, K))
-
-
-def test_depthwise_channel_multiplier() -> None:
-    layer = torch.nn.Conv2d(32, 64, 3, groups=32)
-    assert tuple(layer.weight.shape) == (64, 1, 3, 3) and layer.weight.numel() == 576
 
 
 # ---------------------------------------------------------------------------------------------------------------
