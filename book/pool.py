@@ -69,10 +69,12 @@ def avg_pool2d(input: torch.Tensor, kernel_size: IntPair, stride: Optional[IntPa
     """`torch.nn.functional.avg_pool2d`: each window's sum divided by how many of its cells count.
 
     Cells of the zero padding count when `count_include_pad`; the ceil_mode overhang beyond the padding never does.
+    Like torch, an int64 input gives an int64 average, rounded toward zero.
     """
     X, unbatched = batched(input, "avg_pool2d")
-    if not X.is_floating_point():
-        raise ArgumentError(f"avg_pool2d needs a floating-point input, got {X.dtype}; convert it with .float()")
+    if not (X.is_floating_point() or X.dtype == torch.int64):
+        raise NotImplementedError(f"avg_pool2d is not implemented for {X.dtype}, as in torch (floating point and "
+                                  "int64 only); convert the input with .float()")
     flag(count_include_pad, "count_include_pad")
     if divisor_override is not None and integer(divisor_override, "divisor_override") == 0:
         raise ArgumentError("divisor_override must not be zero; pass None to divide by the window size")
@@ -80,14 +82,15 @@ def avg_pool2d(input: torch.Tensor, kernel_size: IntPair, stride: Optional[IntPa
     pads = (p[1], p[1] + extra[1], p[0], p[0] + extra[0])
     sums = windows(F.pad(X, pads), k, s, d).sum(dim=(2, 3))
     if divisor_override is not None:
-        Y = sums / divisor_override
+        divisor = divisor_override
     else:
         h, w = X.shape[-2:]
         counted = X.new_ones((1, 1, h, w))
         if count_include_pad:
-            counted = F.pad(counted, (p[1], p[1], p[0], p[0]), value=1.0)
+            counted = F.pad(counted, (p[1], p[1], p[0], p[0]), value=1)
             counted = F.pad(counted, (0, extra[1], 0, extra[0]))
         else:
             counted = F.pad(counted, pads)
-        Y = sums / windows(counted, k, s, d).sum(dim=(2, 3))
+        divisor = windows(counted, k, s, d).sum(dim=(2, 3))
+    Y = sums / divisor if X.is_floating_point() else torch.div(sums, divisor, rounding_mode="trunc")
     return Y.squeeze(0) if unbatched else Y

@@ -103,7 +103,8 @@ def pool_cases(ours, theirs, dilation: bool) -> List[Bad]:
         ("input is 5D", dict(input=X4[None]), "input"),
     ] + ([("dilation is zero", dict(dilation=0), "dilation"),
           ("dilation is a float", dict(dilation=1.5), "dilation")] if dilation else
-         [("divisor_override is zero", dict(divisor_override=0), "divisor_override"),
+         [("int32 input, which torch does not average", dict(input=X4.int()), "int32"),
+          ("divisor_override is zero", dict(divisor_override=0), "divisor_override"),
           ("divisor_override is a float", dict(divisor_override=1.5), "divisor_override")])
     base = dict(input=X4, kernel_size=2)
     return [Bad(f"{ours.__name__}: {label}", lambda c=change: ours(**{**base, **c}),

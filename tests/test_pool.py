@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from hypothesis import assume, event, given, settings, strategies as st
 
 from book import pool
-from contracts import DEVICES, examples, one_mistake, same_outcome_test, spatial
+from contracts import DEVICES, assert_same_outcome, examples, one_mistake, same_outcome_test, spatial
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -85,7 +85,6 @@ def test_negative_divisor_override_is_allowed_as_in_torch():
     (lambda X: pool.max_pool2d(X[0, 0], 2), "input"),
     (lambda X: pool.avg_pool2d(X, 2, padding=-1), "padding"),
     (lambda X: pool.avg_pool2d(X, 2, divisor_override=0), "divisor_override"),
-    (lambda X: pool.avg_pool2d(X.long(), 2), "floating-point"),
     (lambda X: pool.pool2d(X[0, 0], (2, 2), "median"), "mode"),
 ])
 def test_invalid_arguments_raise_a_value_error_naming_them(call, name):
@@ -155,6 +154,14 @@ def test_float32_pooling_matches_torch(device, data):
     torch.testing.assert_close(pool.max_pool2d(**call), expected, rtol=0, atol=0)
     avg_call = {key: value for key, value in call.items() if key != "dilation"}
     torch.testing.assert_close(pool.avg_pool2d(**avg_call), F.avg_pool2d(**avg_call))
+
+
+@settings(max_examples=examples(300))
+@given(data=st.data())
+def test_int64_average_pooling_rounds_toward_zero_as_torch_does(data):
+    call = data.draw(pool_calls(max_pool=False), label="call")
+    call["input"] = (call["input"] * 10).round().long()
+    assert_same_outcome(pool.avg_pool2d, F.avg_pool2d, **call)
 
 
 @settings(max_examples=examples(200))
