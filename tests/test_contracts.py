@@ -117,13 +117,15 @@ def size_cases(ours, theirs, base: Dict[str, object], names: List[str]) -> List[
     for name in names:
         good = base.get(name, 1)
         for label, value in [("a float", 1.5), ("a bool", True), ("three values", (good, good, good)),
-                             ("negative", -1)]:
+                             ("negative", -1), ("zero", 0)]:
             label = f"{ours.__name__}: {name} is {label}"
-            if name == "kernel_size" and value is True:
-                cases.append(_no_torch(lambda: ours(**{**base, "kernel_size": True}), label, name, TypeError,
-                                       "a kernel of size True is a (1, 1) tensor to torch and nn.Conv2d takes it as "
-                                       "1; the book refuses a bool as torch's functions do for stride=True"))
+            if name in ("input_size", "kernel_size") and value is True:
+                cases.append(_no_torch(lambda n=name: ours(**{**base, n: True}), label, name, TypeError,
+                                       "a size of True makes a (1, 1) tensor and nn.Conv2d takes it as 1; the book "
+                                       "refuses a bool as torch's functions do for stride=True"))
                 continue
+            if name in ("padding", "output_padding") and value == 0:
+                continue   # no padding is a valid padding
             cases.append(Bad(label, lambda n=name, v=value: ours(**{**base, n: v}),
                              lambda n=name, v=value: theirs(**{**base, n: v}), name))
     return cases
@@ -296,7 +298,7 @@ def contracts() -> Dict[str, Contract]:
         "shapes.conv_output_size": Contract("the output shape of F.conv2d", (
             "test_shapes.py::test_conv_output_size_is_the_shape_torch_produces",), (
             *size_cases(shapes.conv_output_size, conv_shape, dict(input_size=8, kernel_size=3),
-                        ["kernel_size", "stride", "padding", "dilation"]),
+                        ["input_size", "kernel_size", "stride", "padding", "dilation"]),
             Bad("conv_output_size: kernel larger than the padded input", lambda: shapes.conv_output_size(4, 5),
                 lambda: conv_shape(4, 5), "kernel"),
             Bad("conv_output_size: 'same' with a stride", lambda: shapes.conv_output_size(8, 3, 2, "same"),
@@ -324,7 +326,8 @@ def contracts() -> Dict[str, Contract]:
             "test_shapes.py::test_pool_output_size_is_the_shape_torch_produces",), (
             *size_cases(shapes.pool_output_size,
                         lambda input_size, kernel_size, **kw: F.max_pool2d(image(input_size), kernel_size, **kw).shape,
-                        dict(input_size=8, kernel_size=2), ["kernel_size", "stride", "padding", "dilation"]),
+                        dict(input_size=8, kernel_size=2), ["input_size", "kernel_size", "stride", "padding",
+                                                            "dilation"]),
             Bad("pool_output_size: padding over half the kernel", lambda: shapes.pool_output_size(8, 2, padding=2),
                 lambda: F.max_pool2d(image(8), 2, padding=2), "padding"),
             Bad("pool_output_size: ceil_mode is a string", lambda: shapes.pool_output_size(8, 2, ceil_mode="yes"),
