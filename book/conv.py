@@ -279,7 +279,8 @@ def convolve1d(x: torch.Tensor, w: torch.Tensor, mode: str = "full") -> torch.Te
     _check_mode(mode)
     tensor(x, "x", "convolve1d"), tensor(w, "w", "convolve1d")
     if x.dim() != 1 or w.dim() != 1 or len(x) == 0 or len(w) == 0:
-        raise ValueError("convolve1d expects two non-empty 1D tensors")
+        raise ValueError(f"convolve1d expects two non-empty 1D tensors x and w, got shapes {tuple(x.shape)} and "
+                         f"{tuple(w.shape)}; flatten them or use convolve2d")
     if len(w) > len(x):
         x, w = w, x  # convolution commutes; numpy slides the shorter one
     full = convolve2d(x.reshape(1, -1), w.reshape(1, -1), "full")[0]
@@ -297,13 +298,14 @@ def convolve2d(X: torch.Tensor, K: torch.Tensor, mode: str = "full") -> torch.Te
     _check_mode(mode)
     tensor(X, "X", "convolve2d"), tensor(K, "K", "convolve2d")
     if X.dim() != 2 or K.dim() != 2 or X.numel() == 0 or K.numel() == 0:
-        raise ValueError("convolve2d expects two non-empty 2D tensors")
+        raise ValueError(f"convolve2d expects two non-empty 2D tensors X and K, got shapes {tuple(X.shape)} and "
+                         f"{tuple(K.shape)}; select one channel, e.g. X[0]")
     if mode == "valid":
         if all(a >= b for a, b in zip(K.shape, X.shape)):
             X, K = K, X  # scipy: in 'valid' mode the larger array may come second
         elif not all(a >= b for a, b in zip(X.shape, K.shape)):
             raise ValueError(f"mode='valid' needs one input at least as large as the other in every dimension, "
-                             f"got {tuple(X.shape)} and {tuple(K.shape)}")
+                             f"got {tuple(X.shape)} and {tuple(K.shape)}; use mode='full' or 'same'")
     kh, kw = K.shape
     dtype = torch.result_type(X, K)
     X4, K4 = X.to(dtype)[None, None], K.to(dtype).flip(0, 1)[None, None]

@@ -256,7 +256,7 @@ def contracts() -> Dict[str, Contract]:
             Bad("convolve1d: an unknown mode", lambda: conv.convolve1d(torch.ones(3), torch.ones(2), "wide"),
                 lambda: np.convolve(np.ones(3), np.ones(2), "wide"), "mode"),
             Bad("convolve1d: an empty input", lambda: conv.convolve1d(torch.ones(0), torch.ones(2)),
-                lambda: np.convolve(np.ones(0), np.ones(2)), "non-empty"),
+                lambda: np.convolve(np.ones(0), np.ones(2)), "non-empty 1D tensors x and w"),
             Bad("convolve1d: a 2D input", lambda: conv.convolve1d(torch.ones(2, 3), torch.ones(2)),
                 lambda: np.convolve(np.ones((2, 3)), np.ones(2)), "1D"),
             Bad("convolve1d: a list, which torch's conv1d refuses", lambda: conv.convolve1d([1.0, 2.0], torch.ones(2)),
