@@ -277,7 +277,7 @@ def contracts() -> Dict[str, Contract]:
             Bad("pool2d: X is 1D", lambda: pool.pool2d(torch.zeros(6), (1, 1)),
                 lambda: F.max_pool2d(torch.zeros(1, 6), (1, 1), 1), "2D input"),
             _no_torch(lambda: pool.pool2d(X3, (2, 2)), "pool2d: X is 3D", "2D input", ArgumentError,
-                      "d2l's pool2d takes one matrix; a 3D X would give an empty tensor, not an error"),
+                      "d2l's pool2d pools one matrix; torch would pool each channel of a 3D X"),
             Bad("pool2d: pool_size is a float", lambda: pool.pool2d(M, (1.5, 2)),
                 lambda: F.max_pool2d(M[None], (1.5, 2), 1), "pool_size"),
             Bad("pool2d: pool_size is zero", lambda: pool.pool2d(M, (0, 2)),

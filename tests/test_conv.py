@@ -1,8 +1,9 @@
 """`book.conv` against PyTorch, NumPy, SciPy and d2l: the notes' worked examples, then property tests.
 
 The property tests draw arbitrary argument combinations, many of them invalid on purpose, and check both halves of
-the contract: torch refuses a call exactly when `book.conv` raises a one-line `ValueError`, and when torch accepts
-it the results are equal (float64: `assert_close`'s default tolerances; float32: `assert_close_sums`).
+the contract (tests/contracts.py): torch refuses a call exactly when `book.conv` refuses it, with torch's exception
+class and a one-line message, and when torch accepts it the results are equal (float64: `assert_close`'s default
+tolerances; float32: `assert_close_sums`).
 """
 from __future__ import annotations
 

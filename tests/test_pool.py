@@ -1,8 +1,9 @@
 """`book.pool` against PyTorch: the notes' worked examples, hand-computed ceil_mode edge cases, property tests.
 
 The property tests draw arbitrary pooling calls, half of them with one argument wrong, and check that torch refuses a
-call exactly when `book.pool` raises a one-line `ValueError`, and that accepted calls give equal results (float64,
-`assert_close`'s default tolerances). Max pooling only compares values, so float32 and integers must match too.
+call exactly when `book.pool` refuses it, with torch's exception class and one line, and that accepted calls give
+equal results (float64, `assert_close`'s default tolerances). Max pooling only compares values, so float32 and
+integers must match too.
 """
 from __future__ import annotations
 
