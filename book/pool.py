@@ -69,12 +69,13 @@ def avg_pool2d(input: torch.Tensor, kernel_size: IntPair, stride: Optional[IntPa
     """`torch.nn.functional.avg_pool2d`: each window's sum divided by how many of its cells count.
 
     Cells of the zero padding count when `count_include_pad`; the ceil_mode overhang beyond the padding never does.
-    Like torch, an int64 input gives an int64 average, rounded toward zero.
+    Like torch on the CPU, an int64 input gives an int64 average, rounded toward zero.
     """
     X, unbatched = batched(input, "avg_pool2d")
-    if not (X.is_floating_point() or X.dtype == torch.int64):
-        raise NotImplementedError(f"avg_pool2d is not implemented for {X.dtype}, as in torch (floating point and "
-                                  "int64 only); convert the input with .float()")
+    # torch's CPU kernel takes floating point and int64, its CUDA kernel floating point only
+    if not (X.is_floating_point() or (X.dtype == torch.int64 and X.device.type == "cpu")):
+        raise NotImplementedError(f"avg_pool2d is not implemented for {X.dtype} on {X.device.type}, as in torch; "
+                                  "convert the input with .float()")
     flag(count_include_pad, "count_include_pad")
     if divisor_override is not None and integer(divisor_override, "divisor_override") == 0:
         raise ArgumentError("divisor_override must not be zero; pass None to divide by the window size")
