@@ -57,6 +57,9 @@ def max_pool2d(input: torch.Tensor, kernel_size: IntPair, stride: Optional[IntPa
     """`torch.nn.functional.max_pool2d`: the largest value in each window; padding never wins."""
     X, unbatched = batched(input, "max_pool2d")
     k, s, p, d, extra = _pool_geometry(X, kernel_size, stride, padding, dilation, ceil_mode)
+    if X.dtype == torch.bool or X.is_complex():   # no order to take a maximum in, as torch says
+        raise NotImplementedError(f"max_pool2d is not implemented for {X.dtype}, as in torch; convert the input "
+                                  "with .float()")
     lowest = -torch.inf if X.is_floating_point() else torch.iinfo(X.dtype).min
     padded = F.pad(X, (p[1], p[1] + extra[1], p[0], p[0] + extra[0]), value=lowest)
     Y = windows(padded, k, s, d).amax(dim=(2, 3))

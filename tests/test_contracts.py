@@ -101,7 +101,8 @@ def pool_cases(ours, theirs, dilation: bool) -> List[Bad]:
         ("ceil_mode is a string", dict(ceil_mode="yes"), "ceil_mode"),
         ("input is 2D", dict(input=X4[0, 0]), "input"),
         ("input is 5D", dict(input=X4[None]), "input"),
-    ] + ([("dilation is zero", dict(dilation=0), "dilation"),
+    ] + ([("bool input, which torch does not pool", dict(input=X4 > 0), "torch.bool"),
+          ("dilation is zero", dict(dilation=0), "dilation"),
           ("dilation is a float", dict(dilation=1.5), "dilation")] if dilation else
          [("int32 input, which torch does not average", dict(input=X4.int()), "int32"),
           ("divisor_override is zero", dict(divisor_override=0), "divisor_override"),
