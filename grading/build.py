@@ -6,7 +6,13 @@ raw cells `# BEGIN QUESTION` (YAML name, points), `# BEGIN SOLUTION`/`# END SOLU
 the first line for hidden ones) that call `grading.checks.check`. A question whose tests use `no_library()` may
 change the policy's allow-list beside its points (`allow: [torch.nn.functional.unfold]`, `forbid: [torch.einsum]`):
 the build writes those names into each of its tests' `no_library(...)` calls, which the student's check and the
-grader both read, and says them in the question's handout. From it this module writes
+grader both read, and says them in the question's handout.
+
+What the grader must know of the course itself is declared once, in `grading/source/course.yaml`: `helpers`, the
+modules of the course's own helper package whose functions count inside `no_library()` as a library's convolution
+does (written into every `no_library(...)` call as `helpers=`), and `sandbox`, the package the sandbox makes
+importable and the environment variable and function that give its data folder (written into every exercise's
+material as `sandbox`). The grader names no module of the course. From the sources this module writes
 
 * `exercises/NAME.ipynb`: otter's student notebook (public tests only, in its metadata) + the book's metadata;
 * `solutions/NAME.ipynb`: otter's solution notebook, solution markers removed, public tests only;
@@ -22,6 +28,7 @@ import argparse
 import ast
 import contextlib
 import copy
+import dataclasses
 import hashlib
 import importlib.util
 import io
@@ -29,6 +36,7 @@ import json
 import re
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -36,10 +44,11 @@ import nbformat
 import yaml
 
 from grading.compare import apply_rule, compare, decode
-from grading.material import ROOT, exercise_from_material
+from grading.material import ROOT, SandboxDeclaration, exercise_from_material
 from grading.sandbox import Limits, Sandbox, SandboxUnavailable
 
 SOURCES = ROOT / "grading" / "source"
+COURSE = SOURCES / "course.yaml"
 STARTERS = SOURCES / "_starter"
 STARTER_LINE = re.compile(r"^# STARTER (\w+)$", flags=re.M)
 EXERCISES = ROOT / "exercises"
@@ -60,6 +69,7 @@ tests:
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 POLICY_KEYS = ("allow", "forbid")
 DOTTED_NAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 NO_LIBRARY_CALL = re.compile(r"\bno_library\((\s*\))?")
 MARKER_LINE = re.compile(r"^\s*# (BEGIN|END) SOLUTION\s*$")
 SOLUTION_SUFFIX = re.compile(r"\s*# SOLUTION\s*$")
@@ -86,17 +96,85 @@ def _otter_assign(name: str, source_notebook: nbformat.NotebookNode) -> Tuple[nb
     return student, autograder
 
 
-def _read_source(path: Path) -> nbformat.NotebookNode:
+@dataclass(frozen=True)
+class Course:
+    """The course's declaration (`grading/source/course.yaml`), checked: what the grader must know of it."""
+    helpers: Tuple[str, ...]        # modules whose public functions count inside no_library()
+    sandbox: SandboxDeclaration     # what the sandbox binds, and the variable that names the data folder
+
+
+def read_course(path: Path = COURSE) -> Course:
+    """The course's declaration; BuildError, naming the field and the fix, for one the grader could not use."""
+    where = path.name
+    if not path.is_file():
+        raise BuildError(f"no course declaration: write {path} beside the exercise sources (its fields: "
+                         "instructors.md, Writing or changing an exercise)")
+    try:
+        declared = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise BuildError(f"{where} is not YAML ({' '.join(str(error).split())}): fix the line it names") from None
+    helpers = declared.get("helpers", []) if isinstance(declared, dict) else None
+    if not isinstance(helpers, list) or not all(isinstance(h, str) and DOTTED_NAME.match(h) for h in helpers):
+        raise BuildError(f"{where}: helpers: give a list of module names, e.g. [mycourse.conv]")
+    for name in helpers:
+        module = _imported(name, f"{where}: helpers: {name}")
+        if not isinstance(getattr(module, "__all__", None), (list, tuple)):
+            raise BuildError(f"{where}: helpers: {name} has no __all__: list its public functions in __all__, "
+                             "which is what the trace counts")
+    sandbox = declared.get("sandbox", {})
+    if not isinstance(sandbox, dict) or not all(isinstance(sandbox.get(k, ""), str) for k in sandbox):
+        raise BuildError(f"{where}: sandbox: give a table of names (package, data_variable, data_folder)")
+    unknown = sorted(set(sandbox) - set(SandboxDeclaration.__annotations__))
+    if unknown:
+        raise BuildError(f"{where}: sandbox.{unknown[0]} is not a field: use package, data_variable, data_folder")
+    return Course(tuple(helpers), _checked_sandbox(SandboxDeclaration(**sandbox), where))
+
+
+def _imported(name: str, field: str):
+    try:
+        return importlib.import_module(name)
+    except (ImportError, ValueError, TypeError) as error:   # TypeError: a relative name such as .conv
+        raise BuildError(f"{field} cannot be imported ({error}): name a module that `import` finds in this "
+                         "environment (pip install -e . for the course's own package)") from None
+
+
+def _checked_sandbox(sandbox: SandboxDeclaration, where: str) -> SandboxDeclaration:
+    if sandbox.package:
+        package = _imported(sandbox.package, f"{where}: sandbox.package: {sandbox.package}")
+        if getattr(package, "__file__", None) is None:
+            raise BuildError(f"{where}: sandbox.package: {sandbox.package} is not a package with a folder: name the "
+                             "course's helper package, e.g. mycourse")
+    if sandbox.data_folder and not sandbox.data_variable:
+        raise BuildError(f"{where}: sandbox.data_variable is missing: name the environment variable through which "
+                         "the package finds its data folder, e.g. COURSE_DATA")
+    if sandbox.data_variable and not sandbox.data_folder:
+        raise BuildError(f"{where}: sandbox.data_folder is missing: name the function of no arguments that returns "
+                         "the data folder, e.g. mycourse.data.data_root")
+    if sandbox.data_variable and not VARIABLE_NAME.match(sandbox.data_variable):
+        raise BuildError(f"{where}: sandbox.data_variable: {sandbox.data_variable!r} is not an environment "
+                         "variable's name: use letters, digits and _")
+    if sandbox.data_folder:
+        module, _, function = sandbox.data_folder.rpartition(".")
+        field = f"{where}: sandbox.data_folder: {sandbox.data_folder}"
+        if not DOTTED_NAME.match(module) or not callable(getattr(_imported(module, field), function, None)):
+            raise BuildError(f"{field} is not a function: name one of no arguments that returns the data folder, "
+                             "e.g. mycourse.data.data_root")
+    return sandbox
+
+
+def _read_source(path: Path, course: Course) -> nbformat.NotebookNode:
     import jupytext
     notebook = jupytext.reads(with_starters(path.read_text()), fmt="py:percent")
     notebook.metadata = {"kernelspec": dict(KERNELSPEC)}
     notebook.cells.insert(0, nbformat.v4.new_raw_cell(OTTER_CONFIG))
-    return with_question_policies(notebook, path.stem)
+    return with_question_policies(notebook, path.stem, course.helpers)
 
 
-def with_question_policies(notebook: nbformat.NotebookNode, exercise: str) -> nbformat.NotebookNode:
+def with_question_policies(notebook: nbformat.NotebookNode, exercise: str,
+                           helpers: Tuple[str, ...]) -> nbformat.NotebookNode:
     """Move each question's `allow:`/`forbid:` out of its YAML (otter knows no such keys) into its tests'
-    `no_library(...)` calls and a sentence after its statement."""
+    `no_library(...)` calls and a sentence after its statement; every `no_library(...)` call also gets the course's
+    `helpers`."""
     changes: Dict[str, List[str]] = {}
     where, in_tests, said, used = "", False, True, False
     for cell in notebook.cells:
@@ -118,8 +196,9 @@ def with_question_policies(notebook: nbformat.NotebookNode, exercise: str) -> nb
         elif cell.cell_type == "markdown" and not said:
             cell.source = cell.source.rstrip() + "\n\n" + _policy_sentence(changes)
             said = True
-        elif cell.cell_type == "code" and in_tests and changes and NO_LIBRARY_CALL.search(cell.source):
-            cell.source, used = _with_policy(cell.source, changes, where), True
+        elif cell.cell_type == "code" and in_tests and NO_LIBRARY_CALL.search(cell.source):
+            arguments = {**changes, **({"helpers": list(helpers)} if helpers else {})}
+            cell.source, used = _with_policy(cell.source, arguments, where) if arguments else cell.source, True
     return notebook
 
 
@@ -140,6 +219,8 @@ def _with_policy(test: str, changes: Dict[str, List[str]], where: str) -> str:
     if re.search(r"\bno_library\([^)]*\b(allow|forbid)\s*=", test):
         raise BuildError(f"{where}: a test passes allow= or forbid= to no_library(); say them once, in the "
                          "question's YAML")
+    if re.search(r"\bno_library\([^)]*\bhelpers\s*=", test):
+        raise BuildError(f"{where}: a test passes helpers= to no_library(); say them once, in course.yaml")
     arguments = ", ".join(f"{key}={tuple(names)!r}" for key, names in changes.items())
     return NO_LIBRARY_CALL.sub(lambda m: f"no_library({arguments})" if m.group(1) else f"no_library({arguments}, ",
                                test)
@@ -297,11 +378,13 @@ def _question_cells(student: nbformat.NotebookNode, questions: List[str]) -> Dic
     return owned
 
 
-def generate(name: str, path: Optional[Path] = None) -> Tuple[nbformat.NotebookNode, nbformat.NotebookNode, dict]:
+def generate(name: str, path: Optional[Path] = None,
+             course: Optional[Course] = None) -> Tuple[nbformat.NotebookNode, nbformat.NotebookNode, dict]:
     """The student notebook, the solution notebook and the grader's material (without reference values), from
-    `path` (default: grading/source/NAME.py)."""
+    `path` (default: grading/source/NAME.py) and the course's declaration (default: grading/source/course.yaml)."""
     path = path or SOURCES / f"{name}.py"
-    student, autograder = _otter_assign(name, _read_source(path))
+    course = course or read_course()
+    student, autograder = _otter_assign(name, _read_source(path, course))
     all_tests = autograder["metadata"]["otter"]["tests"]
     public_tests = student["metadata"].get("otter", {}).get("tests", {})
     exercise = _with_install_cell(_finish(_title_first(_found_when_renamed(student, name)), name, "ex",
@@ -313,7 +396,8 @@ def generate(name: str, path: Optional[Path] = None) -> Tuple[nbformat.NotebookN
         points, tests = _parse_tests(question, all_tests[question])
         questions.append({"name": question, "points": points, "cell_ids": cells[question], "tests": tests})
     material = {"exercise": name, "source": f"grading/source/{name}.py",
-                "source_sha256": _digest(path.read_text()), "questions": questions}
+                "source_sha256": _digest(path.read_text()), "questions": questions,
+                "sandbox": {key: value for key, value in dataclasses.asdict(course.sandbox).items() if value}}
     _check_no_leaks(name, exercise, material, autograder)
     return exercise, solution, material
 
@@ -341,7 +425,7 @@ def record_reference(material: dict, solution: nbformat.NotebookNode, limits: Li
     """Run the solution and every test in the sandbox; keep what each test recorded; fail if any test fails."""
     exercise = exercise_from_material(material)
     cells = [{"id": c.id, "source": c.source} for c in solution.cells if c.cell_type == "code"]
-    run = _reference_run(cells, exercise.jobs(), limits)
+    run = _reference_run(cells, exercise.jobs(), limits, exercise.sandbox)
     problems = [f"{e['message']}" for e in run.events if e.get("event") == "cell" and e["status"] != "ok"]
     reference: Dict[str, Dict[str, list]] = {}
     for event in run.events:
@@ -362,13 +446,13 @@ def record_reference(material: dict, solution: nbformat.NotebookNode, limits: Li
     return reference
 
 
-def _reference_run(cells: List[dict], jobs: List[dict], limits: Limits):
+def _reference_run(cells: List[dict], jobs: List[dict], limits: Limits, declared: SandboxDeclaration):
     """The worked solution is the book's own code: run it in the sandbox where one can be made, else unsandboxed,
     so that an author on macOS can still build (grading itself never falls back silently)."""
     try:
-        sandbox = Sandbox.open()
+        sandbox = Sandbox.open(declared=declared)
     except SandboxUnavailable:
-        sandbox = Sandbox.open(unsafe=True)
+        sandbox = Sandbox.open(unsafe=True, declared=declared)
     with sandbox:
         return sandbox.run(cells, jobs, limits)
 

@@ -11,7 +11,8 @@ A test is written once and used in two places:
 `no_library()` marks the part of a test in which the student's code must not do what the question asks them to
 write. Two kinds of evidence decide, the same in a student's notebook and in the grader: the answer's closure
 checked against the question's allow-list (`grading.policy`, read by `grading.forbidden`), and the operation trace
-below (`OperationTrace`: every ATen operation, and calls of numpy's and the book's convolution and pooling, that
+below (`OperationTrace`: every ATen operation, and calls of numpy's convolution and of the course's own helper
+modules, which the tests name: `no_library(helpers=...)`, written in by the build from the course's declaration, that
 the code under test runs). In the sandbox, the grader has made the first verdict outside the submission's process
 and the runner supplies the trace; in a notebook, `no_library()` makes both itself, for immediate feedback.
 """
@@ -190,16 +191,17 @@ def _loaded(name: str):
 # ---------------------------------------------------------------------------------------------------------------
 
 class OperationTrace:
-    """`no_library()`'s trace: the ATen operations, and calls of numpy's and the book's convolution and pooling
-    helpers, that the code under test runs. Entering it returns a context manager; on leaving it, it raises
-    `ForbiddenCall` naming the first forbidden operation seen. With `autograd=True` the block runs under
-    `torch.no_grad()`, so no graph exists to differentiate, and grad mode turned back on is autograd by hand.
+    """`no_library()`'s trace: the ATen operations, and calls of numpy's convolution and of the public functions of
+    the course's helper modules (`helpers`, dotted module names), that the code under test runs. Entering it
+    returns a context manager; on leaving it, it raises `ForbiddenCall` naming the first forbidden operation seen.
+    With `autograd=True` the block runs under `torch.no_grad()`, so no graph exists to differentiate, and grad mode
+    turned back on is autograd by hand.
 
     In the sandbox (`untraced=True`) it also refuses to vouch for code that ran beside it: another thread or a child
     process alive, or one started (the sandbox's PID namespace allocated a pid), while the code under test ran.
     """
 
-    def __init__(self, untraced: bool = False) -> None:
+    def __init__(self, untraced: bool = False, helpers: Sequence[str] = ()) -> None:
         import torch
         from torch.utils._python_dispatch import TorchDispatchMode
         self.torch, self.untraced = torch, untraced
@@ -226,11 +228,7 @@ class OperationTrace:
                 return func(*args, **(kwargs or {}))
 
         self.Trace = Trace
-        self._count_python_helpers()
-
-    def _count_python_helpers(self) -> None:
-        """numpy's convolution and the book's helpers are not ATen operations: count their calls, numpy's at the C
-        entry points that every Python route to them ends in."""
+        self._counters: Dict[int, Any] = {}   # one counter per function, however many modules re-export it
         import numpy
         owners = [(numpy, ("convolve", "correlate"))]
         for name in ("numpy.core.numeric", "numpy.core.multiarray", "numpy.core._multiarray_umath"):
@@ -238,22 +236,33 @@ class OperationTrace:
             if module is not None:
                 owners.append((module, tuple(n for n in ("convolve", "correlate", "correlate2")
                                              if callable(vars(module).get(n)))))
-        try:
-            import book.conv
-            import book.cost
-            import book.pool
-            import book.shapes
-            owners += [(module, tuple(n for n in module.__all__ if inspect.isfunction(getattr(module, n))))
-                       for module in (book.conv, book.pool, book.shapes, book.cost)]
-        except ImportError:
-            pass
-        done: Dict[int, Any] = {}
+        self._count(owners)
+        self.count_helpers(helpers)
+
+    def count_helpers(self, modules: Sequence[str]) -> None:
+        """Count calls of the public functions (`__all__`) of the course's helper `modules`, as numpy's convolution
+        is counted: they are Python, not ATen operations. A module that cannot be imported is one nothing can call."""
+        import importlib
+        owners = []
+        for name in modules:
+            try:
+                module = importlib.import_module(name)
+            except ImportError:
+                continue
+            owners.append((module, tuple(n for n in getattr(module, "__all__", ())
+                                         if inspect.isfunction(getattr(module, n, None)))))
+        self._count(owners)
+
+    def _count(self, owners: List[tuple]) -> None:
+        """Put a counter in place of each named function (numpy's at the C entry points that every Python route to
+        its convolution ends in)."""
+        done = self._counters
         for owner, names in owners:
             for name in names:
                 function = getattr(owner, name)
                 if getattr(function, "_counted_by_trace", False):
                     continue   # a second trace in the same kernel: already counted
-                if id(function) not in done:   # one counter per function, however many modules re-export it
+                if id(function) not in done:
                     done[id(function)] = self._counted(function, f"{owner.__name__}.{name}")
                 setattr(owner, name, done[id(function)])
 
@@ -331,14 +340,18 @@ _trace: Optional[OperationTrace] = None   # the trace counted helpers report to 
 
 
 @contextlib.contextmanager
-def no_library(autograd: bool = False, allow: Sequence[str] = (), forbid: Sequence[str] = ()) -> Iterator[None]:
+def no_library(autograd: bool = False, allow: Sequence[str] = (), forbid: Sequence[str] = (),
+               helpers: Sequence[str] = ()) -> Iterator[None]:
     """Inside this block the student's code must not do what the question asks them to write (and, with
     `autograd=True`, must not use autograd). `allow` and `forbid` (literal dotted or method names) are the
-    question's own changes to the policy's allow-list, read by the grader from the test's source too.
+    question's own changes to the policy's allow-list; `helpers` (literal module names, the course's declaration)
+    are the course's own helper modules, whose functions count as a library's would. The grader reads all three
+    from the test's source too.
 
-    In the grading sandbox the runner supplies `_guard`, the trace; the grader has already judged the answer's
-    source outside the sandbox. In a student's notebook this checks the answer's source against the same policy,
-    then traces the block with the same trace, so the student sees at once the verdict the grader will give.
+    In the grading sandbox the runner supplies `_guard`, the trace, counting the helpers its tests name since before
+    any of the submission's code ran; the grader has already judged the answer's source outside the sandbox. In a
+    student's notebook this checks the answer's source against the same policy, then traces the block with the same
+    trace, so the student sees at once the verdict the grader will give.
     """
     global _trace, _traced_test
     if _guard is not None:
@@ -349,6 +362,7 @@ def no_library(autograd: bool = False, allow: Sequence[str] = (), forbid: Sequen
     _check_source_locally(_test_parameters(), autograd, tuple(allow), tuple(forbid))
     if _trace is None:
         _trace = OperationTrace()
+    _trace.count_helpers(tuple(helpers))
     with _trace(autograd):
         yield
 

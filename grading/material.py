@@ -55,10 +55,26 @@ class Question:
 
 
 @dataclass(frozen=True)
+class SandboxDeclaration:
+    """What the course's material says the sandbox must make readable, besides the interpreter and its packages
+    (`grading/source/course.yaml`, which `grading.build` writes into every exercise's material as `sandbox`)."""
+    package: str = ""        # the course's helper package: the folder importing it by this name finds is bound
+    data_variable: str = ""  # the environment variable through which the package finds its data folder ...
+    data_folder: str = ""    # ... and the function of no arguments that returns that folder in the grader's process
+
+    @classmethod
+    def from_material(cls, declared: object) -> "SandboxDeclaration":
+        if not isinstance(declared, dict) or not all(type(declared.get(f, "")) is str for f in cls.__annotations__):
+            raise ValueError("its `sandbox` is not a table of text fields (package, data_variable, data_folder)")
+        return cls(**{f: declared.get(f, "") for f in cls.__annotations__})
+
+
+@dataclass(frozen=True)
 class Exercise:
     id: str
     questions: Tuple[Question, ...]
     reference: Dict[str, Dict[str, List[dict]]]
+    sandbox: SandboxDeclaration = SandboxDeclaration()
 
     @property
     def max_points(self) -> float:
@@ -76,12 +92,13 @@ class Forbids:
     autograd: bool = False
     allow: Tuple[str, ...] = ()
     forbid: Tuple[str, ...] = ()
+    helpers: Tuple[str, ...] = ()
 
 
 def _literal_names(node: ast.AST) -> Tuple[str, ...]:
     value = ast.literal_eval(node)
     if isinstance(value, str) or not all(isinstance(v, str) for v in value):
-        raise ValueError("no_library's allow= and forbid= take a tuple of names")
+        raise ValueError("no_library's allow=, forbid= and helpers= take a tuple of names")
     return tuple(value)
 
 
@@ -92,10 +109,17 @@ def forbidden_by(test_source: str) -> Forbids:
         if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "no_library":
             keywords = {k.arg: k.value for k in node.keywords}
             autograd = "autograd" in keywords and bool(ast.literal_eval(keywords["autograd"]))
-            found = Forbids(True, found.autograd or autograd,
-                            found.allow + (_literal_names(keywords["allow"]) if "allow" in keywords else ()),
-                            found.forbid + (_literal_names(keywords["forbid"]) if "forbid" in keywords else ()))
+            names = {key: _literal_names(keywords[key]) if key in keywords else ()
+                     for key in ("allow", "forbid", "helpers")}
+            found = Forbids(True, found.autograd or autograd, found.allow + names["allow"],
+                            found.forbid + names["forbid"], found.helpers + names["helpers"])
     return found
+
+
+def helper_modules(tests: Sequence[dict]) -> Tuple[str, ...]:
+    """The helper modules the tests' `no_library(helpers=...)` calls name, in order: what the runner's trace counts
+    from before any of the submission's code runs."""
+    return tuple(dict.fromkeys(name for test in tests for name in forbidden_by(test["source"]).helpers))
 
 
 def exercise_from_material(material: dict) -> Exercise:
@@ -107,7 +131,8 @@ def exercise_from_material(material: dict) -> Exercise:
                                   any(f.library for f in forbids), any(f.autograd for f in forbids),
                                   tuple(dict.fromkeys(n for f in forbids for n in f.allow)),
                                   tuple(dict.fromkeys(n for f in forbids for n in f.forbid))))
-    return Exercise(material["exercise"], tuple(questions), material.get("reference", {}))
+    return Exercise(material["exercise"], tuple(questions), material.get("reference", {}),
+                    SandboxDeclaration.from_material(material.get("sandbox", {})))
 
 
 def load_exercises(directory: Path = AUTOGRADER) -> Dict[str, Exercise]:
@@ -122,6 +147,17 @@ def load_exercises(directory: Path = AUTOGRADER) -> Dict[str, Exercise]:
             raise UsageError(f"{path} is not grader material ({type(error).__name__}: {error})") from None
         exercises[exercise.id] = exercise
     return exercises
+
+
+def sandbox_declaration(directory: Path = AUTOGRADER) -> SandboxDeclaration:
+    """What the material in `directory` says the sandbox must bind: one declaration for the whole course (none where
+    there is no material); UsageError when two exercises say different things."""
+    exercises = load_exercises(directory) if Path(directory).is_dir() else {}
+    declared = {exercise.sandbox: name for name, exercise in exercises.items()}
+    if len(declared) > 1:
+        raise UsageError(f"the material in {directory} declares different sandboxes ({' and '.join(declared.values())}"
+                         "): rebuild every exercise from one course.yaml (python -m grading.build)")
+    return next(iter(declared), SandboxDeclaration())
 
 
 # ---------------------------------------------------------------------------------------------------------------

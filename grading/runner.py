@@ -114,7 +114,8 @@ def main() -> None:
     torch.set_num_threads(job.get("threads", 1))
     checks.bound_numpy_as_strided()
     # The trace is armed before any student code runs: what the closure's tests see, nothing before them touched.
-    checks._guard = checks._trace = checks.OperationTrace(untraced=job.get("own_pid_namespace", False))
+    checks._guard = checks._trace = checks.OperationTrace(untraced=job.get("own_pid_namespace", False),
+                                                           helpers=job.get("helpers", ()))
     modules = {name: sys.modules[name] for name in ("grading", "grading.checks")}
     # What the tests' own plumbing relies on, as it was before any cell ran (see _restore).
     pristine = [(checks.__dict__, dict(vars(checks))), (builtins.__dict__, dict(vars(builtins)))]

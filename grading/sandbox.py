@@ -3,8 +3,9 @@
 Each submission runs in a sandbox of its own (bubblewrap, the sandbox Flatpak is built on): its own PID, network,
 IPC, UTS and mount namespaces, so it cannot see or signal the grader or another submission and has no network;
 `--die-with-parent` and a new session, and the grader kills the whole PID namespace at the timeout, so nothing it
-starts outlives it; a read-only view of only what the run needs (the interpreter and its packages, the `book`
-package, the MNIST folder, and a folder holding the runner and `grading/checks.py`) — never `solutions/`, the
+starts outlives it; a read-only view of only what the run needs (the interpreter and its packages, the course's
+helper package and its data folder, as the material declares them, and a folder holding the runner and
+`grading/checks.py`) — never `solutions/`, the
 reference values, the submissions, the output CSV or the rest of the repository; a private, size-limited, writable
 tmpfs as its working directory and HOME; an unprivileged uid with no capabilities and `no_new_privs` (65534 in a user
 namespace; as root, a fresh uid per run, so that per-uid limits are per run); a clean environment.
@@ -14,6 +15,7 @@ runner as a plain child process instead (the instructor's explicit `--unsafe-no-
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import secrets
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from grading.forbidden import SCAFFOLD
-from grading.material import ROOT
+from grading.material import ROOT, SandboxDeclaration, helper_modules, sandbox_declaration
 
 HERE = Path(__file__).resolve().parent
 NOBODY = 65534
@@ -103,33 +105,48 @@ def find_bwrap() -> Optional[str]:
     return str(path) if path and os.access(path, os.X_OK) else None
 
 
-def _environment(threads: int) -> Dict[str, str]:
-    """The run's environment. BOOK_DATA: the grader's MNIST folder, which the sandbox binds; inside, `book` sees
-    no checkout around it and would look in the user cache of the sandbox's empty HOME."""
-    import book.data
+def package_folder(declared: SandboxDeclaration) -> Optional[str]:
+    """The folder of the course's helper package, found by importing it by its declared name."""
+    if not declared.package:
+        return None
+    return str(Path(importlib.import_module(declared.package).__file__).resolve().parent)
+
+
+def data_folder(declared: SandboxDeclaration) -> Optional[str]:
+    """The grader's data folder for the helper package: what the declared function of no arguments returns."""
+    if not declared.data_folder:
+        return None
+    module, function = declared.data_folder.rsplit(".", 1)
+    return str(getattr(importlib.import_module(module), function)())
+
+
+def _environment(threads: int, declared: SandboxDeclaration) -> Dict[str, str]:
+    """The run's environment. The declared data variable names the grader's data folder, which the sandbox binds;
+    inside, the helper package sees no checkout around it and would look in the sandbox's empty HOME."""
+    folder = data_folder(declared)
+    data = {declared.data_variable: str(Path(folder).resolve())} if folder is not None else {}
     return {"PATH": "/usr/bin:/bin", "HOME": WORKDIR, "TMPDIR": WORKDIR, "USER": "student", "LOGNAME": "student",
             "LANG": "C.UTF-8", "MPLBACKEND": "Agg", "MPLCONFIGDIR": WORKDIR, "PYTHONHASHSEED": "0",
             "IPYTHONDIR": f"{WORKDIR}/.ipython", "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-            "BOOK_DATA": str(Path(book.data.data_root()).resolve())}
+            **data}
 
 
 def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _read_only_paths(hidden: Sequence[str] = ()) -> List[str]:
-    """What the runner needs to read: the interpreter, its packages, `book`, MNIST; nothing else.
+def _read_only_paths(declared: SandboxDeclaration, hidden: Sequence[str] = ()) -> List[str]:
+    """What the runner needs to read: the interpreter, its packages, the declared helper package and its data
+    folder; nothing else.
 
-    Only the Python prefixes, package folders (site-/dist-packages on sys.path, never the working directory),
-    `book/` and the MNIST folder are bound, each at its own path, so that `solutions/`, `grading/` and the rest of
-    the repository do not exist in the sandbox. A bound folder that would contain a `hidden` path (the
-    submissions, the output CSV) is refused outright.
+    Only the Python prefixes, package folders (site-/dist-packages on sys.path, never the working directory), the
+    helper package's folder and its data folder are bound, each at its own path, so that `solutions/`, `grading/`
+    and the rest of the repository do not exist in the sandbox. A bound folder that would contain a `hidden` path
+    (the submissions, the output CSV) is refused outright.
     """
-    import book
-    import book.data
-    package = str(Path(book.__file__).resolve().parent)
-    candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
-                  package, str(book.data.data_root())]
+    package, data = package_folder(declared), data_folder(declared)
+    candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))]
+    candidates += [folder for folder in (package, data) if folder is not None]
     candidates += [entry for entry in sys.path if os.path.isabs(entry) and
                    os.path.basename(entry.rstrip(os.sep)) in ("site-packages", "dist-packages")]
     paths = set()
@@ -139,7 +156,7 @@ def _read_only_paths(hidden: Sequence[str] = ()) -> List[str]:
             continue
         if _inside(str(ROOT), path) and path != package:
             raise SandboxUnavailable(f"{path} holds the whole repository and cannot be shown to submissions; "
-                                     "install the book in a virtual environment")
+                                     "install the course in a virtual environment")
         for secret in hidden:
             if _inside(os.path.realpath(secret), path):
                 raise SandboxUnavailable(f"{secret} lies inside {path}, which submissions must be able to read; "
@@ -162,14 +179,18 @@ def _parents(paths: List[str]) -> List[str]:
 class Sandbox:
     """Builds and runs the sandboxed command; `open()` checks once that bubblewrap works here."""
 
-    def __init__(self, bwrap: Optional[str], lib: str, unsafe: bool = False, hidden: Sequence[str] = ()) -> None:
-        self.bwrap, self.lib, self.unsafe = bwrap, lib, unsafe
+    def __init__(self, bwrap: Optional[str], lib: str, declared: SandboxDeclaration, unsafe: bool = False,
+                 hidden: Sequence[str] = ()) -> None:
+        self.bwrap, self.lib, self.unsafe, self.declared = bwrap, lib, unsafe, declared
         self.root_mode = hasattr(os, "geteuid") and os.geteuid() == 0
-        self.read_only = [] if unsafe else _read_only_paths(hidden)
+        self.read_only = [] if unsafe else _read_only_paths(declared, hidden)
 
     @classmethod
-    def open(cls, unsafe: bool = False, hidden: Sequence[str] = ()) -> "Sandbox":
-        """A sandbox for a batch; `hidden`: the submissions and the output, which must stay out of its view."""
+    def open(cls, unsafe: bool = False, hidden: Sequence[str] = (),
+             declared: Optional[SandboxDeclaration] = None) -> "Sandbox":
+        """A sandbox for a batch; `hidden`: the submissions and the output, which must stay out of its view;
+        `declared`: what it binds for the course (by default what grading/autograder/'s material declares)."""
+        declared = sandbox_declaration() if declared is None else declared
         lib = tempfile.mkdtemp(prefix="grading-lib-")
         os.makedirs(os.path.join(lib, "grading"))
         shutil.copy(HERE / "runner.py", os.path.join(lib, "runner.py"))
@@ -180,7 +201,7 @@ class Sandbox:
             for name in files:
                 os.chmod(os.path.join(directory, name), 0o644)
         try:
-            sandbox = cls(None if unsafe else find_bwrap(), lib, unsafe, hidden)
+            sandbox = cls(None if unsafe else find_bwrap(), lib, declared, unsafe, hidden)
         except SandboxUnavailable:
             shutil.rmtree(lib, ignore_errors=True)
             raise
@@ -226,7 +247,7 @@ class Sandbox:
         command = [self.bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                    "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox",
                    "--clearenv"]
-        for key, value in _environment(limits.threads).items():
+        for key, value in _environment(limits.threads, self.declared).items():
             command += ["--setenv", key, value]
         # bwrap mounts each tmpfs with a size but no inode count (empty files cost kernel memory, not tmpfs bytes): a
         # shell inside gives each one (`_inode_limits`) with CAP_SYS_ADMIN, then setpriv drops every capability.
@@ -297,7 +318,8 @@ class Sandbox:
                "memory_bytes": limits.memory_mb << 20, "threads": limits.threads,
                "lib": LIB if not self.unsafe else self.lib,
                "processes": limits.processes if self.root_mode and not self.unsafe else 0,
-               "scaffold": SCAFFOLD.pattern, "own_pid_namespace": not self.unsafe}
+               "scaffold": SCAFFOLD.pattern, "own_pid_namespace": not self.unsafe,
+               "helpers": list(helper_modules(tests + closure["tests"]))}
         start = time.monotonic()
         timed_out = False
         process = None
@@ -308,7 +330,7 @@ class Sandbox:
         try:
             if self.unsafe:
                 scratch = tempfile.mkdtemp(prefix="grading-scratch-")
-                environment = {**_environment(limits.threads), "HOME": scratch, "TMPDIR": scratch,
+                environment = {**_environment(limits.threads, self.declared), "HOME": scratch, "TMPDIR": scratch,
                                "MPLCONFIGDIR": scratch, "IPYTHONDIR": os.path.join(scratch, ".ipython")}
             else:
                 environment = {"PATH": "/usr/bin:/bin"}   # bwrap's own; the runner's is set with --setenv

@@ -116,7 +116,7 @@ def test_a_questions_own_allow_and_forbid_reach_its_tests_its_handout_and_both_v
     """`allow:`/`forbid:` beside `points:` become the literal arguments of every `no_library(...)` of that
     question's tests: what the student's check reads (the handout's public tests) and what the grader reads (the
     material), so both give the same verdict."""
-    from grading.build import generate
+    from grading.build import generate, read_course
     from grading.checks import local_verdict
     from grading.forbidden import Notebook, verdict
     from grading.material import exercise_from_material
@@ -124,7 +124,8 @@ def test_a_questions_own_allow_and_forbid_reach_its_tests_its_handout_and_both_v
     source.write_text(QUESTION_WITH_POLICY)
     exercise, _, material = generate("99_demo", source)
     public = exercise.metadata["otter"]["tests"]["patches"]
-    arguments = "no_library(allow=('torch.nn.functional.unfold',), forbid=('torch.einsum',), autograd=True)"
+    arguments = (f"no_library(allow=('torch.nn.functional.unfold',), forbid=('torch.einsum',), "
+                 f"helpers={read_course().helpers!r}, autograd=True)")
     assert arguments in public and arguments in material["questions"][0]["tests"][0]["source"]
     assert "may also use `torch.nn.functional.unfold` and may not use `torch.einsum`" in nbformat.writes(exercise)
     question = exercise_from_material(material).questions[0]
@@ -159,3 +160,156 @@ def test_allow_given_twice_is_a_build_error(tmp_path) -> None:
     source.write_text(QUESTION_WITH_POLICY.replace("no_library(autograd=True)", "no_library(allow=('torch.cat',))"))
     with pytest.raises(BuildError, match="say them once, in the question's YAML"):
         generate("99_demo", source)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The course's declaration (grading/source/course.yaml) is what decides which helpers count and what the sandbox binds
+# ---------------------------------------------------------------------------------------------------------------
+
+COURSE_YAML = """helpers: [othercourse.ops]
+sandbox:
+  package: othercourse
+  data_variable: OTHERCOURSE_DATA
+  data_folder: othercourse.data.data_root
+"""
+OTHER_PACKAGE = {
+    "__init__.py": "",
+    "ops.py": "__all__ = ['blur']\n\n\ndef blur(x):\n    return x * 1.0\n",
+    "data.py": "from pathlib import Path\n\n\ndef data_root():\n    return Path(__file__).resolve().parents[1] / "
+               "'otherdata'\n",
+}
+# A question whose test calls a function of the standard library's colorsys inside no_library(): a helper module of
+# a course that declares it (and one the sandbox's interpreter imports, as it imports an installed course's package).
+QUESTION_CALLING_COLORSYS = """# %% [raw]
+# # BEGIN QUESTION
+# name: hue
+# points: 1
+
+# %% [markdown]
+# ## 1. Hue
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %%
+def hue(r, g, b):
+    return 0.0  # SOLUTION
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_hue():
+    import colorsys
+    from grading.checks import check, no_library
+    with no_library():
+        check(colorsys.rgb_to_hsv(1.0, 0.0, 0.0)[0], 0.0)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+"""
+# The declared package's folder and data folder are there, the data folder under the variable the declaration
+# names; the book's are not.
+MOUNTS_TEST = """def test_mounts():
+    import importlib.util
+    import os
+    from grading.checks import check
+    check([sorted(os.listdir({package!r})), sorted(os.listdir(os.environ['OTHERCOURSE_DATA'])),
+           'BOOK_DATA' in os.environ, importlib.util.find_spec('book') is not None])
+"""
+
+
+@pytest.fixture
+def other_course(tmp_path, monkeypatch):
+    """A course whose helper package is `othercourse` (with its data folder `otherdata`), importable here."""
+    package = tmp_path / "othercourse"
+    package.mkdir()
+    for name, text in OTHER_PACKAGE.items():
+        (package / name).write_text(text)
+    (tmp_path / "otherdata").mkdir()
+    (tmp_path / "otherdata" / "digits.bin").write_bytes(b"\0")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "course.yaml").write_text(COURSE_YAML)
+    yield tmp_path
+    for name in [n for n in sys.modules if n.split(".")[0] == "othercourse"]:   # the next test's is another folder
+        del sys.modules[name]
+
+
+def test_the_courses_declaration_reaches_every_no_library_call_and_the_material(other_course) -> None:
+    from grading.build import generate, read_course
+    from grading.material import SandboxDeclaration, exercise_from_material
+    course = read_course(other_course / "course.yaml")
+    source = other_course / "99_demo.py"
+    source.write_text(QUESTION_WITH_POLICY)
+    exercise, _, material = generate("99_demo", source, course)
+    arguments = ("no_library(allow=('torch.nn.functional.unfold',), forbid=('torch.einsum',), "
+                 "helpers=('othercourse.ops',), autograd=True)")
+    assert arguments in exercise.metadata["otter"]["tests"]["patches"]
+    assert arguments in material["questions"][0]["tests"][0]["source"] and "book" not in json.dumps(material)
+    assert exercise_from_material(material).sandbox == SandboxDeclaration(
+        "othercourse", "OTHERCOURSE_DATA", "othercourse.data.data_root")
+
+
+def test_the_declared_helpers_are_what_the_trace_counts(other_course, monkeypatch) -> None:
+    """The trace counts the modules it is given, and only those: the book's helpers are the book's declaration."""
+    import book.shapes
+    import othercourse.ops
+    from grading import checks
+    trace = checks.OperationTrace(helpers=("othercourse.ops",))
+    monkeypatch.setattr(checks, "_trace", trace)   # what a counted helper reports to, as no_library() sets it
+    with trace():
+        book.shapes.conv_output_size(5, 3)
+    with pytest.raises(checks.ForbiddenCall, match="othercourse.ops.blur"):
+        with trace():
+            othercourse.ops.blur(2)
+
+
+@pytest.mark.slow
+def test_the_sandbox_binds_what_the_material_declares_and_counts_the_declared_helpers(sandbox_works,
+                                                                                      other_course) -> None:
+    """From course.yaml through the build's material to the sandbox: the folders it binds, the variable it sets,
+    and the helper modules whose calls the runner's trace counts."""
+    from grading.build import generate, read_course
+    from grading.material import exercise_from_material
+    from grading.sandbox import Limits, Sandbox
+    (other_course / "course.yaml").write_text(COURSE_YAML.replace("[othercourse.ops]", "[colorsys]"))
+    source = other_course / "99_demo.py"
+    source.write_text(QUESTION_CALLING_COLORSYS)
+    _, solution, material = generate("99_demo", source, read_course(other_course / "course.yaml"))
+    exercise = exercise_from_material(material)
+    tests = exercise.jobs() + [{"question": "hue", "name": "test_mounts",
+                                "source": MOUNTS_TEST.format(package=str(other_course / "othercourse"))}]
+    cells = [{"id": c.id, "source": c.source} for c in solution.cells if c.cell_type == "code"]
+    with Sandbox.open(declared=exercise.sandbox) as sandbox:
+        assert {str(other_course / "othercourse"), str(other_course / "otherdata")} <= set(sandbox.read_only)
+        run = sandbox.run(cells, tests, Limits(timeout=60))
+    events = {e["test"]: e for e in run.events if e.get("event") == "test"}
+    assert events["test_hue"]["status"] == "forbidden", events
+    assert "colorsys.rgb_to_hsv" in events["test_hue"]["message"]
+    assert events["test_mounts"]["status"] == "ran", events
+    assert events["test_mounts"]["records"][0]["value"] == [["__init__.py", "data.py", "ops.py"], ["digits.bin"],
+                                                            False, False]
+
+
+@pytest.mark.parametrize("change, error", [
+    (("othercourse.ops", "othercourse.nosuch"), "helpers: othercourse.nosuch cannot be imported .*: name a module"),
+    (("othercourse.ops", "othercourse.data"), "helpers: othercourse.data has no __all__: list its public functions"),
+    (("  data_variable: OTHERCOURSE_DATA\n", ""), "sandbox.data_variable is missing: name the environment variable"),
+    (("OTHERCOURSE_DATA", "OTHER-DATA"), "sandbox.data_variable: 'OTHER-DATA' is not an environment variable's name"),
+    (("package: othercourse", "package: nosuchcourse"), "sandbox.package: nosuchcourse cannot be imported"),
+    (("data_root", "no_such_function"), "sandbox.data_folder: othercourse.data.no_such_function is not a function"),
+    (("data_folder:", "data_path:"), "sandbox.data_path is not a field: use package, data_variable, data_folder"),
+])
+def test_a_bad_course_declaration_is_a_one_line_build_error_naming_the_field(other_course, change, error) -> None:
+    from grading.build import BuildError, read_course
+    path = other_course / "course.yaml"
+    path.write_text(COURSE_YAML.replace(*change))
+    with pytest.raises(BuildError, match=f"^course.yaml: {error}") as raised:
+        read_course(path)
+    assert "\n" not in str(raised.value)
