@@ -194,3 +194,36 @@ def test_alexnet_first_layer_fits_227_not_224():
     F.conv2d(x, torch.ones(1, 1, 11, 11, dtype=torch.float64), stride=4).sum().backward()
     unread = (x.grad[0, 0].sum(dim=0) == 0).nonzero().flatten().tolist()
     assert unread == [223]
+
+
+@st.composite
+def conv_stacks(draw):
+    """A small nn.Sequential of convolutions, ReLUs and max pools, and an input shape that may not fit it."""
+    layers, channels = [], draw(st.integers(1, 3))
+    first = channels
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["conv", "relu", "pool"]))
+        if kind == "conv":
+            out = draw(st.integers(1, 3))
+            layers.append(nn.Conv2d(channels, out, draw(st.integers(1, 3)), stride=draw(st.integers(1, 2)),
+                                    padding=draw(st.integers(0, 1))))
+            channels = out
+        else:
+            layers.append(nn.ReLU() if kind == "relu" else nn.MaxPool2d(draw(st.integers(1, 2))))
+    shape = (draw(st.integers(1, 2)), first, draw(st.integers(1, 9)), draw(st.integers(1, 9)))
+    return nn.Sequential(*layers), shape
+
+
+@settings(max_examples=examples(100))
+@given(stack=conv_stacks())
+def test_trace_records_every_layer_torch_runs_and_refuses_what_torch_refuses(stack):
+    model, shape = stack
+    with torch.no_grad():
+        expected = outcome(lambda: model(torch.zeros(shape)))
+    if isinstance(expected, Exception):
+        event("torch refuses")
+        assert_refused_in_one_line(trace, expected, model=model, input_shape=shape)
+        return
+    traced = trace(model, shape)
+    assert traced.output_shape == tuple(expected.shape) and len(traced.rows) == len(model)
+    assert traced.total_parameters == sum(p.numel() for p in model.parameters())
