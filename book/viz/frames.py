@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from book import conv, pool, shapes
-from book._args import IntPair, Pair, non_negative_pair, positive_pair
+from book._args import ArgumentError, IntPair, Pair, non_negative_pair, positive_pair
 from book.threads import num_threads
 
 __all__ = ["MODES", "POOLING_MODES", "PAD", "ZERO", "Frames", "slide_frames", "format_number", "format_numbers", "as_chw",
@@ -65,7 +65,8 @@ def as_chw(tensor: torch.Tensor, name: str) -> torch.Tensor:
     if tensor.dim() == 2:
         tensor = tensor.unsqueeze(0)
     if tensor.dim() != 3 or tensor.numel() == 0:
-        raise ValueError(f"{name} must be a non-empty 2D (H, W) or 3D (C, H, W) tensor, got shape {tuple(tensor.shape)}")
+        raise ArgumentError(f"{name} must be a non-empty 2D (H, W) or 3D (C, H, W) tensor, got shape "
+                            f"{tuple(tensor.shape)}")
     return tensor.detach().to(torch.float64)
 
 
@@ -215,7 +216,8 @@ def _slide_frames(X, K, mode, kernel_size, stride, padding, dilation, output_pad
         raise ValueError(f"{mode} needs a kernel K of shape (kh, kw) or (C, kh, kw)")
     K = as_chw(K, "K")
     if K.shape[0] != X.shape[0]:
-        raise ValueError(f"K has {K.shape[0]} channel(s) but X has {X.shape[0]}; give K one (kh, kw) slice per channel")
+        raise ArgumentError(f"K has {K.shape[0]} channel(s) but X has {X.shape[0]}; give K one (kh, kw) slice per "
+                            "channel")
     if mode == "transposed":
         return _transposed_frames(X, K, s, p, d, op)
     return _convolution_frames(X, K, mode, s, p, d)

@@ -15,7 +15,7 @@ from typing import Dict, Optional, Sequence, Tuple
 import ipywidgets as widgets
 import torch
 
-from book._args import IntPair, Pair, pair, positive_pair
+from book._args import ArgumentError, IntPair, Pair, pair, positive_pair
 from book.viz.draw import Control, Picture, Setting, canvas_kinds, render_message, render_player
 from book.viz.frames import MODES, POOLING_MODES, Frames, _pair_text, as_chw, slide_frames
 
@@ -107,8 +107,8 @@ class KernelSlider(widgets.VBox):
         if K is None:
             K = _random_integers((X.shape[0], *positive_pair(kernel_size, "kernel_size")), KERNEL_VALUES, seed + 1)
         elif K.shape[0] != X.shape[0]:
-            raise ValueError(f"K has {K.shape[0]} channel(s) but X has {X.shape[0]}; "
-                             "give K one (kh, kw) slice per input channel")
+            raise ArgumentError(f"K has {K.shape[0]} channel(s) but X has {X.shape[0]}; "
+                                "give K one (kh, kw) slice per input channel")
         self._seed = seed
         self._X, self._K = X, K
         self._settings: Dict[str, Pair] = {
