@@ -297,6 +297,20 @@ def test_the_sandbox_binds_what_the_material_declares_and_counts_the_declared_he
                                                             False, False]
 
 
+def test_the_graders_code_names_nothing_the_course_declares() -> None:
+    """The trace, the runner and the sandbox learn the course's helper package from its declaration: none of them
+    imports it or names its modules or its data variable (a course with another package changes only course.yaml)."""
+    import re
+    from grading.build import read_course
+    course = read_course()
+    modules = [re.escape(m) for m in (*course.helpers, course.sandbox.package)]
+    used = re.compile("|".join([rf"\b(import|from)\s+{m}\b|(?<![\w.]){m}\.\w" for m in modules] +
+                               [rf"\b{re.escape(course.sandbox.data_variable)}\b"]))
+    for name in ("forbidden", "checks", "runner", "sandbox", "policy"):
+        found = used.search((ROOT / "grading" / f"{name}.py").read_text())
+        assert found is None, (name, found)
+
+
 @pytest.mark.parametrize("change, error", [
     (("othercourse.ops", "othercourse.nosuch"), "helpers: othercourse.nosuch cannot be imported .*: name a module"),
     (("othercourse.ops", "othercourse.data"), "helpers: othercourse.data has no __all__: list its public functions"),
