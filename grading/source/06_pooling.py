@@ -488,8 +488,9 @@ def test_sigmoid_channels_against_autograd(previous_delta):
 # $Y_{i,j} = \sum_{a,b} X_{i s_h + a,\ j s_w + b}\, K_{a,b}$, with $\lfloor (n_h - k_h)/s_h \rfloor + 1$ rows and
 # $\lfloor (n_w - k_w)/s_w \rfloor + 1$ columns. Given $G = \partial L / \partial Y$, write
 # `corr2d_strided_backward(X, K, G, stride)` returning the pair $(\partial L/\partial X,\ \partial L/\partial K)$
-# without autograd, each the shape of what it is the gradient of. The chapter says how a stride changes question 5's
-# formulas; mind the rows and columns of `X` that no window reads. Check your answer against autograd through
+# without autograd, each the shape of what it is the gradient of. [Chapter 4](../chapters/04_channels.ipynb)'s
+# section on backpropagation through a convolution says how a stride changes question 5's formulas; mind the rows
+# and columns of `X` that no window reads. Check your answer against autograd through
 # `torch.nn.functional.conv2d(..., stride=stride)` in a cell of your own.
 
 # %% [raw]
