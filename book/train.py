@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import functools
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from book._ipython import in_kernel
 from book.threads import free_cpu_threads, num_threads
 
 __all__ = ["default_device", "lenet", "net2", "mlp", "History", "Animator", "batches", "random_shift", "evaluate",
-           "predict", "free_cpu_threads", "num_threads", "seconds_per_epoch", "RECIPE", "fit"]
+           "predict", "weight_average", "free_cpu_threads", "num_threads", "seconds_per_epoch", "RECIPE", "fit"]
 
 Device = Union[str, torch.device]
 
@@ -198,39 +198,16 @@ def random_shift(images: torch.Tensor, max_shift: int, generator: Optional[torch
     return padded[batch, torch.arange(channels, device=images.device)[None, :, None, None], rows, cols]
 
 
-class _WeightAverage:
-    """An exponential moving average of a model's parameters, kept beside it (no second model, no deep copy).
+def weight_average(model: nn.Module, decay: float) -> AveragedModel:
+    """An exponential moving average of `model`'s weights (and buffers), with `decay` the share each step keeps.
 
-    Not `torch.optim.swa_utils.AveragedModel` with `get_ema_multi_avg_fn`, which keeps the same average but in a
-    deep copy of the model, and whose first update copies the weights instead of mixing them into the initial ones:
-    a different average, so the committed benchmark records would no longer be this code's results.
+    `torch.optim.swa_utils.AveragedModel` with `get_ema_multi_avg_fn(decay)`, started at `model`'s current weights:
+    its first update copies instead of mixing, so it is given the initial weights, and every training step after
+    that is mixed in with weight `1 - decay`.
     """
-
-    def __init__(self, model: nn.Module, decay: float) -> None:
-        self.decay = decay
-        self.weights = [p.detach().clone() for p in model.parameters()]
-
-    @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
-        for average, p in zip(self.weights, model.parameters()):
-            average.lerp_(p.detach(), 1.0 - self.decay)
-
-    @contextmanager
-    def swapped_into(self, model: nn.Module) -> Iterator[None]:
-        """The average in `model` for the block, the trained weights back after it."""
-        trained = [p.detach().clone() for p in model.parameters()]
-        self.copy_into(model)
-        try:
-            yield
-        finally:
-            with torch.no_grad():
-                for p, w in zip(model.parameters(), trained):
-                    p.copy_(w)
-
-    @torch.no_grad()
-    def copy_into(self, model: nn.Module) -> None:
-        for p, w in zip(model.parameters(), self.weights):
-            p.copy_(w)
+    averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    averaged.update_parameters(model)
+    return averaged
 
 
 def _reset_parameters(model: nn.Module) -> None:
@@ -322,7 +299,7 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
         scheduler = (torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch)
                      if one_cycle else None)
         generator = torch.Generator().manual_seed(seed)
-        averaged = _WeightAverage(model, average) if average else None
+        averaged = weight_average(model, average) if average else None
         animator = Animator(epochs) if (_in_notebook() if plot is None else plot) else None
         history = History(device=str(device))
         bar = tqdm(total=epochs * steps_per_epoch, desc=f"training on {device}", unit="batch", disable=not progress,
@@ -350,7 +327,7 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
             _report_epoch(history, epoch, tested, bar if verbose else None, animator)
         bar.close()
         if averaged is not None:
-            averaged.copy_into(model)
+            model.load_state_dict(averaged.module.state_dict())
     return history
 
 
@@ -372,7 +349,7 @@ def train_epoch(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, op
         if scheduler is not None:
             scheduler.step()
         if averaged is not None:
-            averaged.update(model)
+            averaged.update_parameters(model)
         # .item() would wait for the device after every batch; accumulate tensors and read them per epoch
         loss_sum += loss.detach() * len(y)
         correct += (logits.argmax(dim=1) == y).sum()
@@ -414,8 +391,7 @@ def _test_epoch(model: nn.Module, averaged, images: torch.Tensor, labels: torch.
     else:
         if compare_latest:
             history.latest_test_acc.append(evaluate(model, images, labels))
-        with averaged.swapped_into(model):
-            history.test_acc.append(evaluate(model, images, labels))
+        history.test_acc.append(evaluate(averaged.module, images, labels))
 
 
 def _report_epoch(history: "History", epoch: int, tested: bool, bar, animator) -> None:

@@ -184,22 +184,18 @@ def test_seconds_per_epoch_times_a_copy_and_leaves_the_model_alone() -> None:
         train.seconds_per_epoch(model, tiny, batch_size=8, steps=0)
 
 
-def test_the_weight_average_is_an_exponential_moving_average_that_swaps_in_and_out() -> None:
+def test_the_weight_average_mixes_every_step_into_the_initial_weights() -> None:
     model = _linear()
-    average = train._WeightAverage(model, 0.75)
-    start = [p.detach().clone() for p in model.parameters()]
-    expected = [w.clone() for w in start]
+    average = train.weight_average(model, 0.75)
+    expected = [p.detach().clone() for p in model.parameters()]
     for step in range(3):
         with torch.no_grad():
             for p in model.parameters():
                 p.add_(1.0 + step)
-        average.update(model)
+        average.update_parameters(model)
         expected = [0.75 * e + 0.25 * p.detach() for e, p in zip(expected, model.parameters())]
-    assert all(torch.allclose(w, e) for w, e in zip(average.weights, expected))
-    trained = [p.detach().clone() for p in model.parameters()]
-    with average.swapped_into(model):
-        assert all(torch.allclose(p, e) for p, e in zip(model.parameters(), expected))
-    assert all(torch.equal(p, t) for p, t in zip(model.parameters(), trained))   # the trained weights come back
+    assert all(torch.allclose(w, e) for w, e in zip(average.module.parameters(), expected))
+    assert not any(torch.allclose(w, p) for w, p in zip(average.module.parameters(), model.parameters()))
 
 
 def test_fit_with_an_average_evaluates_it_and_leaves_it_in_the_model() -> None:
