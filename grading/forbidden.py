@@ -95,8 +95,8 @@ _TRANSFORM_BUDGET = 300_000
 
 
 # CPython 3.11 keeps the AST converter's recursion depth in interpreter-wide state, so two grading threads parsing at
-# once can fail with "SystemError: AST constructor recursion depth mismatch" (CPython gh-106905; seen in a full
-# make test here with two submissions in flight): the grader's threads parse one at a time.
+# once can fail with "SystemError: AST constructor recursion depth mismatch" (CPython gh-106905): the grader's
+# threads parse one at a time.
 _PARSING = threading.Lock()
 
 

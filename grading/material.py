@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 AUTOGRADER = ROOT / "grading" / "autograder"
 MAX_NOTEBOOK_BYTES = 20 << 20
 # The grader scans a notebook's code before it runs, one submission at a time, and the scan's cost grows with the
-# code (about 13 s a MiB for the worst shapes measured): a submission's code cells may hold at most this many
-# characters, about a hundred times what any worked solution needs, so no file can hold up its classmates' grading.
+# code (seconds per MiB for the worst shapes): a submission's code cells may hold at most this many characters,
+# about a hundred times what any worked solution needs, so no file can hold up its classmates' grading.
 MAX_CODE_CHARS = 256 << 10
-MAX_CODE_CELLS = 2_000   # and each cell costs the scan a little of its own (120,000 one-character cells took 9 s)
+MAX_CODE_CELLS = 2_000   # and each cell costs the scan a little of its own
 
 
 class UsageError(Exception):

@@ -187,7 +187,7 @@ def chapter():
 
 @pytest.mark.slow
 def test_chapter_1_full_convolutions_have_n_plus_k_minus_1_entries_and_the_echo_has_zeros(chapter) -> None:
-    """1:c9 once said the convolution 'is non-zero for n+k-1 values of t'; its own echo example has zeros."""
+    """A full convolution has n+k-1 entries, not n+k-1 non-zero ones: the chapter's own echo example has zeros."""
     ch1 = chapter("01_convolution_math")
     meals = ch1["full = convolve1d(eaten, undigested"]
     assert meals["full"] == meals["f"] + meals["g"] - 1
@@ -373,7 +373,7 @@ def test_chapter_4_glues_the_cost_estimate_instead_of_typing_it() -> None:
 
 @pytest.mark.built
 def test_chapter_4_divides_flops_not_multiply_adds_by_the_notes_flop_rates() -> None:
-    """4:c35 once divided multiply-adds by the notes' FLOP/s rates, halving every time it estimated."""
+    """The notes' rates are FLOP/s and a multiply-add is two FLOPs: dividing multiply-adds by them halves the time."""
     glued = _glued("04_channels")
     macs = glued["ch4_forward_peta"] * 1e15
     assert glued["ch4_forward_petaflop"] * 1e15 == pytest.approx(2 * macs)

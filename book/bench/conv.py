@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch.utils.benchmark import Timer
 
 from book.conv import conv2d, corr2d_multi_in_out
+from book.threads import num_threads
 
 
 @dataclass(frozen=True)
@@ -119,14 +120,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     device = torch.device(args.device)
     layers, repeat = (QUICK_LAYERS, min(args.repeat, 3)) if args.quick else (LAYERS, args.repeat)
 
-    threads = torch.get_num_threads()   # --threads holds for this run only, also when main is called in-process
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    try:
+    with num_threads(args.threads):   # --threads holds for this run only, also when main is called in-process
         rows = [time_layer(layer, device, repeat) for layer in layers]
         torch_threads = torch.get_num_threads()
-    finally:
-        torch.set_num_threads(threads)
     _print_table(rows)
     ratios = [r["ratio"] for r in rows]
     print(json.dumps({
