@@ -42,11 +42,12 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
 from grading.grade import (Journal, Prepared, Progress, SandboxJob, batch_of, describe_grader_error, grader_error_rows,
                            hidden_paths, judge_run, prepare, run_job)
-from grading.material import Exercise, Submission, UsageError
+from grading.material import (Exercise, SandboxDeclaration, Submission, UsageError, declared_sandbox,
+                              sandbox_declaration)
 from grading.report import Row, display_path
 from grading.sandbox import HERE, Limits, Sandbox, SandboxRun, SandboxUnavailable, _inside
 
@@ -109,25 +110,29 @@ def connect(scheduler: Optional[str], local: Optional[int]) -> Iterator[Any]:
 # The worker's side
 # ---------------------------------------------------------------------------------------------------------------
 
-_worker_sandbox: Dict[str, Any] = {}   # "sandbox" or "problem": this worker process's, decided once
+# This worker process's sandboxes, one per declaration the batches it served named, each opened and probed once:
+# a Sandbox, or why none can be made.
+_worker_sandboxes: Dict[SandboxDeclaration, Union[Sandbox, str]] = {}
 _worker_lock = threading.Lock()
 
 
-def worker_sandbox() -> Sandbox:
-    """This worker process's sandbox, opened (and probed) at its first task; where none can be made, every task
-    raises SandboxUnavailable with the reason (restart the worker once it is fixed)."""
+def worker_sandbox(declared: Optional[SandboxDeclaration] = None) -> Sandbox:
+    """This worker process's sandbox binding what `declared` names, opened (and probed) at its first task; where none
+    can be made, every task raises SandboxUnavailable with the reason (restart the worker once it is fixed).
+    None: what the worker's own grading/autograder/ declares."""
+    declared = sandbox_declaration() if declared is None else declared
     with _worker_lock:
-        if not _worker_sandbox:
+        if declared not in _worker_sandboxes:
             try:
-                sandbox = Sandbox.open()
+                sandbox = Sandbox.open(declared=declared)
                 atexit.register(sandbox.close)
-                _worker_sandbox["sandbox"] = sandbox
+                _worker_sandboxes[declared] = sandbox
             except SandboxUnavailable as error:
-                _worker_sandbox["problem"] = one_line(error)
-    if "problem" in _worker_sandbox:
-        raise SandboxUnavailable(f"worker {socket.gethostname()} (pid {os.getpid()}) cannot sandbox: "
-                                 f"{_worker_sandbox['problem']}")
-    return _worker_sandbox["sandbox"]
+                _worker_sandboxes[declared] = one_line(error)
+        opened = _worker_sandboxes[declared]
+    if isinstance(opened, str):
+        raise SandboxUnavailable(f"worker {socket.gethostname()} (pid {os.getpid()}) cannot sandbox: {opened}")
+    return opened
 
 
 def open_worker_sandbox() -> str:
@@ -164,15 +169,17 @@ def grader_code() -> str:
     return digest.hexdigest()
 
 
-def run_on_worker(job: Dict[str, Any], hidden: List[str], code: str = "") -> Dict[str, Any]:
-    """The task: run one submission's job in this worker's sandbox; the SandboxRun as plain data, or the grader's
-    own error as text (as `grade_one` would report it). Raises SandboxUnavailable when it cannot isolate, or when
-    its grader code is not the client's (`code`): other code could give other rows."""
+def run_on_worker(job: Dict[str, Any], hidden: List[str], code: str = "",
+                  declared: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """The task: run one submission's job in this worker's sandbox for what the batch's material `declared` it must
+    bind; the SandboxRun as plain data, or the grader's own error as text (as `grade_one` would report it). Raises
+    SandboxUnavailable when it cannot isolate, or when its grader code is not the client's (`code`): other code
+    could give other rows."""
     if code != grader_code():
         raise SandboxUnavailable(f"worker {socket.gethostname()} runs other grading code than the client "
                                  "(grading/runner.py, checks.py, sandbox.py or forbidden.py differ): "
                                  "deploy the client's commit to every worker")
-    sandbox = worker_sandbox()
+    sandbox = worker_sandbox(None if declared is None else SandboxDeclaration(**declared))
     _refuse_hidden(sandbox, hidden)
     try:
         run = run_job(SandboxJob(job["cells"], job["tests"], job["closure"], Limits(**job["limits"])), sandbox)
@@ -232,6 +239,7 @@ class _ClusterBatch:
         if prepared.job is None:   # invalid, or the grader failed on it: its rows are already known
             return self.finish(index, name, prepared.rows, time.monotonic() - start, digest)
         future = self.client.submit(run_on_worker, job_data(prepared.job), self.hidden, grader_code(),
+                                    dataclasses.asdict(declared_sandbox(exercises)),
                                     retries=RETRIES, key=f"grade-{self.batch}-{index}", pure=False)
         self.pending[future] = _Pending(index, prepared, digest, time.monotonic() - start)
         self.stream.add(future)

@@ -26,8 +26,8 @@ from typing import Callable, Dict, List, Optional, Sequence, TextIO, Tuple
 
 from grading.forbidden import Answer, Notebook
 from grading.judge import answers, judge, split_jobs
-from grading.material import (Exercise, Submission, UsageError, _read_bytes, find_submissions, load_exercises,
-                              read_submission)
+from grading.material import (Exercise, Submission, UsageError, _read_bytes, declared_sandbox, find_submissions,
+                              load_exercises, read_submission)
 from grading.report import Row, display_path
 from grading.sandbox import Limits, Sandbox, SandboxRun
 from grading.students import superseded
@@ -264,7 +264,8 @@ def grade(paths: Sequence[str], limits: Limits, jobs: int = 1, exercises: Option
         if progress is not None:
             progress(display_path(submission.path), rows, time.monotonic() - start)
         return rows
-    with Sandbox.open(unsafe=unsafe, hidden=hidden_paths(paths, out)) as sandbox, \
+    declared = declared_sandbox(exercises)   # what the exercises' own material binds, also from --material DIR
+    with Sandbox.open(unsafe=unsafe, hidden=hidden_paths(paths, out), declared=declared) as sandbox, \
             ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(timed, submission) for submission in submissions]
         try:

@@ -152,10 +152,16 @@ def load_exercises(directory: Path = AUTOGRADER) -> Dict[str, Exercise]:
 def sandbox_declaration(directory: Path = AUTOGRADER) -> SandboxDeclaration:
     """What the material in `directory` says the sandbox must bind: one declaration for the whole course (none where
     there is no material); UsageError when two exercises say different things."""
-    exercises = load_exercises(directory) if Path(directory).is_dir() else {}
-    declared = {exercise.sandbox: name for name, exercise in exercises.items()}
+    return declared_sandbox(load_exercises(directory) if Path(directory).is_dir() else {})
+
+
+def declared_sandbox(exercises: Dict[str, Exercise]) -> SandboxDeclaration:
+    """The one sandbox the loaded `exercises` declare (an exercise that declares none needs nothing more, and binds
+    nothing); UsageError when two exercises declare different ones."""
+    declared = {exercise.sandbox: name for name, exercise in exercises.items()
+                if exercise.sandbox != SandboxDeclaration()}
     if len(declared) > 1:
-        raise UsageError(f"the material in {directory} declares different sandboxes ({' and '.join(declared.values())}"
+        raise UsageError(f"the exercises' material declares different sandboxes ({' and '.join(declared.values())}"
                          "): rebuild every exercise from one course.yaml (python -m grading.build)")
     return next(iter(declared), SandboxDeclaration())
 

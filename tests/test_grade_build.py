@@ -297,6 +297,50 @@ def test_the_sandbox_binds_what_the_material_declares_and_counts_the_declared_he
                                                             False, False]
 
 
+# A question whose test reads the declared data folder: it passes only in a sandbox that binds what the course
+# declares (the book's sandbox sets no OTHERCOURSE_DATA).
+QUESTION_READING_THE_DATA = QUESTION_CALLING_COLORSYS.replace("""def test_hue():
+    import colorsys
+    from grading.checks import check, no_library
+    with no_library():
+        check(colorsys.rgb_to_hsv(1.0, 0.0, 0.0)[0], 0.0)""", """def test_hue(hue):
+    import os
+    from grading.checks import check
+    check([hue(1.0, 0.0, 0.0)] + sorted(os.listdir(os.environ['OTHERCOURSE_DATA'])), [0.0, 'digits.bin'])""")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["here", "on a cluster worker"])
+def test_grading_binds_what_the_graded_exercises_material_declares(sandbox_works, other_course, tmp_path,
+                                                                   where) -> None:
+    """`python -m grading --material DIR` and a cluster's workers bind what DIR's material declares, not what the
+    course's own grading/autograder/ declares: another course's exercise gets its full marks."""
+    import dataclasses
+
+    from grading.build import generate, read_course, record_reference
+    from grading.cluster import grader_code, job_data, run_on_worker
+    from grading.grade import grade, judge_run, prepare
+    from grading.material import exercise_from_material, find_submissions, read_submission
+    from grading.sandbox import Limits, SandboxRun
+    source = other_course / "99_demo.py"
+    source.write_text(QUESTION_READING_THE_DATA)
+    _, solution, material = generate("99_demo", source, read_course(other_course / "course.yaml"))
+    material["reference"] = record_reference(material, solution, Limits(timeout=60))
+    exercises = {"99_demo": exercise_from_material(material)}
+    submitted = tmp_path / "submissions" / "99_demo.ipynb"
+    submitted.parent.mkdir()
+    nbformat.write(solution, submitted)
+    limits = Limits(timeout=60)
+    if where == "here":
+        rows = grade([str(submitted.parent)], limits, exercises=exercises)
+    else:
+        prepared = prepare(read_submission(find_submissions([str(submitted)])[0], exercises), exercises, limits)
+        result = run_on_worker(job_data(prepared.job), [], grader_code(),
+                               dataclasses.asdict(exercises["99_demo"].sandbox))
+        rows = judge_run(prepared, SandboxRun(**result["run"]))
+    assert [(row.question, row.points, row.status) for row in rows] == [("hue", 1.0, "passed")], rows
+
+
 def test_the_graders_code_names_nothing_the_course_declares() -> None:
     """The trace, the runner and the sandbox learn the course's helper package from its declaration: none of them
     imports it or names its modules or its data variable (a course with another package changes only course.yaml)."""
