@@ -636,7 +636,8 @@ def test_a_grid_s_numbers_shrink_to_fit_their_cells_and_hide_when_illegible():
     """40 % of the cell while the widest number fits (DejaVu Sans's advances: "−0.42" is 3.08 em); an illegibly
     small font hides the grid's numbers (class ks-dense), whose values the arithmetic still lists."""
     assert draw.number_font(44, ["1", "−3"]) == 18
-    assert draw.number_font(28, ["−0.42", "2.8"]) == int(24 / 3.08) == 7
+    assert draw.number_font(28, ["−0.42", "2.8"]) == int(26 / 3.08) == 8 < draw.MIN_FONT
+    assert draw.number_font(28, ["−12"]) == int(26 / 2.12) == 12 == draw.MIN_FONT   # a 28 px cell holds a 12 px "−12"
     assert draw.number_font(28, []) == 12
     wide = slide_frames(torch.full((28, 28), -123456.78, dtype=torch.float64), torch.ones(5, 5), padding=2)
     panels = re.findall(r'<svg class="([^"]*)"[^>]*style="font-size:(\d+)px"', Picture(wide).svg(0))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
 from pathlib import Path
 
@@ -321,10 +322,12 @@ def _check_site_page(page, url: str, artifacts: Path, tag: str) -> None:
     assert not page.problems, str(page.problems)
 
 
-# Per panel of a player: how many numbers it shows, and the first pairs of them whose text boxes intersect.
+# Per panel of a player: how many numbers it shows, the first pairs of them whose text boxes intersect, and the
+# smallest font size any of its numbers has.
 CLASHES_JS = """root => Array.from(root.querySelectorAll('.ks-pic svg')).map(svg => {
-  const boxes = Array.from(svg.querySelectorAll('text:not(.wt)'))
-    .filter(t => getComputedStyle(t).display !== 'none')
+  const texts = Array.from(svg.querySelectorAll('text:not(.wt)'));
+  const smallest = Math.min(...texts.map(t => parseFloat(getComputedStyle(t).fontSize)));
+  const boxes = texts.filter(t => getComputedStyle(t).display !== 'none')
     .map(t => { const r = t.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom, t.textContent]; });
   const clashes = [];
   for (let i = 0; i < boxes.length && clashes.length < 3; i++)
@@ -332,7 +335,7 @@ CLASHES_JS = """root => Array.from(root.querySelectorAll('.ks-pic svg')).map(svg
       const [a, b] = [boxes[i], boxes[j]];
       if (a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]) clashes.push([a[4], b[4]]);
     }
-  return [svg.getAttribute('aria-label'), boxes.length, clashes];
+  return [svg.getAttribute('aria-label'), boxes.length, clashes, smallest];
 })"""
 
 
@@ -344,10 +347,17 @@ def _mnist_like(count: int, seed: int) -> torch.Tensor:
 
 
 def _assert_no_number_overlaps(root, what: str) -> None:
+    """Every grid's numbers are at least 12 px (the book's smallest text) and never overlap; a grid too fine for
+    them shows none, and the arithmetic then lists the current window's values."""
     panels = root.evaluate(CLASHES_JS)
-    assert panels and all(shown > 0 for _, shown, _ in panels), f"{what}: a grid shows no numbers: {panels}"
-    clashes = {label: pairs for label, _, pairs in panels if pairs}
+    assert panels, f"{what}: no grids"
+    clashes = {label: pairs for label, _, pairs, _ in panels if pairs}
     assert not clashes, f"{what}: numbers of neighbouring cells overlap: {clashes}"
+    small = {label: size for label, _, _, size in panels if size < 12}
+    assert not small, f"{what}: numbers smaller than 12 px: {small}"
+    if any(shown == 0 for _, shown, _, _ in panels):
+        arithmetic = root.locator(".ks-eq").inner_text()
+        assert re.search(r"\d.*[×·].*\d", arithmetic), f"{what}: a grid hides its numbers and the arithmetic shows none"
 
 
 @pytest.mark.parametrize("width", (390, 1280))

@@ -32,11 +32,11 @@ MAX_CELL, MIN_CELL = 44, 28   # a 28 px cell still holds a 12 px "−12"
 WEIGHTS_FROM = 40      # px: below this cell size the weights in the window's corners would crowd the numbers
 # A cell's number is at most 40 % of the cell tall (12 px at least), and narrower than the cell by NUMBER_MARGIN on
 # each side: the font shrinks to fit a grid's widest number, estimated from these advance widths in em (DejaVu Sans's,
-# the widest of the usual UI fonts; unlisted characters are digits). Below MIN_FONT no number is legible, so the grid
-# shows none and the arithmetic lists the window's values. static/player.js applies the same rule to numbers a page
-# writes into a player (the LeNet explorer's).
+# the widest of the usual UI fonts; unlisted characters are digits). Below MIN_FONT, the book's smallest text, a grid
+# shows no numbers (they would be unreadable, on a phone half as large again) and the arithmetic lists the window's
+# values. static/player.js applies the same rule to numbers a page writes into a player (the LeNet explorer's).
 CHAR_EM, DIGIT_EM = {".": 0.32, "−": 0.84, "∞": 0.84}, 0.64
-NUMBER_MARGIN, MIN_FONT = 2, 6
+NUMBER_MARGIN, MIN_FONT = 1, 12
 NO_OUTPUT = "These settings give no output:"
 
 _KEYS = (("i", "input", "#e6f0fb", "#8fb0d6"), ("p", "padding", "#fff", "#9aa5b1"),
@@ -139,9 +139,10 @@ def _panel_open(caption: str, columns: int, rows: int, u: int, texts: Iterable[s
     """A panel's opening tags; its numbers' font follows `number_font` (class ks-dense hides them when illegible)."""
     w, h, font = columns * u, rows * u, number_font(u, texts)
     dense = " ks-dense" if font < MIN_FONT else ""
+    font = max(font, MIN_FONT)   # a dense grid's hidden numbers keep a legible size: nothing on the page is smaller
     return (f'<figure class="ks-panel"><figcaption>{html.escape(caption)}</figcaption>'
             f'<svg class="ks-svg{dense}" viewBox="-2 -2 {w + 4} {h + 4}" width="{w + 4}" height="{h + 4}" '
-            f'data-u="{u}" style="font-size:{max(font, 1)}px" role="img" aria-label="{html.escape(caption)}">')
+            f'data-u="{u}" style="font-size:{font}px" role="img" aria-label="{html.escape(caption)}">')
 
 
 _PANEL_CLOSE = "</svg></figure>"

@@ -27,14 +27,14 @@ function choose(){
  show(0);}
 /* Each grid's font as book.viz.draw.number_font gives it for the numbers the grid holds now: the same as Python's
    unless a page wrote other numbers into the data (the LeNet explorer writes a digit's values). */
-var EM={'.':0.32,'\u2212':0.84,'\u221e':0.84},DIGIT_EM=0.64,MARGIN=2,MIN_FONT=6;
+var EM={'.':0.32,'\u2212':0.84,'\u221e':0.84},DIGIT_EM=0.64,MARGIN=1,MIN_FONT=12;
 function fit(){var svgs=pic.querySelectorAll('svg[data-u]');
  for(var i=0;i<svgs.length;i++){
   var g=svgs[i],u=+g.getAttribute('data-u'),texts=g.querySelectorAll('text:not(.wt)'),widest=0,j,k;
   for(j=0;j<texts.length;j++){var s=texts[j].textContent,w=0;for(k=0;k<s.length;k++)w+=EM[s.charAt(k)]||DIGIT_EM;
    widest=Math.max(widest,w);}
   var largest=Math.max(12,Math.round(u*0.4)),font=widest?Math.min(largest,Math.floor((u-2*MARGIN)/widest)):largest,
-   cls=font<MIN_FONT?'ks-svg ks-dense':'ks-svg',size=Math.max(font,1)+'px';
+   cls=font<MIN_FONT?'ks-svg ks-dense':'ks-svg',size=Math.max(font,MIN_FONT)+'px';
   if(g.getAttribute('class')!==cls)g.setAttribute('class',cls);
   if(g.style.fontSize!==size)g.style.fontSize=size;}}
 function show(s){
