@@ -335,7 +335,10 @@ CLASHES_JS = """root => Array.from(root.querySelectorAll('.ks-pic svg')).map(svg
       const [a, b] = [boxes[i], boxes[j]];
       if (a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]) clashes.push([a[4], b[4]]);
     }
-  return [svg.getAttribute('aria-label'), boxes.length, clashes, smallest];
+  const values = svg.querySelectorAll('.ks-vals text, .ks-kernel text');
+  const nonzero = Array.from(values).filter(t => parseFloat(t.textContent.replace('\u2212', '-'))).length;
+  return [svg.getAttribute('aria-label'), boxes.length, clashes, smallest, nonzero,
+          svg.querySelectorAll('.ks-shade rect').length];
 })"""
 
 
@@ -351,11 +354,14 @@ def _assert_no_number_overlaps(root, what: str) -> None:
     them shows none, and the arithmetic then lists the current window's values."""
     panels = root.evaluate(CLASHES_JS)
     assert panels, f"{what}: no grids"
-    clashes = {label: pairs for label, _, pairs, _ in panels if pairs}
+    clashes = {label: pairs for label, _, pairs, *_ in panels if pairs}
     assert not clashes, f"{what}: numbers of neighbouring cells overlap: {clashes}"
-    small = {label: size for label, _, _, size in panels if size < 12}
+    small = {label: size for label, _, _, size, *_ in panels if size < 12}
     assert not small, f"{what}: numbers smaller than 12 px: {small}"
-    if any(shown == 0 for _, shown, _, _ in panels):
+    unshaded = {label: (nonzero, shades) for label, shown, _, _, nonzero, shades in panels
+                if shown == 0 and nonzero != shades}
+    assert not unshaded, f"{what}: a grid hides its numbers without a shade for each non-zero value: {unshaded}"
+    if any(shown == 0 for _, shown, *_ in panels):
         arithmetic = root.locator(".ks-eq").inner_text()
         assert re.search(r"\d.*[×·].*\d", arithmetic), f"{what}: a grid hides its numbers and the arithmetic shows none"
 

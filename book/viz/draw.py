@@ -15,6 +15,7 @@ import hashlib
 import html
 import itertools
 import json
+import math
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -37,6 +38,7 @@ WEIGHTS_FROM = 40      # px: below this cell size the weights in the window's co
 # values. static/player.js applies the same rule to numbers a page writes into a player (the LeNet explorer's).
 CHAR_EM, DIGIT_EM = {".": 0.32, "−": 0.84, "∞": 0.84}, 0.64
 NUMBER_MARGIN, MIN_FONT = 1, 12
+SHADE_ABOVE, SHADE_BELOW = "#2b6cb0", "#c53030"   # a dense grid's positive and negative values (static/player.js)
 NO_OUTPUT = "These settings give no output:"
 
 _KEYS = (("i", "input", "#e6f0fb", "#8fb0d6"), ("p", "padding", "#fff", "#9aa5b1"),
@@ -135,10 +137,33 @@ def _numbers(width: int, u: int, texts: Sequence[str], shown: Optional[Sequence[
                    for i, text in enumerate(texts) if shown is None or shown[i])
 
 
+def _shades(width: int, u: int, texts: Sequence[str], shown: Optional[Sequence[bool]] = None) -> str:
+    """A grid too fine for its numbers (`is_dense`) shows their values as shades: blue above zero, red below, the
+    strongest the largest magnitude. static/player.js's `shade` gives numbers a page writes in the same."""
+    cells = [(i, _value(text)) for i, text in enumerate(texts) if shown is None or shown[i]]
+    top = max((abs(v) for _, v in cells if math.isfinite(v)), default=0.0)
+    rects = "".join(f'<rect x="{i % width * u:g}" y="{i // width * u:g}" width="{u}" height="{u}" '
+                    f'fill="{SHADE_ABOVE if v > 0 else SHADE_BELOW}" fill-opacity="{0.85 * abs(v) / top:.3f}"/>'
+                    for i, v in cells if top and math.isfinite(v) and v)
+    return f'<g class="ks-shade">{rects}</g>'
+
+
+def _value(text: str) -> float:
+    try:
+        return float(text.replace("−", "-"))
+    except ValueError:   # a label, not a number
+        return math.nan
+
+
+def is_dense(u: int, texts: Iterable[str]) -> bool:
+    """Whether a grid of `u` px cells is too fine for its numbers `texts` (they would be under MIN_FONT)."""
+    return number_font(u, texts) < MIN_FONT
+
+
 def _panel_open(caption: str, columns: int, rows: int, u: int, texts: Iterable[str]) -> str:
     """A panel's opening tags; its numbers' font follows `number_font` (class ks-dense hides them when illegible)."""
     w, h, font = columns * u, rows * u, number_font(u, texts)
-    dense = " ks-dense" if font < MIN_FONT else ""
+    dense = " ks-dense" if font < MIN_FONT else ""   # as is_dense
     font = max(font, MIN_FONT)   # a dense grid's hidden numbers keep a legible size: nothing on the page is smaller
     return (f'<figure class="ks-panel"><figcaption>{html.escape(caption)}</figcaption>'
             f'<svg class="ks-svg{dense}" viewBox="-2 -2 {w + 4} {h + 4}" width="{w + 4}" height="{h + 4}" '
@@ -182,14 +207,17 @@ class Picture:
             caption = _canvas_label(frames) + (f", channel {c}" if multi else "")
             over = _window_over(first, wc, u, weights[c] if weights else None)
             values = format_numbers(frames.canvas[c])
+            shades = (_shades(wc, u, values, written) if is_dense(u, itertools.compress(values, written)) else "")
             canvas = (_panel_open(caption, wc, hc, u, itertools.compress(values, written)),
                       "".join(_squares(wc, u, [i for i, k in enumerate(kinds) if k == kind], kind) for kind in "ipz"),
                       _squares(wc, u, [i for i, k in enumerate(kinds) if k == "u"], "u"),
-                      under, '<g class="ks-vals">' + _numbers(wc, u, values, written) + "</g>", over, _PANEL_CLOSE)
+                      under, shades + '<g class="ks-vals">' + _numbers(wc, u, values, written) + "</g>", over,
+                      _PANEL_CLOSE)
             row = [canvas]
             if weights:
+                kernel_shades = _shades(kw, u, weights[c]) if is_dense(u, weights[c]) else ""
                 row.append((_panel_open(kernel_label + (f", channel {c}" if multi else ""), kw, kh, u, weights[c])
-                            + _squares(kw, u, range(kh * kw), "k")
+                            + _squares(kw, u, range(kh * kw), "k") + kernel_shades
                             + '<g class="ks-kernel">' + _numbers(kw, u, weights[c]) + "</g>" + _PANEL_CLOSE,))
             if c < frames.output.shape[0]:
                 caption = "output" + (" (sum of channels)" if not frames.is_pooling and multi else

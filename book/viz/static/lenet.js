@@ -147,6 +147,7 @@ function playerData(stage,map,s){
  function swap(q,values){if(!done[q])P.f[q]=P.f[q].replace(/(<text[^>]*>)(\d+)<\/text>/g,
   function(m,tag,i){return tag+values[+i]+'</text>';});done[q]=true;}
  rec.p.forEach(function(q){if(typeof q!=='number')return;
+  P.f[q]=P.f[q].replace(/<g class="ks-shade">[^]*?<\/g>/g,'');  // shades of the template's placeholders: the player shades the values
   if(P.f[q].indexOf('<g class="ks-vals">')===0)swap(q,inputs);else if(P.f[q].indexOf('class="ks-kernel"')>=0)swap(q,weights);});
  for(var y=0;y<Ho;y++)for(var q=0;q<Ho;q++){var parts=[],shares=[],total=0;
   for(var c=0;c<C;c++){var terms=[],sum=0;

@@ -36,7 +36,26 @@ function fit(){var svgs=pic.querySelectorAll('svg[data-u]');
   var largest=Math.max(12,Math.round(u*0.4)),font=widest?Math.min(largest,Math.floor((u-2*MARGIN)/widest)):largest,
    cls=font<MIN_FONT?'ks-svg ks-dense':'ks-svg',size=Math.max(font,MIN_FONT)+'px';
   if(g.getAttribute('class')!==cls)g.setAttribute('class',cls);
-  if(g.style.fontSize!==size)g.style.fontSize=size;}}
+  if(g.style.fontSize!==size)g.style.fontSize=size;
+  if(font<MIN_FONT)shade(g,u);}}
+/* A grid too fine for its numbers shows their values as shades instead (blue above zero, red below, the strongest
+   the largest magnitude), so a digit under the window stays visible; the output grid keeps its step-by-step reveal. */
+function shade(g,u){
+ if(g.querySelector('.ks-shade'))return;
+ var NS=g.namespaceURI;
+ var groups=g.querySelectorAll('.ks-vals,.ks-kernel');
+ for(var i=0;i<groups.length;i++){
+  var texts=groups[i].querySelectorAll('text'),values=[],top=0,j;
+  for(j=0;j<texts.length;j++){var v=parseFloat(texts[j].textContent.replace('\u2212','-'));values.push(v);
+   if(isFinite(v))top=Math.max(top,Math.abs(v));}
+  var layer=document.createElementNS(NS,'g');layer.setAttribute('class','ks-shade');
+  for(j=0;j<texts.length;j++){if(!top||!isFinite(values[j])||!values[j])continue;
+   var r=document.createElementNS(NS,'rect');
+   r.setAttribute('x',+texts[j].getAttribute('x')-u/2);r.setAttribute('y',+texts[j].getAttribute('y')-u/2);
+   r.setAttribute('width',u);r.setAttribute('height',u);
+   r.setAttribute('fill',values[j]>0?'#2b6cb0':'#c53030');r.setAttribute('fill-opacity',(0.85*Math.abs(values[j])/top).toFixed(3));
+   layer.appendChild(r);}
+  groups[i].parentNode.insertBefore(layer,groups[i]);}}
 function show(s){
  if(!S.n){t=0;eq.textContent='';label.textContent=X[S.l];slider.value=0;return;}
  t=Math.max(0,Math.min(S.n-1,s));
