@@ -218,10 +218,11 @@ class _Pending:
 class _ClusterBatch:
     """One batch's submissions, handed to the cluster as they are prepared and judged as their runs come back."""
 
-    def __init__(self, client: Any, count: int, hidden: List[str], journal: Optional[Journal],
-                 progress: Optional[Progress]) -> None:
+    def __init__(self, client: Any, count: int, hidden: List[str], declared: SandboxDeclaration,
+                 journal: Optional[Journal], progress: Optional[Progress]) -> None:
         from distributed import as_completed
         self.client, self.hidden, self.journal, self.progress = client, hidden, journal, progress
+        self.declared = dataclasses.asdict(declared)   # what every task's sandbox binds (the batch's material says)
         self.results: List[Optional[List[Row]]] = [None] * count
         self.pending: Dict[Any, _Pending] = {}
         self.stream = as_completed(loop=client.loop)   # set_as_default=False: name the client's loop
@@ -239,7 +240,7 @@ class _ClusterBatch:
         if prepared.job is None:   # invalid, or the grader failed on it: its rows are already known
             return self.finish(index, name, prepared.rows, time.monotonic() - start, digest)
         future = self.client.submit(run_on_worker, job_data(prepared.job), self.hidden, grader_code(),
-                                    dataclasses.asdict(declared_sandbox(exercises)),
+                                    self.declared,
                                     retries=RETRIES, key=f"grade-{self.batch}-{index}", pure=False)
         self.pending[future] = _Pending(index, prepared, digest, time.monotonic() - start)
         self.stream.add(future)
@@ -298,7 +299,8 @@ def grade_on_cluster(client: Any, paths: Sequence[str], limits: Limits, exercise
     """`grading.grade.grade` on a cluster: the same rows, in the order of the submissions. On Ctrl-C the tasks not
     yet done are cancelled and the interrupt goes on (the journal keeps what was graded)."""
     submissions = batch_of(paths, exercises)
-    batch = _ClusterBatch(client, len(submissions), hidden_paths(paths, out), journal, progress)
+    batch = _ClusterBatch(client, len(submissions), hidden_paths(paths, out), declared_sandbox(exercises), journal,
+                          progress)
     try:
         for index, submission in enumerate(submissions):
             batch.start(index, submission, exercises, limits)
