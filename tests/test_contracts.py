@@ -387,7 +387,9 @@ def contracts() -> Dict[str, Contract]:
                ("raw_dir", ("test_data.py::test_data_root_follows_book_data_then_the_checkout",)),
                ("verify", ("test_data.py::test_genuine_files_pass",)),
                ("fetch", ("test_data.py::test_fetch_is_idempotent_and_needs_no_npm_when_all_is_in_place",)),
-               ("load_mnist", ("test_data.py::test_loaded_tensors_equal_torchvision_mnist",))]},
+               ("load_mnist", ("test_data.py::test_loaded_tensors_equal_torchvision_mnist",
+                               "test_data.py::test_the_training_files_alone_load_without_the_test_set")),
+               ("load_test_images", ("test_data.py::test_the_training_files_alone_load_without_the_test_set",))]},
         "data.user_data_dir": Contract("none: it takes no arguments", (
             "test_data.py::test_an_installed_book_keeps_data_in_the_user_cache",), ()),
         "data.checkout_root": Contract("none: it takes no arguments", (
@@ -399,6 +401,15 @@ def contracts() -> Dict[str, Contract]:
                 lambda: torch.randperm(4, generator=True), "train"),
             _no_torch(lambda: _tiny_mnist().subset(test=0), "MNIST.subset: an empty sample", "test", ValueError,
                       "slicing gives an empty sample silently; a sample of nothing trains nothing"),
+        )),
+        "data.MNIST.validation_split": Contract("torch.randperm and slicing", (
+            "test_data.py::test_a_validation_split_is_two_disjoint_training_samples",), (
+            Bad("MNIST.validation_split: a float size", lambda: _tiny_mnist().validation_split(train=1.5, validation=1),
+                lambda: torch.randperm(4)[:1.5], "train"),
+            _no_torch(lambda: _tiny_mnist().validation_split(train=3, validation=2),
+                      "MNIST.validation_split: more than there is", "validation", ValueError,
+                      "slicing past the end gives a shorter sample silently; the two would no longer be the sizes "
+                      "asked for"),
         )),
     }
 

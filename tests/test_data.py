@@ -223,6 +223,35 @@ def test_loaded_tensors_equal_torchvision_mnist(mnist: data.MNIST, mnist_dir: Pa
         assert torch.equal(labels[list(picks)], torch.tensor([reference[i][1] for i in picks]))
 
 
+def test_the_training_files_alone_load_without_the_test_set(mnist: data.MNIST, mnist_dir: Path,
+                                                             tmp_path: Path) -> None:
+    """What a graded run sees: the training files and the test images, never the test labels."""
+    _copy(mnist_dir, tmp_path, ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte"])
+    with pytest.raises(data.MnistFileError, match="t10k-labels-idx1-ubyte is missing"):
+        data.load_mnist(tmp_path)
+    training = data.load_mnist(tmp_path, test=False)
+    assert torch.equal(training.train_images, mnist.train_images)
+    assert torch.equal(training.train_labels, mnist.train_labels)
+    assert training.test_images.shape == (0, 1, 28, 28) and training.test_labels.shape == (0,)
+    assert torch.equal(data.load_test_images(tmp_path), mnist.test_images)
+    with pytest.raises(TypeError, match="test must be True or False"):
+        data.load_mnist(tmp_path, test="no")
+
+
+def test_a_validation_split_is_two_disjoint_training_samples(mnist: data.MNIST) -> None:
+    split = mnist.validation_split(train=500, validation=100, seed=3)
+    assert split.train_images.shape == (500, 1, 28, 28) and split.test_labels.shape == (100,)
+    assert torch.equal(split.test_images, mnist.validation_split(train=500, validation=100, seed=3).test_images)
+    rows = {image.numpy().tobytes(): i for i, image in enumerate(mnist.train_images)}
+    held = [rows[image.numpy().tobytes()] for image in split.test_images]
+    kept = [rows[image.numpy().tobytes()] for image in split.train_images]
+    assert not set(held) & set(kept)
+    assert torch.equal(mnist.train_labels[held], split.test_labels)
+    assert torch.equal(mnist.train_labels[kept], split.train_labels)
+    with pytest.raises(ValueError, match="add up to at most 60000"):
+        mnist.validation_split(train=59_950, validation=100)
+
+
 def test_subset_is_seeded_and_checks_its_size(mnist: data.MNIST) -> None:
     small = mnist.subset(train=500, test=100, seed=3)
     assert small.train_images.shape == (500, 1, 28, 28) and small.test_labels.shape == (100,)
