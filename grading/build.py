@@ -45,7 +45,7 @@ import yaml
 
 from grading.compare import apply_rule, compare, decode
 from grading.material import ROOT, SandboxDeclaration, exercise_from_material
-from grading.sandbox import Limits, Sandbox, SandboxUnavailable
+from grading.sandbox import Limits, Sandbox, SandboxUnavailable, data_folder
 
 SOURCES = ROOT / "grading" / "source"
 COURSE = SOURCES / "course.yaml"
@@ -122,12 +122,18 @@ def read_course(path: Path = COURSE) -> Course:
             raise BuildError(f"{where}: helpers: {name} has no __all__: list its public functions in __all__, "
                              "which is what the trace counts")
     sandbox = declared.get("sandbox", {})
-    if not isinstance(sandbox, dict) or not all(isinstance(sandbox.get(k, ""), str) for k in sandbox):
+    if not isinstance(sandbox, dict) or not all(isinstance(sandbox.get(k, ""), str) for k in SandboxDeclaration.TEXT):
         raise BuildError(f"{where}: sandbox: give a table of names (package, data_variable, data_folder)")
     unknown = sorted(set(sandbox) - set(SandboxDeclaration.__annotations__))
     if unknown:
-        raise BuildError(f"{where}: sandbox.{unknown[0]} is not a field: use package, data_variable, data_folder")
-    return Course(tuple(helpers), _checked_sandbox(SandboxDeclaration(**sandbox), where))
+        raise BuildError(f"{where}: sandbox.{unknown[0]} is not a field: use package, data_variable, data_folder, "
+                         "withheld")
+    withheld = sandbox.get("withheld", [])
+    if not isinstance(withheld, list) or not all(isinstance(path, str) for path in withheld):
+        raise BuildError(f"{where}: sandbox.withheld: give a list of paths in the data folder, e.g. "
+                         "[labels/test.csv]")
+    declaration = SandboxDeclaration(**{**sandbox, "withheld": tuple(withheld)})
+    return Course(tuple(helpers), _checked_withheld(_checked_sandbox(declaration, where), where))
 
 
 def _imported(name: str, field: str):
@@ -159,6 +165,20 @@ def _checked_sandbox(sandbox: SandboxDeclaration, where: str) -> SandboxDeclarat
         if not DOTTED_NAME.match(module) or not callable(getattr(_imported(module, field), function, None)):
             raise BuildError(f"{field} is not a function: name one of no arguments that returns the data folder, "
                              "e.g. mycourse.data.data_root")
+    return sandbox
+
+
+def _checked_withheld(sandbox: SandboxDeclaration, where: str) -> SandboxDeclaration:
+    """Each withheld path names a file inside the data folder: a typo would withhold nothing, silently."""
+    if sandbox.withheld and not sandbox.data_folder:
+        raise BuildError(f"{where}: sandbox.withheld needs sandbox.data_folder: files are withheld from the data "
+                         "folder")
+    folder = Path(data_folder(sandbox)).resolve() if sandbox.withheld else None
+    for path in sandbox.withheld:
+        inside = (folder / path).resolve()
+        if Path(path).is_absolute() or folder not in inside.parents or not inside.is_file():
+            raise BuildError(f"{where}: sandbox.withheld: {path} is not a file in the data folder {folder}: give "
+                             "a path relative to it (fetch the data first)")
     return sandbox
 
 
@@ -448,11 +468,12 @@ def record_reference(material: dict, solution: nbformat.NotebookNode, limits: Li
 
 def _reference_run(cells: List[dict], jobs: List[dict], limits: Limits, declared: SandboxDeclaration):
     """The worked solution is the book's own code: run it in the sandbox where one can be made, else unsandboxed,
-    so that an author on macOS can still build (grading itself never falls back silently)."""
+    so that an author on macOS can still build (grading itself never falls back silently). It reads the data folder's
+    withheld files too: what its tests record from them is what the grader judges with."""
     try:
-        sandbox = Sandbox.open(declared=declared)
+        sandbox = Sandbox.open(declared=declared, reference=True)
     except SandboxUnavailable:
-        sandbox = Sandbox.open(unsafe=True, declared=declared)
+        sandbox = Sandbox.open(unsafe=True, declared=declared, reference=True)
     with sandbox:
         return sandbox.run(cells, jobs, limits)
 

@@ -170,7 +170,7 @@ def grader_code() -> str:
 
 
 def run_on_worker(job: Dict[str, Any], hidden: List[str], code: str = "",
-                  declared: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+                  declared: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """The task: run one submission's job in this worker's sandbox for what the batch's material `declared` it must
     bind; the SandboxRun as plain data, or the grader's own error as text (as `grade_one` would report it). Raises
     SandboxUnavailable when it cannot isolate, or when its grader code is not the client's (`code`): other code
@@ -179,7 +179,7 @@ def run_on_worker(job: Dict[str, Any], hidden: List[str], code: str = "",
         raise SandboxUnavailable(f"worker {socket.gethostname()} runs other grading code than the client "
                                  "(grading/runner.py, checks.py, sandbox.py or forbidden.py differ): "
                                  "deploy the client's commit to every worker")
-    sandbox = worker_sandbox(None if declared is None else SandboxDeclaration(**declared))
+    sandbox = worker_sandbox(None if declared is None else SandboxDeclaration.from_material(declared))
     _refuse_hidden(sandbox, hidden)
     try:
         run = run_job(SandboxJob(job["cells"], job["tests"], job["closure"], Limits(**job["limits"])), sandbox)

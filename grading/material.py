@@ -61,12 +61,20 @@ class SandboxDeclaration:
     package: str = ""        # the course's helper package: the folder importing it by this name finds is bound
     data_variable: str = ""  # the environment variable through which the package finds its data folder ...
     data_folder: str = ""    # ... and the function of no arguments that returns that folder in the grader's process
+    # Files of the data folder, relative to it, that a graded run cannot read (test labels a model is judged by);
+    # the reference run reads them, so its recorded values, which the grader judges with, may come from them.
+    withheld: Tuple[str, ...] = ()
+
+    TEXT = ("package", "data_variable", "data_folder")
 
     @classmethod
     def from_material(cls, declared: object) -> "SandboxDeclaration":
-        if not isinstance(declared, dict) or not all(type(declared.get(f, "")) is str for f in cls.__annotations__):
-            raise ValueError("its `sandbox` is not a table of text fields (package, data_variable, data_folder)")
-        return cls(**{f: declared.get(f, "") for f in cls.__annotations__})
+        withheld = declared.get("withheld", []) if isinstance(declared, dict) else None
+        if not isinstance(declared, dict) or not all(type(declared.get(f, "")) is str for f in cls.TEXT) \
+                or type(withheld) not in (list, tuple) or not all(type(path) is str for path in withheld):
+            raise ValueError("its `sandbox` is not a table of text fields (package, data_variable, data_folder) "
+                             "and a list of withheld paths")
+        return cls(**{f: declared.get(f, "") for f in cls.TEXT}, withheld=tuple(withheld))
 
 
 @dataclass(frozen=True)

@@ -135,16 +135,19 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _read_only_paths(declared: SandboxDeclaration, hidden: Sequence[str] = ()) -> List[str]:
+def _read_only_paths(declared: SandboxDeclaration, hidden: Sequence[str] = (), reference: bool = False) -> List[str]:
     """What the runner needs to read: the interpreter, its packages, the declared helper package and its data
     folder; nothing else.
 
     Only the Python prefixes, package folders (site-/dist-packages on sys.path, never the working directory), the
     helper package's folder and its data folder are bound, each at its own path, so that `solutions/`, `grading/`
     and the rest of the repository do not exist in the sandbox. A bound folder that would contain a `hidden` path
-    (the submissions, the output CSV) is refused outright.
+    (the submissions, the output CSV) is refused outright. Where the declaration withholds files of the data folder,
+    its other files are bound one by one instead, so the withheld ones do not exist in a graded run (`reference`:
+    the reference run, which reads them).
     """
     package, data = package_folder(declared), data_folder(declared)
+    withholding = data is not None and bool(declared.withheld) and not reference
     candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))]
     candidates += [folder for folder in (package, data) if folder is not None]
     candidates += [entry for entry in sys.path if os.path.isabs(entry) and
@@ -162,8 +165,19 @@ def _read_only_paths(declared: SandboxDeclaration, hidden: Sequence[str] = ()) -
                 raise SandboxUnavailable(f"{secret} lies inside {path}, which submissions must be able to read; "
                                          "keep submissions and the output outside the Python installation")
         paths.add(path)
+    if withholding:
+        paths.discard(os.path.realpath(data))
     ordered = sorted(paths)
-    return [p for p in ordered if not any(p != q and _inside(p, q) for q in ordered)]
+    folders = [p for p in ordered if not any(p != q and _inside(p, q) for q in ordered)]
+    files = _unwithheld_files(os.path.realpath(data), declared.withheld) if withholding else []
+    return folders + [f for f in files if not any(_inside(f, folder) for folder in folders)]
+
+
+def _unwithheld_files(folder: str, withheld: Sequence[str]) -> List[str]:
+    """Every file under `folder` except the `withheld` ones (paths relative to it)."""
+    refused = {os.path.realpath(os.path.join(folder, path)) for path in withheld}
+    files = [os.path.join(directory, name) for directory, _, names in os.walk(folder) for name in names]
+    return sorted(f for f in files if os.path.isfile(f) and os.path.realpath(f) not in refused)
 
 
 def _parents(paths: List[str]) -> List[str]:
@@ -180,16 +194,17 @@ class Sandbox:
     """Builds and runs the sandboxed command; `open()` checks once that bubblewrap works here."""
 
     def __init__(self, bwrap: Optional[str], lib: str, declared: SandboxDeclaration, unsafe: bool = False,
-                 hidden: Sequence[str] = ()) -> None:
+                 hidden: Sequence[str] = (), reference: bool = False) -> None:
         self.bwrap, self.lib, self.unsafe, self.declared = bwrap, lib, unsafe, declared
         self.root_mode = hasattr(os, "geteuid") and os.geteuid() == 0
-        self.read_only = [] if unsafe else _read_only_paths(declared, hidden)
+        self.read_only = [] if unsafe else _read_only_paths(declared, hidden, reference)
 
     @classmethod
     def open(cls, unsafe: bool = False, hidden: Sequence[str] = (),
-             declared: Optional[SandboxDeclaration] = None) -> "Sandbox":
+             declared: Optional[SandboxDeclaration] = None, reference: bool = False) -> "Sandbox":
         """A sandbox for a batch; `hidden`: the submissions and the output, which must stay out of its view;
-        `declared`: what it binds for the course (by default what grading/autograder/'s material declares)."""
+        `declared`: what it binds for the course (by default what grading/autograder/'s material declares);
+        `reference`: for the build's run of the worked solution, which reads the data folder's withheld files."""
         declared = sandbox_declaration() if declared is None else declared
         lib = tempfile.mkdtemp(prefix="grading-lib-")
         os.makedirs(os.path.join(lib, "grading"))
@@ -201,7 +216,7 @@ class Sandbox:
             for name in files:
                 os.chmod(os.path.join(directory, name), 0o644)
         try:
-            sandbox = cls(None if unsafe else find_bwrap(), lib, declared, unsafe, hidden)
+            sandbox = cls(None if unsafe else find_bwrap(), lib, declared, unsafe, hidden, reference)
         except SandboxUnavailable:
             shutil.rmtree(lib, ignore_errors=True)
             raise
@@ -297,8 +312,10 @@ class Sandbox:
                                    (WORKDIR, "0777", limits.scratch_mb << 20)):
             steps.append(f"/usr/bin/mount -t tmpfs -o nosuid,nodev,mode={perms},size={size},nr_inodes={limits.files}"
                          f" tmpfs {mount}")
-        for path in under_tmp:
-            steps += [f"/usr/bin/mkdir -p {shlex.quote(path)}",
+        for path in under_tmp:   # a bound file needs a file to be mounted on, a folder a folder
+            make = (f"/usr/bin/mkdir -p {shlex.quote(os.path.dirname(path))} && /usr/bin/touch {shlex.quote(path)}"
+                    if os.path.isfile(path) else f"/usr/bin/mkdir -p {shlex.quote(path)}")
+            steps += [make,
                       f"/usr/bin/mount --rbind {shlex.quote(OUTER_TMP + path[len('/tmp'):])} {shlex.quote(path)}"]
         return steps + [f"/usr/bin/umount -n -l {OUTER_TMP}", f"cd {WORKDIR}"]
 

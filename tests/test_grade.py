@@ -361,6 +361,24 @@ def test_diagonal_rule_accepts_only_diagonal_detectors() -> None:
     assert not diagonal_edge_kernel(np.zeros((2, 2)))[0]
 
 
+def test_the_baseline_rules_split_at_one_image_more_right_than_the_baseline() -> None:
+    """Exercise 7's two verdicts on predictions, against labels and a baseline the reference run recorded: beating
+    the MLP is getting at least one image more right than it; a network with its convolutions zeroed must not."""
+    from grading.compare import MalformedValue, apply_rule
+    labels = np.array([0, 1, 2, 3])
+    context = {"labels": labels, "baseline": (2 + 0.5) / 4}   # the MLP gets two right
+    two_right, three_right = np.array([0, 1, 0, 0]), np.array([0, 1, 2, 0])
+    assert apply_rule("beats_baseline", three_right, context)[0]
+    assert not apply_rule("beats_baseline", two_right, context)[0]
+    assert apply_rule("stays_below_baseline", two_right, context)[0]
+    ok, message = apply_rule("stays_below_baseline", three_right, context)
+    assert not ok and message == "accuracy 0.750 still beats the MLP baseline 0.625"
+    ok, message = apply_rule("stays_below_baseline", np.zeros((4, 10)), context)
+    assert not ok and "expected integer class predictions of shape (4,)" in message
+    with pytest.raises(MalformedValue, match="stays_below_baseline needs a context with labels and baseline"):
+        apply_rule("stays_below_baseline", two_right, None)
+
+
 @pytest.mark.slow
 def test_the_sandbox_shows_no_submission_output_or_repository_folder(sandbox_works, tmp_path: Path) -> None:
     from grading.sandbox import Sandbox, SandboxUnavailable
@@ -634,7 +652,8 @@ try:
 except OSError:
     writable = False
 print(json.dumps({"counts": counts, "uid": os.getuid(), "cwd": os.getcwd(), "writable": writable,
-                  "read": open(os.path.join(bound, "kept")).read()}))
+                  "read": open(os.path.join(bound, "kept")).read(),
+                  "alone": open(os.path.join(os.path.dirname(bound), "alone", "file")).read()}))
 """
 
 
@@ -643,18 +662,21 @@ print(json.dumps({"counts": counts, "uid": os.getuid(), "cwd": os.getcwd(), "wri
 def test_each_tmpfs_holds_a_limited_number_of_files(sandbox_works, tmp_path: Path, as_root: bool) -> None:
     """An empty file costs kernel memory, not tmpfs bytes: each tmpfs takes `Limits.files` inodes, whether the grader
     runs as root or as an ordinary user (in a user namespace, which root can use too: the same commands run). A
-    folder bound under /tmp (a clone there) stays readable and read-only under the new /tmp."""
+    folder bound under /tmp (a clone there), and a file bound alone (a data folder's file beside a withheld one),
+    stay readable and read-only under the new /tmp."""
     from grading.sandbox import NOBODY, Limits, Sandbox
     if as_root and os.geteuid() != 0:
         pytest.skip("the root mode needs root")
     bound = tmp_path / "bound"
     bound.mkdir()
     (bound / "kept").write_text("the folder is there")
+    (tmp_path / "alone").mkdir()
+    (tmp_path / "alone" / "file").write_text("the file is there")
     os.chmod(tmp_path, 0o755)
     with Sandbox.open() as sandbox:
         sandbox.root_mode = as_root
         if str(bound).startswith("/tmp/"):
-            sandbox.read_only = sandbox.read_only + [str(bound)]
+            sandbox.read_only = sandbox.read_only + [str(bound), str(tmp_path / "alone" / "file")]
         else:
             pytest.skip("pytest's temporary folder is not under /tmp")
         limits = Limits(files=1000)
@@ -667,6 +689,7 @@ def test_each_tmpfs_holds_a_limited_number_of_files(sandbox_works, tmp_path: Pat
     # The tmpfs's root directory is one of its inodes, and /tmp's holds the bound folder's parents.
     assert all(limits.files - 10 <= count < limits.files for count in seen["counts"].values()), seen
     assert seen["cwd"] == "/submission" and seen["read"] == "the folder is there" and not seen["writable"], seen
+    assert seen["alone"] == "the file is there", seen
     assert seen["uid"] == NOBODY if not as_root else seen["uid"] != 0, seen
 
 

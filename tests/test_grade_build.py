@@ -297,6 +297,44 @@ def test_the_sandbox_binds_what_the_material_declares_and_counts_the_declared_he
                                                             False, False]
 
 
+# What the data folder shows a run: every file under it, and whether the withheld one can be opened.
+DATA_VIEW_TEST = """def test_data_view():
+    import os
+    from grading.checks import check
+    folder = os.environ['OTHERCOURSE_DATA']
+    files = sorted(os.path.relpath(os.path.join(d, n), folder) for d, _, names in os.walk(folder) for n in names)
+    try:
+        readable = open(os.path.join(folder, 'labels', 'answers.bin'), 'rb').read() == b'42'
+    except OSError:
+        readable = False
+    check([files, readable])
+"""
+
+
+@pytest.mark.slow
+def test_a_withheld_file_exists_only_in_the_reference_run(sandbox_works, other_course) -> None:
+    """A graded run cannot see or open what the declaration withholds; the build's reference run reads it, so the
+    values its tests record (which the grader judges with) may come from it."""
+    from grading.build import read_course
+    from grading.sandbox import Limits, Sandbox
+    (other_course / "otherdata" / "labels").mkdir()
+    (other_course / "otherdata" / "labels" / "answers.bin").write_bytes(b"42")
+    (other_course / "otherdata" / "labels" / "shapes.bin").write_bytes(b"7")
+    (other_course / "course.yaml").write_text(COURSE_YAML + "  withheld: [labels/answers.bin]\n")
+    declared = read_course(other_course / "course.yaml").sandbox
+    assert declared.withheld == ("labels/answers.bin",)
+    seen = {}
+    for reference in (False, True):
+        with Sandbox.open(declared=declared, reference=reference) as sandbox:
+            run = sandbox.run([], [{"question": "q", "name": "test_data_view", "source": DATA_VIEW_TEST}],
+                              Limits(timeout=60))
+        event = next(e for e in run.events if e.get("event") == "test")
+        assert event["status"] == "ran", event
+        seen[reference] = event["records"][0]["value"]
+    assert seen[False] == [["digits.bin", "labels/shapes.bin"], False]
+    assert seen[True] == [["digits.bin", "labels/answers.bin", "labels/shapes.bin"], True]
+
+
 # A question whose test reads the declared data folder: it passes only in a sandbox that binds what the course
 # declares (the book's sandbox sets no OTHERCOURSE_DATA).
 QUESTION_READING_THE_DATA = QUESTION_CALLING_COLORSYS.replace("""def test_hue():
@@ -363,6 +401,12 @@ def test_the_graders_code_names_nothing_the_course_declares() -> None:
     (("package: othercourse", "package: nosuchcourse"), "sandbox.package: nosuchcourse cannot be imported"),
     (("data_root", "no_such_function"), "sandbox.data_folder: othercourse.data.no_such_function is not a function"),
     (("data_folder:", "data_path:"), "sandbox.data_path is not a field: use package, data_variable, data_folder"),
+    (("data_root\n", "data_root\n  withheld: labels.bin\n"), "sandbox.withheld: give a list of paths in the data "
+                                                          "folder"),
+    (("data_root\n", "data_root\n  withheld: [labels.bin]\n"), "sandbox.withheld: labels.bin is not a file in "
+                                                            "the data folder .*otherdata: give a path relative"),
+    (("data_root\n", "data_root\n  withheld: [../course.yaml]\n"), "sandbox.withheld: "
+                                                                         "../course.yaml is not a file in"),
 ])
 def test_a_bad_course_declaration_is_a_one_line_build_error_naming_the_field(other_course, change, error) -> None:
     from grading.build import BuildError, read_course
