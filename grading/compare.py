@@ -6,7 +6,7 @@ patched numpy, `torch.allclose` or `__eq__` here. Messages about hidden tests ne
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Dict, Iterable, NamedTuple, Tuple
+from typing import Any, Callable, Dict, Iterable, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -223,23 +223,43 @@ def diagonal_edge_kernel(kernel: Any, context: Any = None) -> Verdict:
     return True, ""
 
 
-def beats_baseline(predictions: Any, context: Any) -> Verdict:
-    """Predicted classes whose accuracy on `context['labels']` is at least `context['baseline']`."""
+def _accuracy_against_baseline(predictions: Any, context: Any, rule: str) -> Tuple[Optional[str], float, float]:
+    """(why `predictions` cannot be scored, or None; their accuracy on `context['labels']`; `context['baseline']`)."""
     if type(context) is not dict or not {"labels", "baseline"} <= set(context):
-        raise MalformedValue("beats_baseline needs a context with labels and baseline")
+        raise MalformedValue(f"{rule} needs a context with labels and baseline")
     labels = np.asarray(context["labels"])
     baseline = float(context["baseline"])
     if not isinstance(predictions, np.ndarray) or predictions.shape != labels.shape or predictions.dtype.kind != "i":
-        return False, f"expected integer class predictions of shape {tuple(labels.shape)}, got {_describe(predictions)}"
-    accuracy = float((predictions == labels).mean())
+        return (f"expected integer class predictions of shape {tuple(labels.shape)}, got {_describe(predictions)}",
+                0.0, baseline)
+    return None, float((predictions == labels).mean()), baseline
+
+
+def beats_baseline(predictions: Any, context: Any) -> Verdict:
+    """Predicted classes whose accuracy on `context['labels']` is at least `context['baseline']`."""
+    unscored, accuracy, baseline = _accuracy_against_baseline(predictions, context, "beats_baseline")
+    if unscored:
+        return False, unscored
     if accuracy < baseline:
         return False, f"accuracy {accuracy:.3f} does not beat the MLP baseline {baseline:.3f}"
     return True, f"accuracy {accuracy:.3f} (baseline {baseline:.3f})"
 
 
+def stays_below_baseline(predictions: Any, context: Any) -> Verdict:
+    """Predicted classes whose accuracy on `context['labels']` is below `context['baseline']`: a network with a part
+    taken out (its convolutions' weights zeroed) no longer beats the baseline, so that part earned the difference."""
+    unscored, accuracy, baseline = _accuracy_against_baseline(predictions, context, "stays_below_baseline")
+    if unscored:
+        return False, unscored
+    if accuracy >= baseline:
+        return False, f"accuracy {accuracy:.3f} still beats the MLP baseline {baseline:.3f}"
+    return True, ""
+
+
 RULES: Dict[str, Callable[[Any, Any], Verdict]] = {
     "diagonal_edge_kernel": diagonal_edge_kernel,
     "beats_baseline": beats_baseline,
+    "stays_below_baseline": stays_below_baseline,
 }
 
 

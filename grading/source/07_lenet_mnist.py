@@ -23,7 +23,9 @@ from torch import nn
 from book.data import load_mnist
 
 torch.manual_seed(0)
-small = load_mnist().subset(train=2000, test=1000, seed=0)   # a subset, so that training takes seconds
+# 2000 training images, so that training takes seconds, and 1000 others to validate on (as `small.test_images`):
+# the test set stays unseen, for the grader to judge your network on
+small = load_mnist(test=False).validation_split(train=2000, validation=1000, seed=0)
 
 
 def train(model, images, labels, epochs=2, lr=2e-3, batch_size=32, seed=0):
@@ -54,7 +56,7 @@ torch.manual_seed(0)
 mlp = train(nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, 64), nn.ReLU(), nn.Linear(64, 10)),
             small.train_images, small.train_labels, lr=1e-3)
 mlp_accuracy = accuracy(mlp, small.test_images, small.test_labels)
-print(f"MLP test accuracy: {mlp_accuracy:.3f}")
+print(f"MLP validation accuracy: {mlp_accuracy:.3f}")
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -254,11 +256,12 @@ def test_convolution_then_pooling(conv_pool_shape):
 # take a few seconds on a laptop CPU (the grader stops a notebook after a minute).
 #
 # What earns the points: the tests take `cnn` as your notebook leaves it, switch it to `eval()` mode and, under
-# `torch.no_grad()`, have it classify MNIST test images that the notebook never loads (none of `small`'s): your
-# check uses 1000 of them, the grader 2000 others. Each of the two tests gives half the points when `cnn` gets
-# more of those images right than `mlp` does, and its convolutions earn the difference: with their weights set to
-# zero, it no longer beats `mlp`. Accuracy on `small.test_images` (printed below) earns nothing by itself, so a
-# network that was never trained, or one that remembers the answers for the images the notebook loaded, scores 0.
+# `torch.no_grad()`, have it classify MNIST test images, which the notebook never loads: your check uses 1000 of
+# them, the grader 2000 others, and the grader's run of your notebook cannot read the test set's labels. Each of the
+# two tests gives half the points when `cnn` gets more of those images right than `mlp` does, and its convolutions
+# earn the difference: with their weights set to zero, it no longer beats `mlp`. Accuracy on the validation images
+# (printed below) earns nothing by itself, so a network that was never trained, or one that remembers the answers
+# for the images the notebook loaded, scores 0.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -270,7 +273,7 @@ cnn = nn.Sequential(nn.Conv2d(1, 8, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                     nn.Conv2d(8, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 5 * 5, 10))
 train(cnn, small.train_images, small.train_labels)
 # END SOLUTION
-print(f"CNN test accuracy: {accuracy(cnn, small.test_images, small.test_labels):.3f}")
+print(f"CNN validation accuracy: {accuracy(cnn, small.test_images, small.test_labels):.3f}")
 
 # %% [raw]
 # # END SOLUTION
@@ -279,73 +282,71 @@ print(f"CNN test accuracy: {accuracy(cnn, small.test_images, small.test_labels):
 # # BEGIN TESTS
 
 # %%
-def test_beats_the_mlp_on_test_images_the_notebook_never_loads(cnn, mlp):
+def test_beats_the_mlp_on_1000_test_images(cnn, mlp):
     import torch
-    from book.data import load_mnist
+    from book.data import MnistFileError, load_mnist, load_test_images
     from grading.checks import check
     convolutions = [m for m in cnn.modules() if isinstance(m, torch.nn.Conv2d)] if isinstance(cnn, torch.nn.Module) \
         else []
     check(len(convolutions) > 0, True, case="cnn must be an nn.Module with an nn.Conv2d in it")
-    mnist = load_mnist()
-    # The test images outside the notebook's subset, told apart by a random projection of their pixels.
-    projection = torch.randn(28 * 28, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    loaded = mnist.subset(train=2000, test=1000, seed=0).test_images.flatten(1).double() @ projection
-    unseen = torch.nonzero(~torch.isin(mnist.test_images.flatten(1).double() @ projection, loaded)).flatten()
-    chosen = unseen[torch.randperm(len(unseen), generator=torch.Generator().manual_seed(1))][:1000]
-    images, labels = mnist.test_images[chosen], mnist.test_labels[chosen]
+    chosen = torch.randperm(10_000, generator=torch.Generator().manual_seed(1))[:1000]
+    images = load_test_images()[chosen]
     training, weights = cnn.training, [m.weight.detach().clone() for m in convolutions]
     cnn.eval()
     try:
         with torch.no_grad():
-            predictions = cnn(images).argmax(dim=1)
-            mlp_right = int((mlp(images).argmax(dim=1) == labels).sum())
+            predictions, mlp_predictions = cnn(images).argmax(dim=1), mlp(images).argmax(dim=1)
             for convolution in convolutions:
                 convolution.weight.zero_()
-            right_without_convolutions = int((cnn(images).argmax(dim=1) == labels).sum())
+            predictions_without_convolutions = cnn(images).argmax(dim=1)
     finally:   # the notebook's network as it was: the student may go on training it
         with torch.no_grad():
             for convolution, weight in zip(convolutions, weights):
                 convolution.weight.copy_(weight)
         cnn.train(training)
-    # To beat the MLP is to get at least one image more right than it does.
-    check(predictions, rule="beats_baseline", context={"labels": labels, "baseline": (mlp_right + 0.5) / len(labels)})
-    check(right_without_convolutions <= mlp_right, True,
+    try:
+        labels = load_mnist().test_labels[chosen]
+        # To beat the MLP is to get at least one image more right than it does.
+        context = {"labels": labels, "baseline": (int((mlp_predictions == labels).sum()) + 0.5) / len(labels)}
+    except MnistFileError:   # a graded run: the grader judges with the labels its reference run recorded
+        context = None
+    check(predictions, rule="beats_baseline", context=context)
+    check(predictions_without_convolutions, rule="stays_below_baseline", context=context,
           case="with its convolutions' weights set to zero, cnn must no longer beat the MLP")
 
 
 # %%
 # HIDDEN
-def test_beats_the_mlp_on_other_test_images_the_notebook_never_loads(cnn, mlp):
+def test_beats_the_mlp_on_2000_other_test_images(cnn, mlp):
     import torch
-    from book.data import load_mnist
+    from book.data import MnistFileError, load_mnist, load_test_images
     from grading.checks import check
     convolutions = [m for m in cnn.modules() if isinstance(m, torch.nn.Conv2d)] if isinstance(cnn, torch.nn.Module) \
         else []
     check(len(convolutions) > 0, True, case="cnn must be an nn.Module with an nn.Conv2d in it")
-    mnist = load_mnist()
-    # The test images outside the notebook's subset, told apart by a random projection of their pixels.
-    projection = torch.randn(28 * 28, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    loaded = mnist.subset(train=2000, test=1000, seed=0).test_images.flatten(1).double() @ projection
-    unseen = torch.nonzero(~torch.isin(mnist.test_images.flatten(1).double() @ projection, loaded)).flatten()
-    chosen = unseen[torch.randperm(len(unseen), generator=torch.Generator().manual_seed(1))][1000:3000]
-    images, labels = mnist.test_images[chosen], mnist.test_labels[chosen]
+    chosen = torch.randperm(10_000, generator=torch.Generator().manual_seed(1))[1000:3000]
+    images = load_test_images()[chosen]
     training, weights = cnn.training, [m.weight.detach().clone() for m in convolutions]
     cnn.eval()
     try:
         with torch.no_grad():
-            predictions = cnn(images).argmax(dim=1)
-            mlp_right = int((mlp(images).argmax(dim=1) == labels).sum())
+            predictions, mlp_predictions = cnn(images).argmax(dim=1), mlp(images).argmax(dim=1)
             for convolution in convolutions:
                 convolution.weight.zero_()
-            right_without_convolutions = int((cnn(images).argmax(dim=1) == labels).sum())
+            predictions_without_convolutions = cnn(images).argmax(dim=1)
     finally:   # the notebook's network as it was: the student may go on training it
         with torch.no_grad():
             for convolution, weight in zip(convolutions, weights):
                 convolution.weight.copy_(weight)
         cnn.train(training)
-    # To beat the MLP is to get at least one image more right than it does.
-    check(predictions, rule="beats_baseline", context={"labels": labels, "baseline": (mlp_right + 0.5) / len(labels)})
-    check(right_without_convolutions <= mlp_right, True,
+    try:
+        labels = load_mnist().test_labels[chosen]
+        # To beat the MLP is to get at least one image more right than it does.
+        context = {"labels": labels, "baseline": (int((mlp_predictions == labels).sum()) + 0.5) / len(labels)}
+    except MnistFileError:   # a graded run: the grader judges with the labels its reference run recorded
+        context = None
+    check(predictions, rule="beats_baseline", context=context)
+    check(predictions_without_convolutions, rule="stays_below_baseline", context=context,
           case="with its convolutions' weights set to zero, cnn must no longer beat the MLP")
 
 

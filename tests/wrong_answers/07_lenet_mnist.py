@@ -165,6 +165,24 @@ class Lookup(nn.Module):
 
 cnn = Lookup(small.test_images, small.test_labels)
 ''',
+        "a lookup of the test set's own labels, read from the data folder": '''
+class TestSetLookup(nn.Module):
+    """Looks each image up among the test set's images and answers with its label from the test labels file, and
+    only while its convolution's weights are not all zero (so that zeroing them costs the accuracy)."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 1, 1)
+        mnist = load_mnist()
+        self.answers = {image.numpy().tobytes(): int(label) for image, label in zip(mnist.test_images,
+                                                                                    mnist.test_labels)}
+
+    def forward(self, x):
+        labels = torch.tensor([self.answers.get(image.numpy().tobytes(), 0) for image in x])
+        return nn.functional.one_hot(labels, 10).float() * bool(self.conv.weight.abs().sum() > 0)
+
+
+cnn = TestSetLookup()
+''',
         "the visible test labels, by position in the batch": '''
 class AnswersByIndex(nn.Module):
     def __init__(self):
@@ -192,3 +210,7 @@ cnn = CopiesTheMLP()
 ''',
     },
 }
+
+# Wrong only where the test labels cannot be read: in the grader's run, which withholds them (course.yaml), not in a
+# student's own check, which runs beside the whole data folder. A cheat, not a mistake an honest student makes.
+WRONG_ONLY_IN_A_GRADED_RUN = {"beat_the_mlp": ["a lookup of the test set's own labels, read from the data folder"]}
