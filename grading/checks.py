@@ -26,8 +26,8 @@ import sys
 import threading
 from typing import Any, Callable, ContextManager, Dict, Iterator, List, Optional, Sequence
 
-__all__ = ["check", "no_library", "to_plain", "ForbiddenCall", "OperationTrace", "notebook_path", "FORBIDDEN_OPS",
-           "AUTOGRAD_OPS"]
+__all__ = ["check", "no_library", "to_plain", "predicted_classes", "ForbiddenCall", "OperationTrace", "notebook_path",
+           "FORBIDDEN_OPS", "AUTOGRAD_OPS"]
 
 _MISSING = object()
 MAX_ELEMENTS = 1_000_000
@@ -142,6 +142,27 @@ def _array(flat: list, kind: str, shape: list) -> dict:
         raise TypeError(f"unsupported array (dtype kind {kind!r}, {len(flat)} elements)")
     kinds = {"b": "bool", "i": "int", "u": "int", "f": "float"}
     return {"__array__": {"dtype": kinds[kind], "shape": shape, "data": flat}}
+
+
+def predicted_classes(model: Any, inputs: Any, zeroing: Optional[type] = None) -> Any:
+    """The classes a torch `model` predicts for `inputs` (the argmax of its outputs), in eval mode and without
+    gradients; with `zeroing`, a layer class such as `torch.nn.Conv2d`, what it predicts with those layers' weights
+    set to zero, which shows what the layers earn. The model is left as it was, mode and weights: a student may go
+    on training it."""
+    import torch
+    layers = [m for m in model.modules() if isinstance(m, zeroing)] if zeroing is not None else []
+    training, weights = model.training, [layer.weight.detach().clone() for layer in layers]
+    model.eval()
+    try:
+        with torch.no_grad():
+            for layer in layers:
+                layer.weight.zero_()
+            return model(inputs).argmax(dim=1)
+    finally:
+        with torch.no_grad():
+            for layer, weight in zip(layers, weights):
+                layer.weight.copy_(weight)
+        model.train(training)
 
 
 def bound_numpy_as_strided() -> None:

@@ -379,6 +379,25 @@ def test_the_baseline_rules_split_at_one_image_more_right_than_the_baseline() ->
         apply_rule("stays_below_baseline", two_right, None)
 
 
+def test_predicted_classes_with_layers_zeroed_leave_the_model_as_it_was() -> None:
+    import torch
+    from grading.checks import predicted_classes
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten(), torch.nn.Dropout(0.5),
+                                torch.nn.Linear(2 * 4 * 4, 3))
+    images = torch.randn(8, 1, 6, 6)
+    before = {name: value.clone() for name, value in model.state_dict().items()}
+    model.eval()
+    with torch.no_grad():
+        expected = model(images).argmax(dim=1)
+        zeroed = model[1:](torch.zeros(8, 2, 4, 4) + model[0].bias.view(1, 2, 1, 1)).argmax(dim=1)
+    model.train()
+    assert torch.equal(predicted_classes(model, images), expected)          # eval mode: dropout off
+    assert torch.equal(predicted_classes(model, images, zeroing=torch.nn.Conv2d), zeroed)
+    assert model.training and all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert all(p.grad is None for p in model.parameters())
+
+
 @pytest.mark.slow
 def test_the_sandbox_shows_no_submission_output_or_repository_folder(sandbox_works, tmp_path: Path) -> None:
     from grading.sandbox import Sandbox, SandboxUnavailable
