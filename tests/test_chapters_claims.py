@@ -20,6 +20,7 @@ import nbformat
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 import yaml
 from nbclient import NotebookClient
 
@@ -115,8 +116,8 @@ PROBES: Dict[str, Dict[str, Dict[str, str]]] = {
                                     "k_h": "k_h", "k_w": "k_w", "Y": "list(Y.shape)"},
         "one_by_one = conv2d_macs": {"one_by_one": "one_by_one", "three_by_three": "three_by_three"},
         "bottleneck = nn.Sequential": {
-            "bottleneck": "parameters(bottleneck)", "basic": "parameters(basic)",
-            "bottleneck_macs": "bottleneck_macs", "basic_macs": "basic_macs"},
+            "bottleneck": "parameters(bottleneck)", "basic": "parameters(basic)", "wide": "parameters(wide_basic)",
+            "bottleneck_macs": "bottleneck_macs", "basic_macs": "basic_macs", "wide_macs": "wide_macs"},
         "per_pixel = linear(": {"per_pixel": "bool(torch.allclose(conv(batch), per_pixel.permute(0, 3, 1, 2)))"},
         "unshuffled3[..., shuffle]": {"change_1x1": "(unshuffled.reshape(2, 4, 5, 7) - conv(batch)).abs().max().item()",
                                       "change_3x3": "change"},
@@ -288,7 +289,10 @@ def test_chapter_5_im2col_shapes_cost_and_the_bottleneck(chapter) -> None:
     costs = ch5["one_by_one = conv2d_macs"]
     assert costs["three_by_three"] == 9 * costs["one_by_one"]   # "nine times as much"
     blocks = ch5["bottleneck = nn.Sequential"]
-    assert blocks["bottleneck"] < blocks["basic"] and blocks["bottleneck_macs"] < blocks["basic_macs"]
+    # He et al.'s pair costs "about the same"; a basic block as wide as the bottleneck costs many times more.
+    assert 0.9 < blocks["bottleneck_macs"] / blocks["basic_macs"] < 1.1
+    assert 0.9 < blocks["bottleneck"] / blocks["basic"] < 1.1
+    assert blocks["wide_macs"] > 10 * blocks["bottleneck_macs"] and blocks["wide"] > 10 * blocks["bottleneck"]
 
 
 @pytest.mark.slow
@@ -591,6 +595,13 @@ def test_chapter_7_ratios_and_the_layers_it_names_come_from_the_models() -> None
     assert (chapter["d2l_activation"], chapter["d2l_pool"]) == (d2l_layers[1], d2l_layers[2])
     assert (chapter["book_activation"], chapter["book_pool"]) == ("ReLU", "MaxPool2d")
     assert chapter["lenet_params"] == f"{count(train.lenet()):,}"
+    net = train.lenet()
+    convolutions = sum(count(m) for m in net if isinstance(m, nn.Conv2d))
+    assert chapter["conv_params_share"] == pytest.approx(convolutions / count(net))
+    assert chapter["fc1_share_of_rest"] == pytest.approx(count(net[7]) / (count(net) - convolutions))
+    assert 0.5 < chapter["conv_macs_share"] < 1   # "most of its arithmetic", in the questions at the end
+    assert {name: chapter[f"recipe_{name}"] for name in ("batch_size", "weight_decay", "lr", "label_smoothing")} \
+        == {name: train.RECIPE[name] for name in ("batch_size", "weight_decay", "lr", "label_smoothing")}
     assert chapter["mlp_param_ratio"] == pytest.approx(count(train.mlp()) / count(train.lenet()))
     assert appendix["lenet_over_net2"] == pytest.approx(count(train.lenet()) / count(train.net2()))
     assert appendix["example_over_lenet"] == pytest.approx(count(PytorchExampleNet()) / count(train.lenet()))
