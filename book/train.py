@@ -9,9 +9,10 @@ and a test evaluation only where a result is expected. The run is seeded, so the
 from __future__ import annotations
 
 import functools
+import itertools
 import time
 from dataclasses import dataclass, field
-from typing import Iterator, List, Optional, Tuple, Union
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -21,8 +22,9 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from book._ipython import in_kernel
 from book.threads import free_cpu_threads, num_threads
 
-__all__ = ["default_device", "lenet", "net2", "mlp", "History", "Animator", "batches", "random_shift", "evaluate",
-           "predict", "weight_average", "free_cpu_threads", "num_threads", "seconds_per_epoch", "RECIPE", "fit"]
+__all__ = ["default_device", "lenet", "fold_batch_norm", "net2", "mlp", "History", "Animator", "batches",
+           "random_shift", "evaluate", "predict", "weight_average", "free_cpu_threads", "num_threads",
+           "seconds_per_epoch", "RECIPE", "fit"]
 
 Device = Union[str, torch.device]
 
@@ -37,16 +39,35 @@ def default_device() -> torch.device:
     return torch.device("cpu")
 
 
-def lenet(classic: bool = False) -> nn.Sequential:
+def lenet(classic: bool = False, batch_norm: bool = False) -> nn.Sequential:
     """A simplified LeNet-5 for 28x28 digits: two 5x5 convolutions with pooling, then three dense layers.
 
     Neither form is LeCun et al.'s 1998 network, which used a scaled tanh, trainable subsampling layers (an average
     with a learned weight and bias), a sparse connection table into C3, a C5 layer that is a 5x5 convolution, and
     radial-basis-function output units. `classic=True` is d2l 1.0.3's `LeNet`: sigmoid and average pooling. The
-    default, which the book trains, swaps those for ReLU and max pooling. Both have every C3 map connected to every
+    default swaps those for ReLU and max pooling. Both have every C3 map connected to every
     S2 map, C5 as a dense layer, and a dense output of 10 logits, and so the same parameters. The first convolution
     pads by 2 so 28x28 inputs see the 32x32 field LeCun used.
+
+    `batch_norm=True` (the modern form only) puts a batch normalisation before each ReLU: convolution, max pooling,
+    `BatchNorm2d`, ReLU in each block, and dense, `BatchNorm1d`, ReLU in the hidden dense layers, whose biases it
+    makes redundant, so those layers have none. The pooling comes first because ReLU and max pooling commute, so the
+    order changes nothing but the cost: the normalisation then works on maps a quarter of the size.
+    `fold_batch_norm` turns the trained network back into the layers of `lenet()`. This is the form the book trains.
     """
+    if classic and batch_norm:
+        raise ValueError("batch_norm=True builds the modern LeNet (ReLU, max pooling); classic=True is d2l's "
+                         "LeNet as it is: pass one of them")
+    if batch_norm:
+        return nn.Sequential(
+            nn.Conv2d(1, 6, kernel_size=5, padding=2, bias=False), nn.MaxPool2d(kernel_size=2, stride=2),
+            nn.BatchNorm2d(6), nn.ReLU(),
+            nn.Conv2d(6, 16, kernel_size=5, bias=False), nn.MaxPool2d(kernel_size=2, stride=2),
+            nn.BatchNorm2d(16), nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(16 * 5 * 5, 120, bias=False), nn.BatchNorm1d(120), nn.ReLU(),
+            nn.Linear(120, 84, bias=False), nn.BatchNorm1d(84), nn.ReLU(),
+            nn.Linear(84, 10))
     activation, pool = (nn.Sigmoid, nn.AvgPool2d) if classic else (nn.ReLU, nn.MaxPool2d)
     return nn.Sequential(
         nn.Conv2d(1, 6, kernel_size=5, padding=2), activation(), pool(kernel_size=2, stride=2),
@@ -57,6 +78,51 @@ def lenet(classic: bool = False) -> nn.Sequential:
         nn.Linear(84, 10))
 
 
+@torch.no_grad()
+def fold_batch_norm(model: nn.Sequential) -> nn.Sequential:
+    """A copy of `model` for inference with every batch normalisation folded into the layer that feeds it.
+
+    In evaluation mode a `BatchNorm` is a fixed affine map per channel, `scale * x + shift` with
+    `scale = weight / sqrt(running_var + eps)` and `shift = bias - running_mean * scale`, so a convolution or dense
+    layer followed by it equals one layer with its weights times `scale` and its bias times `scale` plus `shift`
+    (PyTorch's `fuse_conv_bn_eval` and `fuse_linear_bn_eval`). A max pooling between the two is allowed where every
+    `scale` is positive, since a positive affine map commutes with a maximum; and a ReLU after such a pooling is
+    moved before it, since ReLU and max pooling commute. So `fold_batch_norm(lenet(batch_norm=True))` has exactly the
+    layers of `lenet()`, and computes what the trained network computes, up to rounding. `model` is left as it is.
+    """
+    import copy
+
+    from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
+
+    if not isinstance(model, nn.Sequential):
+        raise TypeError(f"fold_batch_norm() expects an nn.Sequential, got {type(model).__name__}")
+    layers: List[nn.Module] = []
+    folded_across_pool = False   # the last layer was a batch norm folded across the pooling before it
+    for layer in copy.deepcopy(model).eval():
+        if isinstance(layer, nn.modules.batchnorm._BatchNorm):
+            pooled = [layers.pop()] if layers and isinstance(layers[-1], nn.MaxPool2d) else []
+            if not layers or not isinstance(layers[-1], (nn.Conv2d, nn.Linear)):
+                raise ValueError(f"fold_batch_norm() folds a {type(layer).__name__} into the convolution or dense "
+                                 "layer just before it (a max pooling may come between); this one follows "
+                                 f"{type(layers[-1]).__name__ if layers else 'nothing'}")
+            scale = layer.weight / torch.sqrt(layer.running_var + layer.eps)
+            if pooled and not bool((scale > 0).all()):
+                raise ValueError(f"fold_batch_norm() cannot move a {type(layer).__name__} with a negative scale "
+                                 f"(channels {(scale <= 0).nonzero().flatten().tolist()}) across a max pooling: "
+                                 "a negative scale turns the maximum into a minimum")
+            fuse = fuse_conv_bn_eval if isinstance(layers[-1], nn.Conv2d) else fuse_linear_bn_eval
+            layers[-1] = fuse(layers[-1], layer)
+            layers += pooled
+            folded_across_pool = bool(pooled)
+        elif isinstance(layer, nn.ReLU) and folded_across_pool:
+            layers.insert(-1, layer)   # before that pooling, where lenet() has it
+            folded_across_pool = False
+        else:
+            layers.append(layer)
+            folded_across_pool = False
+    return nn.Sequential(*layers).eval()
+
+
 def net2() -> nn.Sequential:
     """The source notes' `Net2`: conv 1->10 (5x5), max pool, ReLU, conv 10->20 (5x5), max pool, ReLU, dense 320->10."""
     return nn.Sequential(
@@ -65,12 +131,16 @@ def net2() -> nn.Sequential:
         nn.Flatten(), nn.Linear(320, 10))
 
 
-def mlp() -> nn.Sequential:
-    """The source notes' fully connected baseline: 784 -> 512 -> 256 -> 128 -> 64 -> 10 with ReLU."""
+def mlp(batch_norm: bool = False) -> nn.Sequential:
+    """The source notes' fully connected baseline: 784 -> 512 -> 256 -> 128 -> 64 -> 10 with ReLU.
+
+    `batch_norm=True` puts a `BatchNorm1d` between each hidden layer and its ReLU, as `lenet(batch_norm=True)` does,
+    so that the two networks can be trained with the same recipe."""
     widths = [28 * 28, 512, 256, 128, 64]
     layers: List[nn.Module] = [nn.Flatten()]
     for n_in, n_out in zip(widths, widths[1:]):
-        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+        layers += ([nn.Linear(n_in, n_out, bias=False), nn.BatchNorm1d(n_out), nn.ReLU()] if batch_norm
+                   else [nn.Linear(n_in, n_out), nn.ReLU()])
     return nn.Sequential(*layers, nn.Linear(widths[-1], 10))
 
 
@@ -257,8 +327,9 @@ RECIPE = dict(epochs=6, batch_size=256, lr=0.1, momentum=0.9, nesterov=True, wei
               label_smoothing=0.1, max_shift=2, channels_last=True, evaluate_from=3, average=0.99)
 
 
-def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: float = 0.1, momentum: float = 0.9,
-        weight_decay: float = 5e-4, one_cycle: bool = True, seed: int = 0, device: Optional[Device] = None,
+def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: Union[float, Sequence[float]] = 0.1,
+        momentum: float = 0.9, weight_decay: float = 5e-4, one_cycle: bool = True, warmup: float = 0.3,
+        cycles: Optional[Sequence[int]] = None, seed: int = 0, device: Optional[Device] = None,
         progress: bool = False, plot: Optional[bool] = None, verbose: bool = True, updates_per_epoch: int = 4,
         nesterov: bool = False, label_smoothing: float = 0.0, max_shift: int = 0, channels_last: bool = False,
         evaluate_from: int = 1, threads: Optional[int] = None, average: float = 0.0,
@@ -268,9 +339,13 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
     The model is re-initialised from `seed` first (as d2l's `train_ch6` re-initialises its weights), so the same
     arguments give the same run on the same machine; the seeding happens inside `torch.random.fork_rng`, so the
     caller's global random state is left as it was. `one_cycle=True` uses `torch.optim.lr_scheduler.OneCycleLR`
-    with its defaults: the learning rate rises from `lr / 25` to `lr` over the first 30 % of the steps and anneals
-    to nearly zero by cosine over the rest, while the momentum cycles the other way, 0.95 down to 0.85 and back
-    (so `momentum` is overridden); False keeps `lr` and `momentum` constant, as the source notes do.
+    with its defaults but one: the learning rate rises from `lr / 25` to `lr` over the first `warmup` share of the
+    steps (OneCycleLR's `pct_start`, 0.3 by default) and anneals to nearly zero by cosine over the rest, while the
+    momentum cycles the other way, 0.95 down to 0.85 and back (so `momentum` is overridden); False keeps `lr` and
+    `momentum` constant, as the source notes do. `cycles`
+    splits the epochs into several one-cycle schedules run one after another, each restarting from the weights the
+    last one left (a warm restart), with `lr` then giving each its peak: `cycles=(1, 3), lr=(0.8, 0.2)` is one
+    epoch up to 0.8 and down, then three epochs up to 0.2 and down.
     `label_smoothing` is `F.cross_entropy`'s; `max_shift` moves each training image by up to that many pixels
     (`random_shift`); `channels_last` stores the model's weights and activations pixel-major
     (`torch.channels_last`), the layout the CPU's convolution kernels prefer. Test accuracy is measured on the whole
@@ -285,6 +360,9 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
     from tqdm.auto import tqdm
 
     _check_fit_arguments(model, data, epochs, evaluate_from, label_smoothing, average, compare_latest)
+    if not 0.0 < warmup < 1.0:
+        raise ValueError(f"warmup must be a share of the steps in (0, 1), got {warmup}")
+    schedules = _schedules(epochs, lr, cycles, one_cycle)
     device = torch.device(device) if device is not None else default_device()
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     with torch.random.fork_rng(devices=[]), num_threads(threads):
@@ -294,10 +372,9 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
         train_images, train_labels = data.train_images.to(device), data.train_labels.to(device)
         test_images, test_labels = data.test_images.to(device), data.test_labels.to(device)
         steps_per_epoch = -(-len(train_labels) // batch_size)
-        optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay,
-                                    nesterov=nesterov)
-        scheduler = (torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch)
-                     if one_cycle else None)
+        optimizer = torch.optim.SGD(model.parameters(), lr=schedules[1][1], momentum=momentum,
+                                    weight_decay=weight_decay, nesterov=nesterov)
+        scheduler = None
         generator = torch.Generator().manual_seed(seed)
         averaged = weight_average(model, average) if average else None
         animator = Animator(epochs) if (_in_notebook() if plot is None else plot) else None
@@ -314,6 +391,10 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: floa
 
         start, cpu_start = time.perf_counter(), time.process_time()
         for epoch in range(1, epochs + 1):
+            if one_cycle and epoch in schedules:
+                cycle_epochs, peak = schedules[epoch]
+                scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=peak, pct_start=warmup,
+                                                                total_steps=cycle_epochs * steps_per_epoch)
             loss, accuracy = train_epoch(model, train_images, train_labels, optimizer, batch_size, generator,
                                          scheduler=scheduler, averaged=averaged, label_smoothing=label_smoothing,
                                          max_shift=max_shift, memory_format=memory_format,
@@ -357,6 +438,28 @@ def train_epoch(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, op
         if after_step is not None:
             after_step(step, loss_sum, correct, seen)
     return float(loss_sum / seen), float(correct / seen)
+
+
+def _schedules(epochs: int, lr: Union[float, Sequence[float]], cycles: Optional[Sequence[int]],
+               one_cycle: bool) -> dict:
+    """{first epoch of each learning-rate schedule: (its epochs, its peak learning rate)}, or a one-line error."""
+    peaks = [lr] if isinstance(lr, (int, float)) else list(lr) if isinstance(lr, (list, tuple)) else None
+    if peaks is None or any(isinstance(peak, bool) or not isinstance(peak, (int, float)) for peak in peaks):
+        raise TypeError(f"lr must be a number, or a list or tuple of numbers (one per cycle), got {lr!r}")
+    if cycles is None:
+        if len(peaks) != 1:
+            raise ValueError(f"lr gives {len(peaks)} learning rates; give one, or one per cycle with cycles=")
+        return {1: (epochs, float(peaks[0]))}
+    cycles = list(cycles)
+    if not one_cycle:
+        raise ValueError("cycles splits the epochs into one-cycle schedules: it needs one_cycle=True")
+    if not cycles or any(not isinstance(n, int) or n <= 0 for n in cycles) or sum(cycles) != epochs:
+        raise ValueError(f"cycles must be positive epoch counts that add up to epochs={epochs}, got {cycles}")
+    if len(peaks) not in (1, len(cycles)):
+        raise ValueError(f"lr gives {len(peaks)} learning rates for {len(cycles)} cycles: give one, or one per cycle")
+    peaks = peaks * len(cycles) if len(peaks) == 1 else peaks
+    starts = itertools.accumulate([1] + cycles[:-1])
+    return {start: (n, float(peak)) for start, n, peak in zip(starts, cycles, peaks)}
 
 
 def _check_fit_arguments(model: nn.Module, data, epochs: int, evaluate_from: int, label_smoothing: float,

@@ -16,8 +16,11 @@ from book.shapes import trace
 
 @pytest.mark.parametrize("make, parameters", [(lambda: train.lenet(), 61_706),
                                               (lambda: train.lenet(classic=True), 61_706),
+                                              # + a scale and a shift per normalised channel, - the biases they replace
+                                              (lambda: train.lenet(batch_norm=True), 61_706 + 2 * 226 - 226),
                                               (train.net2, 8_490),
-                                              (train.mlp, 575_050)])
+                                              (train.mlp, 575_050),
+                                              (lambda: train.mlp(batch_norm=True), 575_050 + 960)])
 def test_models_map_a_batch_of_digits_to_ten_logits(make, parameters: int) -> None:
     model = make()
     result = trace(model, (3, 1, 28, 28))
@@ -32,6 +35,47 @@ def test_lenet_variants_differ_only_in_activation_and_pooling() -> None:
     assert kinds(train.lenet(classic=True)).count("AvgPool2d") == 2
     shapes = [r.output_shape for r in trace(train.lenet(), (2, 1, 28, 28)).rows]
     assert shapes[:3] == [(2, 6, 28, 28)] * 2 + [(2, 6, 14, 14)] and (2, 16, 5, 5) in shapes
+
+
+def _trained_batch_norm_statistics(model: nn.Sequential) -> nn.Sequential:
+    """`model` with every batch norm's statistics and affine map drawn at random, as training leaves them."""
+    generator = torch.Generator().manual_seed(3)
+    for layer in model:
+        if isinstance(layer, nn.modules.batchnorm._BatchNorm):
+            n = layer.num_features
+            layer.running_mean.copy_(torch.randn(n, generator=generator))
+            layer.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
+            layer.weight.data.copy_(torch.rand(n, generator=generator) + 0.2)
+            layer.bias.data.copy_(torch.randn(n, generator=generator))
+    return model
+
+
+def test_the_batch_norm_lenet_folds_into_the_layers_of_lenet() -> None:
+    kinds = lambda model: [type(m).__name__ for m in model]  # noqa: E731
+    normalised = _trained_batch_norm_statistics(train.lenet(batch_norm=True)).eval()
+    assert kinds(normalised)[:4] == ["Conv2d", "MaxPool2d", "BatchNorm2d", "ReLU"]
+    folded = train.fold_batch_norm(normalised)
+    assert kinds(folded) == kinds(train.lenet()) and trace(folded, (1, 1, 28, 28)).total_parameters == 61_706
+    digits = torch.randn(16, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.allclose(folded(digits), normalised(digits), atol=1e-5)
+    assert normalised.training is False and any(isinstance(m, nn.BatchNorm2d) for m in normalised)  # untouched
+    plain = train.lenet().eval()
+    with torch.no_grad():
+        assert torch.equal(train.fold_batch_norm(plain)(digits), plain(digits))   # nothing to fold
+
+
+def test_fold_batch_norm_refuses_what_it_cannot_fold_in_one_line() -> None:
+    negative = _trained_batch_norm_statistics(train.lenet(batch_norm=True))
+    negative[2].weight.data[4] = -0.5   # a negative scale would turn the max pooling before it into a minimum
+    with pytest.raises(ValueError, match=r"negative scale \(channels \[4\]\)"):
+        train.fold_batch_norm(negative)
+    with pytest.raises(ValueError, match="follows ReLU"):
+        train.fold_batch_norm(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.BatchNorm2d(2)))
+    with pytest.raises(TypeError, match="nn.Sequential"):
+        train.fold_batch_norm(nn.Conv2d(1, 2, 3))
+    with pytest.raises(ValueError, match="classic=True"):
+        train.lenet(classic=True, batch_norm=True)
 
 
 def test_default_device_is_the_cpu_without_an_accelerator(monkeypatch) -> None:
@@ -217,6 +261,55 @@ def test_fit_with_an_average_evaluates_it_and_leaves_it_in_the_model() -> None:
     assert all(torch.allclose(p, r) for p, r in zip(model.parameters(), runs[0.9]))
     with pytest.raises(ValueError, match="compare_latest"):
         train.fit(_linear(), _tiny(), epochs=1, device="cpu", compare_latest=True, progress=False, plot=False)
+
+
+def _learning_rates(**arguments) -> list:
+    """The learning rate of every step of a `fit` run on the tiny data (4 steps an epoch), read from the optimiser."""
+    rates = []
+    original = torch.optim.SGD.step
+
+    def step(self, *args, **kwargs):
+        rates.append(self.param_groups[0]["lr"])
+        return original(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(torch.optim.SGD, "step", step)
+        train.fit(_linear(), _tiny(), batch_size=8, device="cpu", progress=False, plot=False, verbose=False,
+                  **arguments)
+    return rates
+
+
+def test_cycles_restart_the_one_cycle_schedule_from_the_weights_reached() -> None:
+    one = _learning_rates(epochs=1, lr=0.8)
+    three = _learning_rates(epochs=3, lr=0.2)
+    both = _learning_rates(epochs=4, cycles=(1, 3), lr=(0.8, 0.2))
+    assert both == pytest.approx(one + three)   # the second schedule starts over, warm-up included
+    assert both[0] == pytest.approx(0.8 / 25) and both[4] == pytest.approx(0.2 / 25)   # OneCycleLR's start
+    for warmup, peak_step in ((0.2, 3), (0.3, 5)):   # 20 steps: the peak ends the first 20 % (or 30 %) of them
+        rates = _learning_rates(epochs=5, lr=0.5, warmup=warmup)
+        assert rates.index(max(rates)) == peak_step and max(rates) == pytest.approx(0.5)
+    assert _learning_rates(epochs=4, cycles=(2, 2), lr=0.5) == pytest.approx(2 * _learning_rates(epochs=2, lr=0.5))
+    # restarting keeps the weights: the run differs from two separate runs, each from fresh weights
+    model = _linear()
+    restarted = train.fit(model, _tiny(), epochs=2, cycles=(1, 1), batch_size=8, device="cpu", progress=False,
+                          plot=False, verbose=False)
+    fresh = train.fit(_linear(), _tiny(), epochs=1, batch_size=8, device="cpu", progress=False, plot=False,
+                      verbose=False)
+    assert restarted.train_loss[0] == fresh.train_loss[0] and restarted.epochs == 2
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    ({"epochs": 4, "cycles": (1, 2)}, ValueError, "add up to epochs=4"),
+    ({"epochs": 2, "cycles": (0, 2)}, ValueError, "positive epoch counts"),
+    ({"epochs": 2, "cycles": (1, 1), "one_cycle": False}, ValueError, "needs one_cycle=True"),
+    ({"epochs": 3, "cycles": (1, 1, 1), "lr": (0.1, 0.2)}, ValueError, "2 learning rates for 3 cycles"),
+    ({"epochs": 2, "lr": (0.1, 0.2)}, ValueError, "one per cycle with cycles="),
+    ({"epochs": 1, "lr": "0.1"}, TypeError, "lr must be a number"),
+    ({"epochs": 1, "warmup": 1.0}, ValueError, "warmup must be a share of the steps in (0, 1), got 1.0"),
+])
+def test_fit_refuses_cycles_and_rates_that_do_not_match_in_one_line(bad: dict, error, message: str) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        train.fit(_linear(), _tiny(), device="cpu", progress=False, plot=False, **bad)
 
 
 def test_the_recipe_is_a_set_of_fit_arguments() -> None:
