@@ -55,6 +55,20 @@ def test_only_the_lenet_of_book_train_is_accepted(model):
             check_lenet(other)
 
 
+def test_the_lenet_with_batch_norm_is_shown_folded(images):
+    torch.manual_seed(2)
+    normalised = train.lenet(batch_norm=True)
+    with torch.no_grad():   # statistics other than the initial ones, so that folding changes the weights
+        normalised(images)
+    normalised.eval()
+    shown = check_lenet(normalised)
+    assert shown is not normalised and [type(m) for m in shown] == [type(m) for m in train.lenet()]
+    with torch.no_grad():
+        expected = normalised(images[:1])[0]
+    assert torch.allclose(layer_outputs(normalised, images[0])["scores"], expected, atol=1e-5)
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in normalised)   # the trained model is left as it was
+
+
 @pytest.mark.parametrize("shape", [(28, 28), (1, 28, 28), (3, 1, 28, 28)])
 def test_digits_come_in_any_of_the_usual_shapes(shape):
     assert as_digits(torch.zeros(shape)).shape == (shape[0] if len(shape) == 4 else 1, 1, 28, 28)

@@ -31,7 +31,8 @@ DARK = "html[data-theme=dark] body{background:#121212;color:#e3e3e3}"
 
 @pytest.fixture(scope="module")
 def lenet(mnist):
-    model = train.lenet()
+    """The LeNet chapter 7 trains, with batch norm, which the explorer shows folded (a short run of it)."""
+    model = train.lenet(batch_norm=True)
     train.fit(model, mnist.subset(train=6000, test=500, seed=0), epochs=1, batch_size=64, seed=0, threads=1,
               channels_last=True,  # as the recipe trains it: weights stored pixel-major
               verbose=False, plot=False)
@@ -102,6 +103,8 @@ def test_the_chosen_digit_shows_torchs_scores_and_verdict(page, url, lenet, digi
     wrong = int((train.predict(lenet, images) != labels).nonzero()[0])
     root.locator("select.lx-digit").select_option(index=wrong)
     expected = layer_outputs(lenet, images[wrong])
+    with torch.no_grad():   # the folded network the page runs scores as the trained one does
+        assert torch.allclose(expected["scores"], lenet(images[wrong:wrong + 1])[0], atol=TOLERANCE)
     shown = [float(t.replace("−", "-")) for t in root.locator(".lx-s").all_text_contents()]
     assert torch.allclose(torch.tensor(shown), expected["scores"], atol=0.005 + TOLERANCE)
     top = int(expected["scores"].argmax())
@@ -129,7 +132,8 @@ def test_a_feature_map_opens_the_kernel_player_on_its_real_input_and_kernel(page
     assert "Opened the kernel-sliding player" in root.locator(".lx-status").text_content()
     player = root.locator(f'[data-stage="{stage}"] .ks-player')
     source = page.evaluate(f"Array.from(document.querySelector('.lx').lenet.shown().{inputs})")
-    layer = lenet[0] if stage == "conv1" else lenet[3]
+    shown = train.fold_batch_norm(lenet)   # the network the page runs: batch norm folded into the convolutions
+    layer = shown[0] if stage == "conv1" else shown[3]
     X = torch.tensor(source, dtype=torch.float64).reshape(layer.in_channels, *((28, 28) if stage == "conv1" else
                                                                                (14, 14)))
     frames = slide_frames(X, layer.weight[channel].detach().double(), padding=padding)

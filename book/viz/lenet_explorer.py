@@ -9,7 +9,9 @@ The static explorer embeds the model's weights (float32), the digits (MNIST's as
 convolution, a template of the kernel-sliding player (`player_template`): its script (`static/lenet.js`) runs
 LeNet's forward pass itself, so the digit a reader draws goes through the same code as the chosen test digits, and
 the browser test holds every layer it computes to torch's. The layers are the ones `book.train.lenet()` builds;
-`layer_outputs` is torch's side of that contract.
+`layer_outputs` is torch's side of that contract. The LeNet with batch norm that chapter 7 trains is shown folded
+into those layers (`book.train.fold_batch_norm`): the same function, with each normalisation's scale and shift
+inside the convolution or dense layer before it.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from book.train import predict
+from book.train import fold_batch_norm, predict
 from book.viz import draw
 from book.viz.frames import slide_frames
 from book.viz.widget import kernel_slider
@@ -67,7 +69,12 @@ _CONV_INPUTS = {"conv1": (1, 28, 2), "conv2": (6, 14, 0)}   # stage -> its input
 
 
 def check_lenet(model: nn.Module) -> nn.Sequential:
-    """`model` if it is the LeNet of `book.train.lenet()` (ReLU, max pooling), else a one-line `ValueError`."""
+    """`model` if it is the LeNet of `book.train.lenet()` (ReLU, max pooling); the LeNet of
+    `lenet(batch_norm=True)` folded into those layers (`book.train.fold_batch_norm`, a copy for inference); else a
+    one-line `ValueError`."""
+    if isinstance(model, nn.Sequential) and any(isinstance(layer, nn.modules.batchnorm._BatchNorm)
+                                                for layer in model):
+        model = fold_batch_norm(model)
     layers = list(model) if isinstance(model, nn.Sequential) else []
     same = len(layers) == len(_LAYOUT) and all(
         type(layer) is kind and all(getattr(layer, name) == value for name, value in attributes.items())
@@ -347,7 +354,8 @@ class LenetExplorer(widgets.VBox):
 
 
 def lenet_explorer(model: nn.Module, images: torch.Tensor, labels: Optional[Sequence[int]] = None) -> LenetExplorer:
-    """Explore `model` (the LeNet of `book.train.lenet()`) on `images` (one 28 × 28 digit or a batch, standardised
+    """Explore `model` (the LeNet of `book.train.lenet()`, or of `lenet(batch_norm=True)` with its batch norms
+    folded into those layers) on `images` (one 28 × 28 digit or a batch, standardised
     as `book.data.load_mnist` does): a live widget in Jupyter, a self-contained explorer with a drawing canvas on the
     static site. `labels` (optional) are shown beside the predictions.
 
