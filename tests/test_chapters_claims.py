@@ -524,8 +524,9 @@ class _RecordingOneCycle(torch.optim.lr_scheduler.OneCycleLR):
         super().step(*args, **kwargs)
 
 
-def _fit_schedule(monkeypatch) -> _RecordingOneCycle:
-    """The schedule `fit` really runs with the recipe's settings, on a tiny fake data set."""
+def _fit_schedules(monkeypatch) -> List[_RecordingOneCycle]:
+    """The schedules `fit` really runs with the recipe's settings, one per cycle, on a tiny fake data set (an epoch
+    per cycle)."""
     from types import SimpleNamespace
     from book import train
 
@@ -535,35 +536,40 @@ def _fit_schedule(monkeypatch) -> _RecordingOneCycle:
     fake = SimpleNamespace(train_images=torch.randn(640, 1, 28, 28, generator=generator),
                            train_labels=torch.randint(0, 10, (640,), generator=generator),
                            test_images=torch.randn(20, 1, 28, 28), test_labels=torch.randint(0, 10, (20,)))
-    settings = {**train.RECIPE, "batch_size": 16, "epochs": 2, "evaluate_from": 2}
-    train.fit(train.lenet(), fake, **settings, plot=False, verbose=False, threads=1)
-    (schedule,) = _RecordingOneCycle.made
-    return schedule
+    cycles = len(train.RECIPE["cycles"])
+    settings = {**train.RECIPE, "batch_size": 16, "epochs": cycles, "cycles": [1] * cycles}
+    train.fit(train.lenet(batch_norm=True), fake, **settings, plot=False, verbose=False, threads=1)
+    return list(_RecordingOneCycle.made)
 
 
-def test_fit_runs_onecycle_with_its_defaults_so_momentum_cycles_and_the_peak_is_at_30_percent(monkeypatch) -> None:
+def test_fit_runs_each_onecycle_with_its_defaults_but_the_warmup(monkeypatch) -> None:
     """7:c39/c45 said 'Nesterov momentum 0.9' and 'warming up over the first quarter'; OneCycleLR's defaults cycle
-    the momentum 0.95 -> 0.85 -> 0.95 and peak at 30 % of the steps. Appendix B draws the schedule by building the
-    same scheduler with the same arguments, which holds only while fit passes no others."""
+    the momentum 0.95 -> 0.85 -> 0.95, and the recipe's `warmup` places the peak. Appendix B draws the schedule by
+    building the same schedulers with the same arguments, which holds only while fit passes no others."""
     from book import train
 
-    schedule = _fit_schedule(monkeypatch)
-    total = len(schedule.rates)
-    assert schedule.kwargs == {"max_lr": train.RECIPE["lr"], "total_steps": total}
-    peak = schedule.rates.index(max(schedule.rates))
-    assert abs(peak / total - 0.3) <= 1 / total + 1e-9
-    assert max(schedule.momenta) == pytest.approx(0.95) and min(schedule.momenta) == pytest.approx(0.85)
-    assert schedule.momenta[peak] == pytest.approx(0.85) and train.RECIPE["momentum"] not in schedule.momenta
+    schedules = _fit_schedules(monkeypatch)
+    assert len(schedules) == len(train.RECIPE["cycles"]) == len(train.RECIPE["lr"])
+    for schedule, peak_lr in zip(schedules, train.RECIPE["lr"]):
+        total = len(schedule.rates)
+        assert schedule.kwargs == {"max_lr": peak_lr, "pct_start": train.RECIPE["warmup"], "total_steps": total}
+        peak = schedule.rates.index(max(schedule.rates))
+        assert abs(peak / total - train.RECIPE["warmup"]) <= 1 / total + 1e-9
+        assert max(schedule.momenta) == pytest.approx(0.95) and min(schedule.momenta) == pytest.approx(0.85)
+        assert schedule.momenta[peak] == pytest.approx(0.85) and train.RECIPE["momentum"] not in schedule.momenta
 
 
 @pytest.mark.built
 def test_appendix_states_the_schedule_fit_runs(monkeypatch) -> None:
-    glued, schedule = _glued("appendix_lenet_fast"), _fit_schedule(monkeypatch)
+    from book import train
+
+    glued, schedule = _glued("appendix_lenet_fast"), _fit_schedules(monkeypatch)[0]
     total = len(schedule.rates)
     assert glued["momentum_max"] == pytest.approx(max(schedule.momenta))
     assert glued["momentum_min"] == pytest.approx(min(schedule.momenta))
     assert abs(glued["onecycle_peak"] - schedule.rates.index(max(schedule.rates)) / total) <= 2 / total
     assert glued["momentum_given"] not in schedule.momenta
+    assert (glued["cycle_peaks"], glued["cycle_epochs"]) == (str(train.RECIPE["lr"]), str(train.RECIPE["cycles"]))
 
 
 @pytest.mark.built
@@ -600,8 +606,13 @@ def test_chapter_7_ratios_and_the_layers_it_names_come_from_the_models() -> None
     assert chapter["conv_params_share"] == pytest.approx(convolutions / count(net))
     assert chapter["fc1_share_of_rest"] == pytest.approx(count(net[7]) / (count(net) - convolutions))
     assert 0.5 < chapter["conv_macs_share"] < 1   # "most of its arithmetic", in the questions at the end
-    assert {name: chapter[f"recipe_{name}"] for name in ("batch_size", "weight_decay", "lr", "label_smoothing")} \
-        == {name: train.RECIPE[name] for name in ("batch_size", "weight_decay", "lr", "label_smoothing")}
+    settings = ("batch_size", "weight_decay", "label_smoothing", "warmup")
+    assert {name: chapter[f"recipe_{name}"] for name in settings} == {name: train.RECIPE[name] for name in settings}
+    assert [chapter["recipe_lr_first"], chapter["recipe_lr_restart"]] == train.RECIPE["lr"]
+    assert chapter["recipe_restart_epochs"] == train.RECIPE["cycles"][1] and len(train.RECIPE["cycles"]) == 2
+    assert chapter["bn_params"] == f"{count(train.lenet(batch_norm=True)):,}"
+    assert chapter["bn_channels"] == 6 + 16 + 120 + 84
+    assert chapter["fold_gap"] < 1e-4   # "computes the same scores, up to rounding"
     assert chapter["mlp_param_ratio"] == pytest.approx(count(train.mlp()) / count(train.lenet()))
     assert appendix["lenet_over_net2"] == pytest.approx(count(train.lenet()) / count(train.net2()))
     assert appendix["example_over_lenet"] == pytest.approx(count(PytorchExampleNet()) / count(train.lenet()))

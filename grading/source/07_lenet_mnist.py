@@ -5,7 +5,8 @@
 # a check cell: run it for immediate feedback from the public tests. Your notebook is graded later with more
 # (hidden) tests, so make your functions correct in general, not just on the examples shown.
 #
-# LeNet, as the chapter trains it (`book.train.lenet()`, the modern form): `Conv2d(1, 6, 5, padding=2)`, ReLU,
+# LeNet, as the chapter builds it (`book.train.lenet()`, the modern form; the chapter trains it with a batch norm
+# before each ReLU, which folds back into these layers after training): `Conv2d(1, 6, 5, padding=2)`, ReLU,
 # `MaxPool2d(2, stride=2)`, `Conv2d(6, 16, 5)`, ReLU, `MaxPool2d(2, stride=2)`, `Flatten`, `Linear(16*5*5, 120)`,
 # ReLU, `Linear(120, 84)`, ReLU, `Linear(84, 10)`, for $28 \times 28$ images. (d2l's `LeNet` has sigmoids and
 # average pooling in the same places; LeCun et al.'s 1998 network differs more, as the chapter says.) Compute the
