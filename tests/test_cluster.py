@@ -9,6 +9,7 @@ parent, and one that lists /proc, SIGKILLs every process it sees and reports how
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -256,10 +257,25 @@ def test_a_worker_that_hangs_loses_nothing(batch, cluster) -> None:
     assert out.read_bytes() == batch["reference"].read_bytes()
 
 
+@contextlib.contextmanager
+def _sigint_handled_in_children() -> Iterator[None]:
+    """Children started inside get SIGINT at its default, so that their Python turns it into KeyboardInterrupt.
+
+    A shell that runs the tests in the background (`make test &` in a script) starts them with SIGINT ignored, and
+    an ignored signal stays ignored across exec, so the grading client would never see the test's Ctrl-C; a signal
+    with a handler is reset to its default at exec instead."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 def test_an_interrupted_client_resumes_from_its_journal(batch, cluster) -> None:
     out = batch["folder"] / "resumed.csv"
     journal = batch["folder"] / "resumed.journal.jsonl"
-    client = _on_cluster(batch, cluster, out)
+    with _sigint_handled_in_children():
+        client = _on_cluster(batch, cluster, out)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not journal.exists() or journal.read_text().count("\n") < 2):
         time.sleep(0.1)
