@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -619,15 +618,18 @@ def batch(sandbox_works, tmp_path_factory):
     out.write_text("an older grades file\n")
 
     repository = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
-    temporary = {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("grading-")}
+    # The grader's temporary folders go to a folder of its own: /tmp is shared with whatever else runs meanwhile.
+    temporary = tmp_path_factory.mktemp("battery-tmp")
+    untouched = temporary.stat().st_mtime_ns
     start = time.monotonic()
     result = grade_command([*formulas, "."], out, "--jobs", "4", "--timeout", str(TIMEOUT), "--material",
-                           str(material), cwd=submissions, env={**os.environ, "GRADER_SECRET": SECRET})
+                           str(material), cwd=submissions,
+                           env={**os.environ, "GRADER_SECRET": SECRET, "TMPDIR": str(temporary)})
     seconds = time.monotonic() - start
     written = out.read_bytes()
     time.sleep(6)   # longer than the escape attempts wait before they strike
     return {"result": result, "rows": csv_rows(out), "cases": cases, "out": out, "written": written,
-            "seconds": seconds, "repository": repository, "temporary": temporary, "folder": folder,
+            "seconds": seconds, "repository": repository, "temporary": temporary, "untouched": untouched, "folder": folder,
             "submissions": submissions, "formulas": formulas, "targets": targets}
 
 
@@ -729,8 +731,9 @@ def test_nothing_outlives_its_run(batch) -> None:
 def test_the_repository_and_temporary_folder_are_unchanged(batch) -> None:
     after = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
     assert after == batch["repository"]
-    left = {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("grading-")} - batch["temporary"]
+    left = os.listdir(batch["temporary"])   # the grader's run, lib and scratch folders, each removed
     assert not left, left
+    assert batch["temporary"].stat().st_mtime_ns > batch["untouched"]   # it did make them there
     assert sorted(p.name for p in batch["folder"].iterdir()) == ["grades.csv", "material", "submissions"]
 
 
