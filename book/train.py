@@ -362,9 +362,7 @@ def fit(model: nn.Module, data, epochs: int = 5, batch_size: int = 128, lr: Unio
     """
     from tqdm.auto import tqdm
 
-    _check_fit_arguments(model, data, epochs, evaluate_from, label_smoothing, average, compare_latest)
-    if not 0.0 < warmup < 1.0:
-        raise ValueError(f"warmup must be a share of the steps in (0, 1), got {warmup}")
+    _check_fit_arguments(model, data, epochs, evaluate_from, label_smoothing, warmup, average, compare_latest)
     schedules = _schedules(epochs, lr, cycles, one_cycle)
     device = torch.device(device) if device is not None else default_device()
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
@@ -466,7 +464,7 @@ def _schedules(epochs: int, lr: Union[float, Sequence[float]], cycles: Optional[
 
 
 def _check_fit_arguments(model: nn.Module, data, epochs: int, evaluate_from: int, label_smoothing: float,
-                         average: float, compare_latest: bool) -> None:
+                         warmup: float, average: float, compare_latest: bool) -> None:
     """`fit`'s refusals, one line each, with the exception torch raises for the same kind of mistake."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"fit() expects an nn.Module to train, got {type(model).__name__}")
@@ -481,6 +479,8 @@ def _check_fit_arguments(model: nn.Module, data, epochs: int, evaluate_from: int
         raise ValueError(f"evaluate_from must be an epoch between 1 and {epochs}, got {evaluate_from}")
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+    if not 0.0 < warmup < 1.0:
+        raise ValueError(f"warmup must be a share of the steps in (0, 1), got {warmup}")
     if not 0.0 <= average < 1.0:
         raise ValueError(f"average must be a decay in [0, 1), 0 for none, got {average}")
     if compare_latest and not average:

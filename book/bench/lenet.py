@@ -158,7 +158,7 @@ def book_recipe(seed: int = 0, device: Optional[torch.device] = None, quick: boo
         mnist = mnist.subset(train=QUICK_TRAIN, test=QUICK_TEST)
     recipe = {**train.RECIPE, **changes}
     if quick:
-        recipe.update(epochs=2, evaluate_from=1, **({"cycles": [1, 1]} if recipe.get("cycles") else {}))
+        recipe.update(epochs=2, cycles=[1, 1], evaluate_from=1)
     load_seconds, load_cpu = clock(), clock.cpu()
     history = train.fit(MODEL(), mnist, seed=seed, device=device, threads=threads, progress=False, plot=False,
                         verbose=verbose, **recipe)
