@@ -289,7 +289,7 @@ def test_cycles_restart_the_one_cycle_schedule_from_the_weights_reached() -> Non
         rates = _learning_rates(epochs=5, lr=0.5, warmup=warmup)
         assert rates.index(max(rates)) == peak_step and max(rates) == pytest.approx(0.5)
     assert _learning_rates(epochs=4, cycles=(2, 2), lr=0.5) == pytest.approx(2 * _learning_rates(epochs=2, lr=0.5))
-    # restarting keeps the weights: the run differs from two separate runs, each from fresh weights
+    # the first cycle is exactly a one-epoch run from the same seed; the second goes on from its weights
     model = _linear()
     restarted = train.fit(model, _tiny(), epochs=2, cycles=(1, 1), batch_size=8, device="cpu", progress=False,
                           plot=False, verbose=False)
