@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -71,6 +71,14 @@ class SandboxRun:
     flooded: bool = False   # the run wrote more than MAX_EVENT_LINES lines to its channel; the rest were not read
     oversized: int = 0      # lines over MAX_LINE_BYTES, dropped unread
     token: str = ""         # the run's secret: the runner signs each event with it (see closure_events)
+    attempts: int = 1       # 2 when the first run ended unfinished with exit status 0 and was run again
+
+    @property
+    def unfinished(self) -> bool:
+        """Ended with exit status 0 within its time, but without the runner's signed final report: the runner exits 0
+        only after that report, so the notebook did not end this way by any path the runner allows."""
+        return not self.timed_out and self.returncode == 0 and not any(
+            e.get("event") == "done" and e.get("token") == self.token for e in self.events)
 
     def _authentic_end(self) -> Optional[int]:
         for position, event in enumerate(self.events):
@@ -321,7 +329,16 @@ class Sandbox:
 
     def run(self, cells: List[dict], tests: List[dict], limits: Limits, closure: Optional[dict] = None) -> SandboxRun:
         """Run `closure` (cells and tests, alone in a fresh interpreter), then the notebook's `cells` and the other
-        `tests`; return the events the runner reported, whatever happened."""
+        `tests`; return the events the runner reported, whatever happened. An unfinished run (see
+        `SandboxRun.unfinished`) is run once more and the second run is judged: batches graded under heavy load have
+        lost a run's reports this way, whatever the notebook held, and an honest notebook must not pay for it. A
+        notebook that ends itself so (`ctypes` calling `_exit(0)`) costs one more run, and is judged as it ended."""
+        first = self._run_once(cells, tests, limits, closure)
+        if not first.unfinished:
+            return first
+        return replace(self._run_once(cells, tests, limits, closure), attempts=2)
+
+    def _run_once(self, cells: List[dict], tests: List[dict], limits: Limits, closure: Optional[dict]) -> SandboxRun:
         scratch = None
         private = tempfile.mkdtemp(prefix="grading-run-")   # the log: only the grader can open it
         log_path = os.path.join(private, "log.txt")

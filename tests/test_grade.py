@@ -432,6 +432,17 @@ def test_a_cell_cannot_rewrite_the_runners_reports(sandbox_works) -> None:
     assert test["status"] == "forbidden" and "convolution" in test["message"]
 
 
+def test_a_run_that_ends_unfinished_with_status_0_is_run_once_more(sandbox_works) -> None:
+    """The runner exits 0 only after its final report: a run that ends with 0 before it is run again, once, and an
+    ordinary run is run once."""
+    from grading.sandbox import Limits, Sandbox
+    with Sandbox.open() as sandbox:
+        ended = sandbox.run([{"id": "a", "source": "import ctypes\nctypes.CDLL(None)._exit(0)"}], [], Limits(timeout=60))
+        ordinary = sandbox.run([{"id": "a", "source": "x = 1"}], [], Limits(timeout=60))
+    assert (ended.returncode, ended.unfinished, ended.attempts) == (0, True, 2)
+    assert (ordinary.returncode, ordinary.unfinished, ordinary.attempts) == (0, False, 1)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # A student's own check says what the grader will say
 # ---------------------------------------------------------------------------------------------------------------
