@@ -37,8 +37,11 @@ def _on_alarm(signum, frame):
 
 
 def _arm(seconds: float) -> None:
+    """The alarm repeats every half second until disarmed: a Timeout raised where Python only prints it ("Exception
+    ignored in" an at-fork handler that `!pip` runs, a `__del__`, a weakref callback) would otherwise be lost, and the
+    cell would run on into the time of every cell and test after it."""
     _signal(signal.SIGALRM, _on_alarm)
-    _setitimer(signal.ITIMER_REAL, max(seconds, 0.05))
+    _setitimer(signal.ITIMER_REAL, max(seconds, 0.05), 0.5)
 
 
 def _disarm() -> None:
@@ -236,6 +239,7 @@ def _run_test(test: dict, namespace: dict, checks, test_timeout: float, deadline
         function(**{name: namespace if name == "env" else namespace[name] for name in names})
         _disarm()
     except Timeout:
+        _disarm()
         event.update(status="timeout", message="the test ran past its time limit (an endless loop?)")
     except checks.ForbiddenCall as forbidden:
         _disarm()

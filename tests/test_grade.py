@@ -443,6 +443,31 @@ def test_a_run_that_ends_unfinished_with_status_0_is_run_once_more(sandbox_works
     assert (ordinary.returncode, ordinary.unfinished, ordinary.attempts) == (0, False, 1)
 
 
+SWALLOWED_ALARM = """
+import time
+class Slow:
+    def __del__(self):
+        time.sleep(100)   # the alarm strikes here, and Python only prints what __del__ raised
+def run():
+    Slow()
+    while True:
+        time.sleep(0.1)
+run()
+"""
+
+
+def test_a_cell_whose_timeout_python_swallowed_still_ends_at_its_limit(sandbox_works) -> None:
+    """A Timeout raised in a `__del__` (or an at-fork handler, as `!pip` meets it) is printed and lost; the alarm
+    strikes again, so the endless loop after it ends as a timeout of that cell alone, and the next cell runs."""
+    from grading.sandbox import Limits, Sandbox
+    with Sandbox.open() as sandbox:
+        run = sandbox.run([{"id": "a", "source": SWALLOWED_ALARM}, {"id": "b", "source": "after = 1"}], [],
+                          Limits(timeout=20))
+    cells = [(e["index"], e["status"]) for e in run.events if e.get("event") == "cell"]
+    assert not run.timed_out and cells == [(0, "timeout"), (1, "ok")], (cells, run.log_tail)
+    assert "Exception ignored" in run.log_tail
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # A student's own check says what the grader will say
 # ---------------------------------------------------------------------------------------------------------------
