@@ -75,9 +75,10 @@ class SandboxRun:
 
     @property
     def unfinished(self) -> bool:
-        """Ended with exit status 0 within its time, but without the runner's signed final report: the runner exits 0
-        only after that report, so the notebook did not end this way by any path the runner allows."""
-        return not self.timed_out and self.returncode == 0 and not any(
+        """Ended with exit status 0 within its time, but without the runner's signed final report, which was not lost
+        to a flood either: the runner exits 0 only after that report, so the notebook did not end this way by any path
+        the runner allows."""
+        return not self.timed_out and not self.flooded and self.returncode == 0 and not any(
             e.get("event") == "done" and e.get("token") == self.token for e in self.events)
 
     def _authentic_end(self) -> Optional[int]:
