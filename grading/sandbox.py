@@ -78,14 +78,17 @@ class SandboxRun:
         """Ended with exit status 0 within its time, but without the runner's signed final report, which was not lost
         to a flood either: the runner exits 0 only after that report, so the notebook did not end this way by any path
         the runner allows."""
-        return not self.timed_out and not self.flooded and self.returncode == 0 and not any(
-            e.get("event") == "done" and e.get("token") == self.token for e in self.events)
+        return not self.timed_out and not self.flooded and self.returncode == 0 and self._signed("done") is None
 
-    def _authentic_end(self) -> Optional[int]:
+    def _signed(self, name: str) -> Optional[int]:
+        """The position of the first event `name` that carries the run's token."""
         for position, event in enumerate(self.events):
-            if event.get("event") == "closure-done" and event.get("token") == self.token:
+            if event.get("event") == name and event.get("token") == self.token:
                 return position
         return None
+
+    def _authentic_end(self) -> Optional[int]:
+        return self._signed("closure-done")
 
     def closure_events(self) -> List[dict]:
         """What the runner reported before its closure phase ended (see grading.runner): the clean answers'
