@@ -428,6 +428,9 @@ ISSUE_22_CLASSES = {
                                            "\n\n\nzero = " + "+".join(["0"] * 1000) + "\n\n\ndef corr2d(X, K):\n"
                                            "    return plain(X, K) + zero"), {**FULL_BESIDE, "corr2d": ("review", 0)}),
     "long_line": (notebook(after=(LONG_LINE,)), FULL_BESIDE),
+    # Ending the runner with status 0 before its final report: the run is graded again, once, and judged as it ended.
+    "exit_zero_unfinished": (notebook(after=("import ctypes\nctypes.CDLL(None)._exit(0)",)),
+                             {**FULL_BESIDE, "double": ("error", 0)}),
 }
 
 
